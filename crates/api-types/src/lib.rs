@@ -1,0 +1,19 @@
+//! The HTTP contract's bodies. Requests are parsed from `serde_json::Value`
+//! by hand, not by `serde::Deserialize`, because clients of the reference API
+//! rely on Pydantic v2's lax coercions and on its exact 422 error list.
+#![forbid(unsafe_code)]
+
+mod error;
+mod json_error;
+mod lax;
+pub(crate) mod requests;
+mod responses;
+pub mod schema;
+
+pub use error::{FieldError, LocItem, ValidationErrorBody};
+pub use json_error::{PythonJsonError, python_json_error};
+pub use lax::{Checker, parse_bool_str};
+pub use requests::{
+    CreateIntegrationRequest, UpdateIntegrationRequest, parse_create_request, parse_update_request,
+};
+pub use responses::{ErrorBody, IntegrationResponse};

@@ -1,0 +1,151 @@
+//! A typed client for Patchbay's HTTP API. It speaks only HTTP: the CLI and
+//! workers never touch the store.
+#![forbid(unsafe_code)]
+
+use patchbay_api_types::{CreateIntegrationRequest, IntegrationResponse, UpdateIntegrationRequest};
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("could not reach the Patchbay server at {server}: {source}")]
+    Unreachable {
+        server: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The server answered with an error status; `body` is its JSON (or text).
+    #[error("the server answered {status}: {body}")]
+    Api { status: StatusCode, body: Value },
+    #[error("the server's answer could not be read: {0}")]
+    Decode(#[source] reqwest::Error),
+}
+
+impl ClientError {
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Self::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// Filters of `GET /custom-integrations`; `None` fields are not sent.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub integration_type: Option<String>,
+    pub status: Option<String>,
+    pub tags: Vec<String>,
+    pub q: Option<String>,
+    pub limit: Option<u32>,
+    pub offset: Option<u32>,
+}
+
+impl ListQuery {
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        if let Some(kind) = &self.integration_type {
+            pairs.push(("integration_type", kind.clone()));
+        }
+        if let Some(status) = &self.status {
+            pairs.push(("status", status.clone()));
+        }
+        if !self.tags.is_empty() {
+            pairs.push(("tags", self.tags.join(",")));
+        }
+        if let Some(q) = &self.q {
+            pairs.push(("q", q.clone()));
+        }
+        if let Some(limit) = self.limit {
+            pairs.push(("limit", limit.to_string()));
+        }
+        if let Some(offset) = self.offset {
+            pairs.push(("offset", offset.to_string()));
+        }
+        pairs
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    server: String,
+    token: Option<String>,
+}
+
+const INTEGRATIONS: &str = "/api/v1/custom-integrations";
+
+impl Client {
+    /// `server` is the base URL, e.g. `http://127.0.0.1:8080`.
+    pub fn new(server: &str, token: Option<String>) -> Self {
+        Self { http: reqwest::Client::new(), server: server.trim_end_matches('/').to_owned(), token }
+    }
+
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let builder = self.http.request(method, format!("{}{path}", self.server));
+        match &self.token {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    }
+
+    async fn send(&self, builder: RequestBuilder) -> Result<reqwest::Response, ClientError> {
+        let response = builder
+            .send()
+            .await
+            .map_err(|source| ClientError::Unreachable { server: self.server.clone(), source })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let text = response.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Err(ClientError::Api { status, body })
+    }
+
+    async fn json<T: DeserializeOwned>(&self, builder: RequestBuilder) -> Result<T, ClientError> {
+        self.send(builder).await?.json().await.map_err(ClientError::Decode)
+    }
+
+    pub async fn list_integrations(
+        &self,
+        query: &ListQuery,
+    ) -> Result<Vec<IntegrationResponse>, ClientError> {
+        self.json(self.request(Method::GET, INTEGRATIONS).query(&query.pairs())).await
+    }
+
+    pub async fn get_integration(&self, id: &str) -> Result<IntegrationResponse, ClientError> {
+        self.json(self.request(Method::GET, &format!("{INTEGRATIONS}/{id}"))).await
+    }
+
+    pub async fn create_integration(
+        &self,
+        request: &CreateIntegrationRequest,
+    ) -> Result<IntegrationResponse, ClientError> {
+        self.json(self.request(Method::POST, INTEGRATIONS).json(request)).await
+    }
+
+    pub async fn update_integration(
+        &self,
+        id: &str,
+        request: &UpdateIntegrationRequest,
+    ) -> Result<IntegrationResponse, ClientError> {
+        self.json(self.request(Method::PUT, &format!("{INTEGRATIONS}/{id}")).json(request)).await
+    }
+
+    pub async fn delete_integration(&self, id: &str, hard: bool) -> Result<(), ClientError> {
+        let builder = self.request(Method::DELETE, &format!("{INTEGRATIONS}/{id}"));
+        let builder = if hard { builder.query(&[("hard_delete", "true")]) } else { builder };
+        self.send(builder).await.map(drop)
+    }
+
+    /// `GET /ready`: `Ok` when the server and its database answer.
+    pub async fn ready(&self) -> Result<Value, ClientError> {
+        self.json(self.request(Method::GET, "/ready")).await
+    }
+}

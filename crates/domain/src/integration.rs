@@ -1,0 +1,202 @@
+use crate::{EnvVarName, FileMode, FilePath, OrganizationId, TestTimeout};
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub const DEFAULT_FILE_MODE: &str = "0644";
+pub const DEFAULT_TEST_TIMEOUT_SECS: i64 = 5;
+
+/// Lifecycle of an integration. `Deleted` is a soft delete: the row stays,
+/// hidden from lists, and its name may be reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IntegrationStatus {
+    Active,
+    Inactive,
+    Deleted,
+}
+
+impl IntegrationStatus {
+    pub const ALL: [Self; 3] = [Self::Active, Self::Inactive, Self::Deleted];
+
+    /// Only the exact lower-case spelling, as the reference's enum.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == value)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Inactive => "inactive",
+            Self::Deleted => "deleted",
+        }
+    }
+}
+
+/// A file to write into the agent's workspace. Field order is the
+/// reference's `FileConfig`, which is the order clients see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileSpec {
+    pub path: FilePath,
+    pub content: Option<String>,
+    pub secret_ref: Option<String>,
+    /// `None` only when a client sent `"mode": null` explicitly; the
+    /// reference keeps that null, and so does Patchbay.
+    pub mode: Option<FileMode>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionTest {
+    pub enabled: bool,
+    pub command: String,
+    pub timeout: TestTimeout,
+}
+
+/// The normalized config: every key present, as the reference's
+/// `CustomIntegrationConfig.model_dump()` stores it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationConfig {
+    pub env_vars: IndexMap<EnvVarName, String>,
+    pub secrets: Vec<EnvVarName>,
+    pub files: Vec<FileSpec>,
+    pub context_prompt: Option<String>,
+    pub connection_test: Option<ConnectionTest>,
+}
+
+/// A stored integration, as every backend returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Integration {
+    pub id: Uuid,
+    pub organization_id: OrganizationId,
+    pub name: String,
+    pub integration_type: String,
+    pub description: Option<String>,
+    pub status: IntegrationStatus,
+    pub config: IntegrationConfig,
+    pub tags: Vec<String>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub created_by: Option<String>,
+}
+
+/// What a create carries once validated; the store assigns id and times.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewIntegration {
+    pub name: String,
+    pub integration_type: String,
+    pub description: Option<String>,
+    pub config: IntegrationConfig,
+    pub tags: Vec<String>,
+    pub status: IntegrationStatus,
+    pub created_by: Option<String>,
+}
+
+/// A partial update: `None` leaves a field as it is (the reference treats
+/// absent and `null` alike), `config` replaces the whole config.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IntegrationPatch {
+    pub name: Option<String>,
+    pub integration_type: Option<String>,
+    pub description: Option<String>,
+    pub config: Option<IntegrationConfig>,
+    pub status: Option<IntegrationStatus>,
+    pub tags: Option<Vec<String>>,
+}
+
+impl IntegrationPatch {
+    /// Applies the patch to `current`; `true` when anything actually changed,
+    /// so an empty or no-op update leaves `updated_at` alone.
+    pub fn apply_to(self, current: &mut Integration) -> bool {
+        fn set<T: PartialEq>(slot: &mut T, value: Option<T>) -> bool {
+            match value {
+                Some(value) if *slot != value => {
+                    *slot = value;
+                    true
+                }
+                _ => false,
+            }
+        }
+        let mut changed = set(&mut current.name, self.name);
+        changed |= set(&mut current.integration_type, self.integration_type);
+        changed |= set(&mut current.description, self.description.map(Some));
+        changed |= set(&mut current.config, self.config);
+        changed |= set(&mut current.status, self.status);
+        changed |= set(&mut current.tags, self.tags);
+        changed
+    }
+}
+
+/// List filters (DESIGN.md §1 and §2). `tags` must all be carried.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    pub integration_type: Option<String>,
+    /// `None` lists everything but `deleted`.
+    pub status: Option<IntegrationStatus>,
+    pub tags: Vec<String>,
+    /// Case-insensitive substring of name or description.
+    pub query: Option<String>,
+    pub limit: Option<u32>,
+    pub offset: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Integration {
+        Integration {
+            id: Uuid::nil(),
+            organization_id: OrganizationId::parse("org").unwrap(),
+            name: "pg".into(),
+            integration_type: "postgres".into(),
+            description: None,
+            status: IntegrationStatus::Active,
+            config: IntegrationConfig::default(),
+            tags: vec!["prod".into()],
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+            created_by: None,
+        }
+    }
+
+    #[test]
+    fn empty_patch_changes_nothing() {
+        let mut integration = sample();
+        assert!(!IntegrationPatch::default().apply_to(&mut integration));
+        assert_eq!(integration, sample());
+    }
+
+    #[test]
+    fn patch_with_same_values_changes_nothing() {
+        let mut integration = sample();
+        let patch = IntegrationPatch {
+            name: Some("pg".into()),
+            tags: Some(vec!["prod".into()]),
+            ..Default::default()
+        };
+        assert!(!patch.apply_to(&mut integration));
+    }
+
+    #[test]
+    fn patch_sets_given_fields_only() {
+        let mut integration = sample();
+        let patch = IntegrationPatch {
+            description: Some("main db".into()),
+            status: Some(IntegrationStatus::Inactive),
+            ..Default::default()
+        };
+        assert!(patch.apply_to(&mut integration));
+        assert_eq!(integration.description.as_deref(), Some("main db"));
+        assert_eq!(integration.status, IntegrationStatus::Inactive);
+        assert_eq!(integration.name, "pg");
+    }
+
+    #[test]
+    fn status_parse_is_exact() {
+        assert_eq!(IntegrationStatus::parse("active"), Some(IntegrationStatus::Active));
+        assert_eq!(IntegrationStatus::parse("ACTIVE"), None);
+        assert_eq!(IntegrationStatus::parse(""), None);
+    }
+}

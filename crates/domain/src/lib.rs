@@ -1,0 +1,18 @@
+//! Patchbay's domain: the types every other crate speaks in.
+//!
+//! Values are parsed once at the boundary (`EnvVarName::parse`,
+//! `FileMode::parse`, ...) so that past it an invalid value cannot exist.
+#![forbid(unsafe_code)]
+
+mod integration;
+mod names;
+mod org;
+mod timestamp;
+
+pub use integration::{
+    ConnectionTest, DEFAULT_FILE_MODE, DEFAULT_TEST_TIMEOUT_SECS, FileSpec, Integration, IntegrationConfig,
+    IntegrationPatch, IntegrationStatus, ListFilter, NewIntegration,
+};
+pub use names::{EnvVarName, FileMode, FilePath, ParseError, TestTimeout};
+pub use org::{Actor, OrganizationId, Role};
+pub use timestamp::{format_timestamp, now_utc};

@@ -1,0 +1,81 @@
+//! Command-line surface. Flag and variable names are fixed by DESIGN.md §10.
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "patchbay", version, about = "A control plane for agent integrations")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the API server.
+    Serve(ServeArgs),
+    /// Make API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Where the signing key comes from; shared by `serve` and `token mint`.
+#[derive(Args)]
+pub struct KeyArgs {
+    /// Data directory: the SQLite database and the generated signing key live here.
+    #[arg(long, env = "PATCHBAY_DATA_DIR", default_value = patchbay_server::config::DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
+    /// HS256 secret for tokens. Without it, a secret is created in the data directory.
+    #[arg(long, env = "PATCHBAY_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PATCHBAY_LISTEN", default_value = patchbay_server::config::DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    /// `postgres://...` for PostgreSQL; default: SQLite in the data directory.
+    #[arg(long, env = "PATCHBAY_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// PEM public key (RSA or EC) to verify RS256/ES256 tokens, besides HS256.
+    #[arg(long, env = "PATCHBAY_JWT_PUBLIC_KEY")]
+    pub jwt_public_key: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, env = "PATCHBAY_LOG_FORMAT", value_enum, default_value = "pretty")]
+    pub log_format: LogFormat,
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Sign a token with the server's HS256 key.
+    Mint(MintArgs),
+}
+
+#[derive(Args)]
+pub struct MintArgs {
+    /// Organization (tenant) the token acts for.
+    #[arg(long)]
+    pub org: String,
+    /// viewer | member | worker | admin
+    #[arg(long, default_value = "member")]
+    pub role: String,
+    /// Lifetime, e.g. 30d, 12h, 15m, 3600s.
+    #[arg(long, default_value = "30d")]
+    pub ttl: String,
+    /// User id recorded as `created_by` (default: a new id).
+    #[arg(long)]
+    pub user_id: Option<String>,
+    #[arg(long)]
+    pub email: Option<String>,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}

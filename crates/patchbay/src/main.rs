@@ -1,0 +1,24 @@
+//! The one Patchbay binary. `main` is the only place that picks a storage
+//! backend.
+#![forbid(unsafe_code)]
+
+mod cli;
+mod serve;
+mod token;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::Serve(args) => serve::run(args),
+        cli::Command::Token(cli::TokenCommand::Mint(args)) => token::mint(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Who is calling: token extraction in the reference's accepted forms, JWT
+//! verification (signatures always checked, `exp` required), and the claims
+//! that make an `Actor`.
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use patchbay_domain::{Actor, OrganizationId, Role};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Why a request is not authenticated; each is a 401 in the reference's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No usable `Authorization` (or `UserKey`) header.
+    MissingToken,
+    /// A token that does not verify: bad signature, expired, no organization...
+    InvalidToken,
+}
+
+impl AuthFailure {
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::MissingToken => "Authorization header is required",
+            Self::InvalidToken => "Invalid or expired authentication token",
+        }
+    }
+
+    pub fn hint(self) -> &'static str {
+        match self {
+            Self::MissingToken => "Include 'Authorization: Bearer <token>' header",
+            Self::InvalidToken => "Ensure you're using a valid Kubiya API token",
+        }
+    }
+}
+
+/// The token in a request, in the forms the reference accepts:
+/// `Authorization: Bearer <t>`, `UserKey <t>`, `Baerer <t>` (a typo it
+/// tolerates), a bare `<t>` with no scheme, or a `UserKey: <t>` header.
+pub fn extract_token<'h>(authorization: Option<&'h str>, user_key: Option<&'h str>) -> Option<&'h str> {
+    if let Some(header) = authorization.filter(|h| !h.is_empty()) {
+        for scheme in ["Bearer ", "UserKey ", "Baerer "] {
+            if let Some(token) = header.strip_prefix(scheme) {
+                return Some(token);
+            }
+        }
+        if !header.contains(' ') {
+            return Some(header);
+        }
+    }
+    user_key.filter(|k| !k.is_empty())
+}
+
+/// Kubiya-compatible claims. Only `organization` and `exp` are required.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub organization: String,
+    pub exp: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
+}
+
+impl Claims {
+    fn into_actor(self) -> Option<Actor> {
+        let role = match self.role.as_deref() {
+            None => Role::Member,
+            Some(role) => Role::parse(role)?,
+        };
+        Some(Actor {
+            organization: OrganizationId::parse(&self.organization)?,
+            user_id: self.user_id.or(self.sub).or(self.token_id),
+            email: self.email,
+            role,
+        })
+    }
+}
+
+/// An HS256 secret; `Debug` never shows it.
+#[derive(Clone)]
+pub struct JwtSecret(Vec<u8>);
+
+impl JwtSecret {
+    pub fn new(secret: impl Into<Vec<u8>>) -> Self {
+        Self(secret.into())
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for JwtSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JwtSecret(***)")
+    }
+}
+
+/// The keys tokens may be signed with.
+pub struct Authenticator {
+    keys: Vec<(DecodingKey, Validation)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("no JWT key is configured")]
+    NoKey,
+    #[error("the JWT public key file is neither an RSA nor an EC public key in PEM form")]
+    UnreadablePublicKey,
+}
+
+fn validation(algorithm: Algorithm) -> Validation {
+    let mut validation = Validation::new(algorithm);
+    validation.set_required_spec_claims(&["exp"]);
+    validation.validate_aud = false;
+    validation.leeway = 30;
+    validation
+}
+
+impl Authenticator {
+    /// HS256 secrets (several, to rotate without downtime) and RS256/ES256
+    /// public keys in PEM form.
+    pub fn new(secrets: &[JwtSecret], public_keys_pem: &[Vec<u8>]) -> Result<Self, KeyError> {
+        let mut keys: Vec<(DecodingKey, Validation)> = secrets
+            .iter()
+            .map(|s| (DecodingKey::from_secret(s.expose()), validation(Algorithm::HS256)))
+            .collect();
+        for pem in public_keys_pem {
+            let key = if let Ok(key) = DecodingKey::from_rsa_pem(pem) {
+                (key, validation(Algorithm::RS256))
+            } else if let Ok(key) = DecodingKey::from_ec_pem(pem) {
+                (key, validation(Algorithm::ES256))
+            } else {
+                return Err(KeyError::UnreadablePublicKey);
+            };
+            keys.push(key);
+        }
+        if keys.is_empty() {
+            return Err(KeyError::NoKey);
+        }
+        Ok(Self { keys })
+    }
+
+    /// The actor a token speaks for, if any configured key verifies it.
+    pub fn verify(&self, token: &str) -> Result<Actor, AuthFailure> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthFailure::InvalidToken)?;
+        self.keys
+            .iter()
+            .filter(|(_, validation)| validation.algorithms.contains(&header.alg))
+            .find_map(|(key, validation)| jsonwebtoken::decode::<Claims>(token, key, validation).ok())
+            .and_then(|data| data.claims.into_actor())
+            .ok_or(AuthFailure::InvalidToken)
+    }
+}
+
+/// Signs an HS256 token, for `patchbay token mint` and tests.
+pub fn mint(secret: &JwtSecret, claims: &Claims) -> Result<String, jsonwebtoken::errors::Error> {
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret.expose()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(org: &str, role: Option<&str>, exp_offset: i64) -> Claims {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        Claims {
+            organization: org.into(),
+            exp: (now + exp_offset) as u64,
+            email: Some("a@example.com".into()),
+            user_id: None,
+            sub: Some("user-7".into()),
+            token_id: None,
+            role: role.map(str::to_owned),
+            jti: None,
+            iat: None,
+        }
+    }
+
+    #[test]
+    fn extracts_every_accepted_form() {
+        assert_eq!(extract_token(Some("Bearer abc"), None), Some("abc"));
+        assert_eq!(extract_token(Some("UserKey abc"), None), Some("abc"));
+        assert_eq!(extract_token(Some("abc"), None), Some("abc"));
+        assert_eq!(extract_token(None, Some("abc")), Some("abc"));
+        assert_eq!(extract_token(Some("Basic abc"), None), None);
+        assert_eq!(extract_token(Some("Basic abc"), Some("k")), Some("k"));
+        assert_eq!(extract_token(None, None), None);
+    }
+
+    #[test]
+    fn verifies_signature_expiry_and_claims() {
+        let secret = JwtSecret::new("s3cret");
+        let auth = Authenticator::new(std::slice::from_ref(&secret), &[]).unwrap();
+        let actor = auth.verify(&mint(&secret, &claims("org-a", Some("viewer"), 600)).unwrap()).unwrap();
+        assert_eq!(actor.organization.as_str(), "org-a");
+        assert_eq!(actor.role, Role::Viewer);
+        assert_eq!(actor.user_id.as_deref(), Some("user-7"));
+        let default_role = auth.verify(&mint(&secret, &claims("org-a", None, 600)).unwrap()).unwrap();
+        assert_eq!(default_role.role, Role::Member);
+
+        let other = JwtSecret::new("other");
+        for bad in [
+            mint(&other, &claims("org-a", None, 600)).unwrap(),
+            mint(&secret, &claims("org-a", None, -3600)).unwrap(),
+            mint(&secret, &claims("", None, 600)).unwrap(),
+            mint(&secret, &claims("org-a", Some("root"), 600)).unwrap(),
+            "not.a.jwt".to_owned(),
+        ] {
+            assert_eq!(auth.verify(&bad), Err(AuthFailure::InvalidToken));
+        }
+    }
+
+    #[test]
+    fn secrets_do_not_debug_print() {
+        assert_eq!(format!("{:?}", JwtSecret::new("s3cret")), "JwtSecret(***)");
+    }
+}

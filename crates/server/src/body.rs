@@ -1,0 +1,109 @@
+//! The request body as FastAPI sees it before validation. A body that is not
+//! JSON is refused here, before authentication, exactly as the reference
+//! does; everything else waits for the handler to authenticate first.
+use crate::error::ApiError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header::CONTENT_TYPE;
+use patchbay_api_types::{FieldError, python_json_error};
+use serde_json::Value;
+
+/// Bodies above this are refused with 413 (DESIGN.md §9).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+#[derive(Debug)]
+pub enum Body {
+    /// No bytes at all.
+    Missing,
+    /// A JSON content type and a valid JSON document.
+    Json(Value),
+    /// Any other content type (or none): FastAPI validates the raw text
+    /// against the model, which fails as "not an object".
+    Raw(String),
+}
+
+impl Body {
+    /// The JSON document, or the 422 FastAPI gives a body that is absent or
+    /// not JSON.
+    pub fn json(&self) -> Result<&Value, ApiError> {
+        match self {
+            Self::Json(value) => Ok(value),
+            Self::Missing => Err(ApiError::Validation(vec![FieldError::missing_body()])),
+            Self::Raw(text) => Err(ApiError::Validation(vec![FieldError::new(
+                "model_attributes_type",
+                vec!["body".into()],
+                "Input should be a valid dictionary or object to extract fields from",
+                Value::String(text.clone()),
+            )])),
+        }
+    }
+}
+
+/// `application/json` or any `application/*+json`, parameters ignored.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    match essence.strip_prefix("application/") {
+        Some(subtype) => subtype == "json" || subtype.ends_with("+json"),
+        None => false,
+    }
+}
+
+/// Where serde_json stopped, as a character offset, for the rare document
+/// Python accepts but serde_json does not (`NaN`, a lone surrogate).
+fn char_offset(text: &str, error: &serde_json::Error) -> usize {
+    text.lines().take(error.line().saturating_sub(1)).map(|l| l.chars().count() + 1).sum::<usize>()
+        + error.column().saturating_sub(1)
+}
+
+fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
+    let text = String::from_utf8_lossy(bytes);
+    // Python's json.loads on bytes accepts a UTF-8 byte-order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    serde_json::from_str(text).map_err(|error| {
+        let field_error = match python_json_error(text) {
+            Some(python) => FieldError::json_invalid(python.position, &python.message),
+            None => FieldError::json_invalid(char_offset(text, &error), &error.to_string()),
+        };
+        ApiError::Validation(vec![field_error])
+    })
+}
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let json = request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(is_json);
+        let bytes =
+            Bytes::from_request(request, state).await.map_err(|rejection| match rejection.status() {
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge { limit: BODY_LIMIT },
+                _ => ApiError::BadRequest(rejection.body_text()),
+            })?;
+        if bytes.is_empty() {
+            Ok(Self::Missing)
+        } else if json {
+            parse_json(&bytes).map(Self::Json)
+        } else {
+            Ok(Self::Raw(String::from_utf8_lossy(&bytes).into_owned()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_content_types() {
+        for yes in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/merge-patch+json",
+        ] {
+            assert!(is_json(yes), "{yes}");
+        }
+        for no in ["text/plain", "text/json", "application/x-www-form-urlencoded", ""] {
+            assert!(!is_json(no), "{no}");
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! The one error type of every handler, and the one `match` from error to
+//! status and body. Internal failures are logged in detail and shown to the
+//! client as a generic message.
+use crate::auth::AuthFailure;
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use patchbay_api_types::{ErrorBody, FieldError, ValidationErrorBody};
+use patchbay_store::StoreError;
+use serde_json::json;
+
+#[derive(Debug)]
+pub enum ApiError {
+    BadRequest(String),
+    Unauthorized(AuthFailure),
+    Forbidden(String),
+    NotFound(&'static str),
+    Conflict(String),
+    Validation(Vec<FieldError>),
+    PayloadTooLarge { limit: usize },
+    Internal(StoreError),
+}
+
+pub const INTEGRATION_NOT_FOUND: &str = "Custom integration not found";
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => Self::NotFound(INTEGRATION_NOT_FOUND),
+            StoreError::Conflict(conflict) => Self::Conflict(conflict.to_string()),
+            other => Self::Internal(other),
+        }
+    }
+}
+
+impl From<Vec<FieldError>> for ApiError {
+    fn from(errors: Vec<FieldError>) -> Self {
+        Self::Validation(errors)
+    }
+}
+
+fn detail(status: StatusCode, detail: impl Into<String>) -> Response {
+    (status, Json(ErrorBody { detail: detail.into() })).into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Unauthorized(failure) => {
+                let body = json!({"detail": {
+                    "error": "Unauthorized",
+                    "message": failure.message(),
+                    "hint": failure.hint(),
+                }});
+                let mut response = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                response
+            }
+            Self::BadRequest(message) => detail(StatusCode::BAD_REQUEST, message),
+            Self::Forbidden(message) => detail(StatusCode::FORBIDDEN, message),
+            Self::NotFound(message) => detail(StatusCode::NOT_FOUND, message),
+            Self::Conflict(message) => detail(StatusCode::CONFLICT, message),
+            Self::Validation(errors) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, Json(ValidationErrorBody { detail: errors }))
+                    .into_response()
+            }
+            Self::PayloadTooLarge { limit } => detail(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("Request body is larger than the limit of {limit} bytes"),
+            ),
+            Self::Internal(error) => {
+                tracing::error!(error = %error, "request failed on an internal error");
+                detail(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+            }
+        }
+    }
+}

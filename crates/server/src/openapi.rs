@@ -1,0 +1,187 @@
+//! The OpenAPI 3.1 document at `/api/openapi.json`. Schemas come from the
+//! body types (`patchbay_api_types::schema`); the operations mirror the
+//! route table, with the reference's operation ids so generated clients keep
+//! their method names.
+use axum::Json;
+use serde_json::{Value, json};
+use std::sync::OnceLock;
+
+fn schema_ref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn json_content(schema: Value) -> Value {
+    json!({"application/json": {"schema": schema}})
+}
+
+fn response(description: &str, schema: Value) -> Value {
+    json!({"description": description, "content": json_content(schema)})
+}
+
+fn validation_error() -> Value {
+    response("Validation Error", schema_ref("HTTPValidationError"))
+}
+
+fn error(description: &str) -> Value {
+    response(description, schema_ref("ErrorDetail"))
+}
+
+fn id_parameter() -> Value {
+    json!({"name": "integration_id", "in": "path", "required": true,
+           "schema": {"type": "string", "title": "Integration Id"}})
+}
+
+fn query(name: &str, title: &str, schema: Value, description: &str) -> Value {
+    let mut schema = schema;
+    schema["title"] = json!(title);
+    json!({"name": name, "in": "query", "required": false, "schema": schema, "description": description})
+}
+
+fn optional(kind: Value) -> Value {
+    json!({"anyOf": [kind, {"type": "null"}]})
+}
+
+/// Operation id the way FastAPI derives it: function name, then the path
+/// with non-word characters as `_`, then the method.
+fn operation_id(function: &str, path: &str, method: &str) -> String {
+    let path: String = path.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    format!("{function}{path}_{method}")
+}
+
+fn integration_paths() -> Value {
+    let collection = "/api/v1/custom-integrations";
+    let item = "/api/v1/custom-integrations/{integration_id}";
+    let tags = json!(["custom-integrations"]);
+    json!({
+        collection: {
+            "get": {
+                "tags": tags, "summary": "List Custom Integrations",
+                "description": "List the organization's custom integrations, newest first. Deleted integrations are excluded unless `status=deleted`; `tags` requires every listed tag.",
+                "operationId": operation_id("list_custom_integrations", collection, "get"),
+                "parameters": [
+                    query("integration_type", "Integration Type", optional(json!({"type": "string"})), "Filter by integration type (e.g., postgres, mongodb, redis)"),
+                    query("status", "Status", optional(schema_ref("CustomIntegrationStatus")), "Filter by status (active, inactive, deleted)"),
+                    query("tags", "Tags", optional(json!({"type": "string"})), "Filter by tags - comma-separated (e.g., production,database)"),
+                    query("q", "Q", optional(json!({"type": "string"})), "Case-insensitive search in name and description (Patchbay)"),
+                    query("limit", "Limit", optional(json!({"type": "integer", "minimum": 1, "maximum": crate::query::LIST_LIMIT_MAX})), "Page size; without it the whole list (Patchbay)"),
+                    query("offset", "Offset", optional(json!({"type": "integer", "minimum": 0})), "Rows to skip (Patchbay)")
+                ],
+                "responses": {
+                    "200": response("List of custom integrations", json!({"type": "array", "items": schema_ref("CustomIntegrationResponse"), "title": "Response List Custom Integrations Api V1 Custom Integrations Get"})),
+                    "401": error("Not authenticated"),
+                    "422": validation_error()
+                }
+            },
+            "post": {
+                "tags": tags, "summary": "Create Custom Integration",
+                "description": "Create a new custom integration instance. Names are unique among the organization's non-deleted integrations.",
+                "operationId": operation_id("create_custom_integration", collection, "post"),
+                "requestBody": {"required": true, "content": json_content(schema_ref("CreateCustomIntegrationRequest"))},
+                "responses": {
+                    "201": response("Integration created successfully", schema_ref("CustomIntegrationResponse")),
+                    "401": error("Not authenticated"),
+                    "403": error("The token's role may not write integrations"),
+                    "409": error("Integration with this name already exists"),
+                    "413": error("Request body too large"),
+                    "422": validation_error()
+                }
+            }
+        },
+        item: {
+            "get": {
+                "tags": tags, "summary": "Get Custom Integration",
+                "description": "Retrieve a custom integration with its complete configuration.",
+                "operationId": operation_id("get_custom_integration", item, "get"),
+                "parameters": [id_parameter()],
+                "responses": {
+                    "200": response("Custom integration details", schema_ref("CustomIntegrationResponse")),
+                    "401": error("Not authenticated"),
+                    "404": error("Integration not found"),
+                    "422": validation_error()
+                }
+            },
+            "put": {
+                "tags": tags, "summary": "Update Custom Integration",
+                "description": "Update a custom integration.",
+                "operationId": operation_id("update_custom_integration", item, "put"),
+                "parameters": [id_parameter()],
+                "requestBody": {"required": true, "content": json_content(schema_ref("UpdateCustomIntegrationRequest"))},
+                "responses": {
+                    "200": response("Successful Response", schema_ref("CustomIntegrationResponse")),
+                    "422": validation_error()
+                }
+            },
+            "delete": {
+                "tags": tags, "summary": "Delete Custom Integration",
+                "description": "Delete a custom integration. By default a soft delete (status `deleted`); `hard_delete=true` removes it.",
+                "operationId": operation_id("delete_custom_integration", item, "delete"),
+                "parameters": [id_parameter(), query("hard_delete", "Hard Delete", json!({"type": "boolean", "default": false}), "Permanently delete (vs soft delete)")],
+                "responses": {
+                    "204": {"description": "Successful Response"},
+                    "401": error("Not authenticated"),
+                    "404": error("Integration not found"),
+                    "422": validation_error()
+                }
+            }
+        }
+    })
+}
+
+fn service_paths() -> Value {
+    let plain = |summary: &str, description: &str| {
+        json!({"get": {
+            "tags": ["health"], "summary": summary, "description": description, "security": [],
+            "responses": {"200": {"description": "Successful Response", "content": {"application/json": {"schema": {"type": "object"}}}}}
+        }})
+    };
+    let mut ready = plain("Ready", "The service can serve requests: its database answers. 503 otherwise.");
+    ready["get"]["responses"]["503"] = json!({"description": "Database unreachable"});
+    json!({"/health": plain("Health", "The process is up."), "/ready": ready})
+}
+
+/// The whole document, built once.
+pub fn document() -> &'static Value {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let mut paths = integration_paths();
+        for (path, item) in service_paths().as_object().expect("an object").clone() {
+            paths[path] = item;
+        }
+        json!({
+            "openapi": "3.1.0",
+            "info": {
+                "title": "Patchbay",
+                "description": "Control plane for agent integrations. Drop-in compatible with the Custom Integrations endpoints of the Kubiya Agent Control Plane API.",
+                "version": env!("CARGO_PKG_VERSION")
+            },
+            "security": [{"BearerAuth": []}],
+            "tags": [
+                {"name": "custom-integrations", "description": "User-defined integration instances with env vars, secrets, and files"},
+                {"name": "health", "description": "Health & Status"}
+            ],
+            "paths": paths,
+            "components": {
+                "schemas": patchbay_api_types::schema::components(),
+                "securitySchemes": {"BearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                    "description": "A Patchbay token (format: Bearer <token>); `patchbay token mint` makes one"}}
+            }
+        })
+    })
+}
+
+pub async fn serve() -> Json<&'static Value> {
+    Json(document())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_ids_follow_fastapi() {
+        assert_eq!(
+            operation_id("update_custom_integration", "/api/v1/custom-integrations/{integration_id}", "put"),
+            "update_custom_integration_api_v1_custom_integrations__integration_id__put"
+        );
+    }
+}

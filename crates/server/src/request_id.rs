@@ -1,0 +1,44 @@
+//! Every request gets an id (the client's `X-Request-Id`, or a new one),
+//! carried by the span its logs are written in and echoed in the response.
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+use std::time::Instant;
+use tracing::Instrument;
+
+pub const HEADER: &str = "x-request-id";
+
+/// Ids from clients are kept only when short and printable, so a log line
+/// cannot be forged or flooded through the header.
+fn client_id(request: &Request) -> Option<String> {
+    let value = request.headers().get(HEADER)?.to_str().ok()?;
+    let acceptable = !value.is_empty()
+        && value.len() <= 128
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    acceptable.then(|| value.to_owned())
+}
+
+pub async fn layer(request: Request, next: Next) -> Response {
+    let id = client_id(&request).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %request.method(),
+        path = %request.uri().path(),
+        org = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    let mut response = next.run(request).instrument(span.clone()).await;
+    span.in_scope(|| {
+        tracing::info!(
+            status = response.status().as_u16(),
+            elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+            "request finished"
+        );
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(HEADER, value);
+    }
+    response
+}

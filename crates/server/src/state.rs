@@ -1,0 +1,37 @@
+use crate::auth::{AuthFailure, Authenticator, extract_token};
+use crate::error::ApiError;
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use patchbay_domain::Actor;
+use patchbay_store::Store;
+use std::sync::Arc;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub auth: Arc<Authenticator>,
+}
+
+/// The authenticated caller. Handlers take `Result<Caller, ApiError>` and
+/// unwrap it themselves, so that a body that is not JSON is refused (422)
+/// before authentication, as the reference does.
+pub struct Caller(pub Actor);
+
+impl<S> FromRequestParts<S> for Caller
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let state = AppState::from_ref(state);
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        let token = extract_token(header("authorization"), header("userkey"))
+            .ok_or(ApiError::Unauthorized(AuthFailure::MissingToken))?;
+        let actor = state.auth.verify(token).map_err(ApiError::Unauthorized)?;
+        tracing::Span::current().record("org", actor.organization.as_str());
+        Ok(Self(actor))
+    }
+}

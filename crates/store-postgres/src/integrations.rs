@@ -1,0 +1,279 @@
+use crate::PostgresStore;
+use crate::pool::client;
+use crate::rows::{COLUMNS, from_row, write_error};
+use async_trait::async_trait;
+use deadpool_postgres::GenericClient;
+use patchbay_domain::{
+    Integration, IntegrationPatch, IntegrationStatus, ListFilter, NewIntegration, OrganizationId, now_utc,
+};
+use patchbay_store::codec::{contains_pattern, distinct_tags, encode_config, encode_tags};
+use patchbay_store::{DeleteMode, IntegrationStore, StoreError};
+use tokio_postgres::types::ToSql;
+use uuid::Uuid;
+
+fn failed(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
+    move |e| StoreError::other(context, e)
+}
+
+/// One integration of the organization and its `seq`; `lock` holds the row
+/// until the caller's transaction ends, so concurrent updates serialize.
+async fn fetch(
+    db: &impl GenericClient,
+    org: &OrganizationId,
+    id: Uuid,
+    lock: bool,
+) -> Result<(i64, Integration), StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM custom_integrations WHERE id = $1 AND organization_id = $2{}",
+        if lock { " FOR UPDATE" } else { "" }
+    );
+    let statement = db.prepare_cached(&sql).await.map_err(failed("preparing a read"))?;
+    let row = db
+        .query_opt(&statement, &[&id, &org.as_str()])
+        .await
+        .map_err(failed("reading an integration"))?
+        .ok_or(StoreError::NotFound)?;
+    from_row(&row)
+}
+
+/// Replaces the tag rows of one integration: one row per distinct tag.
+async fn write_tags(
+    db: &impl GenericClient,
+    org: &OrganizationId,
+    seq: i64,
+    tags: &[String],
+) -> Result<(), tokio_postgres::Error> {
+    let delete = db.prepare_cached("DELETE FROM custom_integration_tags WHERE integration_seq = $1").await?;
+    db.execute(&delete, &[&seq]).await?;
+    let insert = db
+        .prepare_cached(
+            "INSERT INTO custom_integration_tags (organization_id, tag, integration_seq) \
+             SELECT $1, tag, $2 FROM unnest($3::text[]) AS tag",
+        )
+        .await?;
+    db.execute(&insert, &[&org.as_str(), &seq, &distinct_tags(tags)]).await?;
+    Ok(())
+}
+
+/// The row and its tag rows in one statement: atomic without a transaction,
+/// and one round trip.
+const INSERT: &str = "WITH created AS ( \
+        INSERT INTO custom_integrations (id, organization_id, name, integration_type, \
+            description, status, config, tags, created_at, updated_at, created_by) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) \
+        RETURNING seq \
+    ) \
+    INSERT INTO custom_integration_tags (organization_id, tag, integration_seq) \
+    SELECT $2, tag, seq FROM created, unnest($11::text[]) AS tag";
+
+async fn create(
+    store: &PostgresStore,
+    org: &OrganizationId,
+    new: NewIntegration,
+) -> Result<Integration, StoreError> {
+    let now = now_utc();
+    let integration = Integration {
+        id: Uuid::new_v4(),
+        organization_id: org.clone(),
+        name: new.name,
+        integration_type: new.integration_type,
+        description: new.description,
+        status: new.status,
+        config: new.config,
+        tags: new.tags,
+        created_at: now,
+        updated_at: now,
+        created_by: new.created_by,
+    };
+    let db = client(&store.pool).await?;
+    let statement = db.prepare_cached(INSERT).await.map_err(failed("preparing a create"))?;
+    db.execute(
+        &statement,
+        &[
+            &integration.id,
+            &org.as_str(),
+            &integration.name,
+            &integration.integration_type,
+            &integration.description,
+            &integration.status.as_str(),
+            &encode_config(&integration.config),
+            &encode_tags(&integration.tags),
+            &now,
+            &integration.created_by,
+            &distinct_tags(&integration.tags),
+        ],
+    )
+    .await
+    .map_err(write_error(&integration.name, "inserting an integration"))?;
+    Ok(integration)
+}
+
+async fn update(
+    store: &PostgresStore,
+    org: &OrganizationId,
+    id: Uuid,
+    patch: IntegrationPatch,
+) -> Result<Integration, StoreError> {
+    let mut db = client(&store.pool).await?;
+    let tx = db.transaction().await.map_err(failed("starting an update"))?;
+    let (seq, mut integration) = fetch(&tx, org, id, true).await?;
+    let old_tags = integration.tags.clone();
+    if !patch.apply_to(&mut integration) {
+        return Ok(integration);
+    }
+    integration.updated_at = now_utc();
+    let statement = tx
+        .prepare_cached(
+            "UPDATE custom_integrations SET name = $2, integration_type = $3, description = $4, \
+             status = $5, config = $6, tags = $7, updated_at = $8 WHERE seq = $1",
+        )
+        .await
+        .map_err(failed("preparing an update"))?;
+    tx.execute(
+        &statement,
+        &[
+            &seq,
+            &integration.name,
+            &integration.integration_type,
+            &integration.description,
+            &integration.status.as_str(),
+            &encode_config(&integration.config),
+            &encode_tags(&integration.tags),
+            &integration.updated_at,
+        ],
+    )
+    .await
+    .map_err(write_error(&integration.name, "updating an integration"))?;
+    if integration.tags != old_tags {
+        write_tags(&tx, org, seq, &integration.tags).await.map_err(failed("writing tags"))?;
+    }
+    tx.commit().await.map_err(failed("committing an update"))?;
+    Ok(integration)
+}
+
+/// SQL text and its numbered arguments, built together. Only the set of
+/// filters shapes the text, so a handful of cached statements cover all lists.
+struct Query {
+    sql: String,
+    args: Vec<Box<dyn ToSql + Sync + Send>>,
+}
+
+impl Query {
+    /// Adds an argument and returns its placeholder.
+    fn bind(&mut self, value: impl ToSql + Sync + Send + 'static) -> String {
+        self.args.push(Box::new(value));
+        format!("${}", self.args.len())
+    }
+}
+
+fn list_query(org: &OrganizationId, filter: &ListFilter) -> Query {
+    let mut q = Query { sql: String::new(), args: Vec::new() };
+    let org_arg = q.bind(org.as_str().to_owned());
+    q.sql = format!("SELECT {COLUMNS} FROM custom_integrations WHERE organization_id = {org_arg}");
+    match filter.status {
+        Some(status) => {
+            let p = q.bind(status.as_str());
+            q.sql.push_str(&format!(" AND status = {p}"));
+        }
+        None => q.sql.push_str(" AND status <> 'deleted'"),
+    }
+    if let Some(kind) = &filter.integration_type {
+        let p = q.bind(kind.clone());
+        q.sql.push_str(&format!(" AND integration_type = {p}"));
+    }
+    if let Some(query) = &filter.query {
+        let p = q.bind(contains_pattern(query));
+        q.sql.push_str(&format!(" AND (name ILIKE {p} ESCAPE '\\' OR description ILIKE {p} ESCAPE '\\')"));
+    }
+    if !filter.tags.is_empty() {
+        let wanted: Vec<String> = distinct_tags(&filter.tags).into_iter().map(str::to_owned).collect();
+        let count = q.bind(wanted.len() as i64);
+        let tags = q.bind(wanted);
+        q.sql.push_str(&format!(
+            " AND seq IN (SELECT integration_seq FROM custom_integration_tags \
+             WHERE organization_id = {org_arg} AND tag = ANY({tags}) \
+             GROUP BY integration_seq HAVING COUNT(*) = {count})"
+        ));
+    }
+    q.sql.push_str(" ORDER BY created_at DESC, seq DESC");
+    // LIMIT NULL is no limit.
+    let limit = q.bind(filter.limit.map(i64::from));
+    let offset = q.bind(i64::from(filter.offset));
+    q.sql.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
+    q
+}
+
+async fn list(
+    store: &PostgresStore,
+    org: &OrganizationId,
+    filter: &ListFilter,
+) -> Result<Vec<Integration>, StoreError> {
+    let q = list_query(org, filter);
+    let db = client(&store.pool).await?;
+    let statement = db.prepare_cached(&q.sql).await.map_err(failed("preparing a list"))?;
+    let args: Vec<&(dyn ToSql + Sync)> = q.args.iter().map(|a| a.as_ref() as _).collect();
+    let rows = db.query(&statement, &args).await.map_err(failed("listing integrations"))?;
+    rows.iter().map(|row| from_row(row).map(|(_, integration)| integration)).collect()
+}
+
+async fn hard_delete(store: &PostgresStore, org: &OrganizationId, id: Uuid) -> Result<(), StoreError> {
+    let db = client(&store.pool).await?;
+    // Tag rows go with the row (ON DELETE CASCADE).
+    let statement = db
+        .prepare_cached("DELETE FROM custom_integrations WHERE id = $1 AND organization_id = $2")
+        .await
+        .map_err(failed("preparing a delete"))?;
+    let removed =
+        db.execute(&statement, &[&id, &org.as_str()]).await.map_err(failed("deleting an integration"))?;
+    if removed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+#[async_trait]
+impl IntegrationStore for PostgresStore {
+    async fn create_integration(
+        &self,
+        org: &OrganizationId,
+        new: NewIntegration,
+    ) -> Result<Integration, StoreError> {
+        create(self, org, new).await
+    }
+
+    async fn get_integration(&self, org: &OrganizationId, id: Uuid) -> Result<Integration, StoreError> {
+        let db = client(&self.pool).await?;
+        fetch(&db, org, id, false).await.map(|(_, integration)| integration)
+    }
+
+    async fn list_integrations(
+        &self,
+        org: &OrganizationId,
+        filter: &ListFilter,
+    ) -> Result<Vec<Integration>, StoreError> {
+        list(self, org, filter).await
+    }
+
+    async fn update_integration(
+        &self,
+        org: &OrganizationId,
+        id: Uuid,
+        patch: IntegrationPatch,
+    ) -> Result<Integration, StoreError> {
+        update(self, org, id, patch).await
+    }
+
+    async fn delete_integration(
+        &self,
+        org: &OrganizationId,
+        id: Uuid,
+        mode: DeleteMode,
+    ) -> Result<(), StoreError> {
+        match mode {
+            // Through the update path, so it locks, checks and stamps alike.
+            DeleteMode::Soft => {
+                let patch =
+                    IntegrationPatch { status: Some(IntegrationStatus::Deleted), ..Default::default() };
+                update(self, org, id, patch).await.map(drop)
+            }
+            DeleteMode::Hard => hard_delete(self, org, id).await,
+        }
+    }
+}

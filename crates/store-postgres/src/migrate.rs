@@ -1,0 +1,54 @@
+//! Applies `migrations/*.sql` in order, each once, each in a transaction.
+//! A migration that has landed is never edited: add a new one.
+//!
+//! Several replicas may start at once; each transaction first takes one
+//! transaction-scoped advisory lock, so exactly one of them applies a
+//! migration and the others wait, then see it recorded and skip it.
+use deadpool_postgres::Client;
+use patchbay_store::StoreError;
+
+const MIGRATIONS: &[(&str, &str)] =
+    &[("20261128000000_integrations", include_str!("../migrations/20261128000000_integrations.sql"))];
+
+/// "patchbay" in ASCII: a key no other application is likely to lock.
+const LOCK_KEY: i64 = 0x7061_7463_6862_6179;
+
+pub async fn run(client: &mut Client) -> Result<(), StoreError> {
+    let fail = |context| move |e| StoreError::other(context, e);
+    // Even `CREATE TABLE IF NOT EXISTS` can fail when two sessions race, so
+    // the bookkeeping table is created under the lock too.
+    let tx = client.transaction().await.map_err(fail("starting a migration"))?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])
+        .await
+        .map_err(fail("locking for migrations"))?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version    TEXT        PRIMARY KEY,
+            applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )",
+    )
+    .await
+    .map_err(fail("creating schema_migrations"))?;
+    tx.commit().await.map_err(fail("committing schema_migrations"))?;
+
+    for (version, sql) in MIGRATIONS {
+        let tx = client.transaction().await.map_err(fail("starting a migration"))?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])
+            .await
+            .map_err(fail("locking for migrations"))?;
+        let applied: bool = tx
+            .query_one("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)", &[version])
+            .await
+            .map_err(fail("reading schema_migrations"))?
+            .get(0);
+        if !applied {
+            tracing::info!(version, "applying postgres migration");
+            tx.batch_execute(sql).await.map_err(fail("applying a migration"))?;
+            tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[version])
+                .await
+                .map_err(fail("recording a migration"))?;
+        }
+        tx.commit().await.map_err(fail("committing a migration"))?;
+    }
+    Ok(())
+}

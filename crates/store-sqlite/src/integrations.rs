@@ -1,0 +1,286 @@
+use crate::SqliteStore;
+use async_trait::async_trait;
+use patchbay_domain::{
+    Integration, IntegrationPatch, IntegrationStatus, ListFilter, NewIntegration, OrganizationId, now_utc,
+};
+use patchbay_store::codec::{
+    contains_pattern, decode_config, decode_tags, distinct_tags, encode_config, encode_tags,
+};
+use patchbay_store::{Conflict, DeleteMode, IntegrationStore, StoreError};
+use rusqlite::types::Value;
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, Transaction, params, params_from_iter};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+const COLUMNS: &str = "seq, id, organization_id, name, integration_type, description, status, \
+                       config, tags, created_at, updated_at, created_by";
+
+fn micros(at: OffsetDateTime) -> i64 {
+    (at.unix_timestamp_nanos() / 1_000) as i64
+}
+
+fn from_micros(micros: i64) -> rusqlite::Result<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+fn conversion(e: StoreError) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(Box::new(e))
+}
+
+/// A row and its `seq`, which keys the tag table.
+fn from_row(row: &Row<'_>) -> rusqlite::Result<(i64, Integration)> {
+    let id: String = row.get(1)?;
+    let organization: String = row.get(2)?;
+    let status: String = row.get(6)?;
+    let config: String = row.get(7)?;
+    let tags: String = row.get(8)?;
+    let integration = Integration {
+        id: Uuid::parse_str(&id).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
+        organization_id: OrganizationId::parse(&organization)
+            .ok_or_else(|| conversion(StoreError::other("stored organization", "empty")))?,
+        name: row.get(3)?,
+        integration_type: row.get(4)?,
+        description: row.get(5)?,
+        status: IntegrationStatus::parse(&status)
+            .ok_or_else(|| conversion(StoreError::other("stored status", status.clone())))?,
+        config: decode_config(&config).map_err(conversion)?,
+        tags: decode_tags(&tags).map_err(conversion)?,
+        created_at: from_micros(row.get(9)?)?,
+        updated_at: from_micros(row.get(10)?)?,
+        created_by: row.get(11)?,
+    };
+    Ok((row.get(0)?, integration))
+}
+
+/// A write that broke the live-name unique index is a name conflict;
+/// anything else is the database failing.
+fn write_error(name: &str, context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |e| match e.sqlite_error_code() {
+        Some(ErrorCode::ConstraintViolation) if e.to_string().contains(".name") => {
+            StoreError::Conflict(Conflict::IntegrationName(name.to_owned()))
+        }
+        _ => StoreError::other(context, e),
+    }
+}
+
+fn fetch(conn: &Connection, org: &OrganizationId, id: Uuid) -> Result<(i64, Integration), StoreError> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM custom_integrations WHERE id = ?1 AND organization_id = ?2"),
+        params![id.to_string(), org.as_str()],
+        from_row,
+    )
+    .optional()
+    .map_err(|e| StoreError::other("reading an integration", e))?
+    .ok_or(StoreError::NotFound)
+}
+
+fn write_tags(tx: &Transaction<'_>, org: &OrganizationId, seq: i64, tags: &[String]) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM custom_integration_tags WHERE integration_seq = ?1", [seq])?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO custom_integration_tags (organization_id, tag, integration_seq) VALUES (?1, ?2, ?3)",
+    )?;
+    for tag in distinct_tags(tags) {
+        insert.execute(params![org.as_str(), tag, seq])?;
+    }
+    Ok(())
+}
+
+fn create(
+    conn: &mut Connection,
+    org: &OrganizationId,
+    new: NewIntegration,
+) -> Result<Integration, StoreError> {
+    let now = now_utc();
+    let integration = Integration {
+        id: Uuid::new_v4(),
+        organization_id: org.clone(),
+        name: new.name,
+        integration_type: new.integration_type,
+        description: new.description,
+        status: new.status,
+        config: new.config,
+        tags: new.tags,
+        created_at: now,
+        updated_at: now,
+        created_by: new.created_by,
+    };
+    let tx = conn.transaction().map_err(|e| StoreError::other("starting a create", e))?;
+    tx.execute(
+        "INSERT INTO custom_integrations (id, organization_id, name, integration_type, description, \
+         status, config, tags, created_at, updated_at, created_by) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
+        params![
+            integration.id.to_string(),
+            org.as_str(),
+            integration.name,
+            integration.integration_type,
+            integration.description,
+            integration.status.as_str(),
+            encode_config(&integration.config),
+            encode_tags(&integration.tags),
+            micros(now),
+            integration.created_by,
+        ],
+    )
+    .map_err(write_error(&integration.name, "inserting an integration"))?;
+    let seq = tx.last_insert_rowid();
+    write_tags(&tx, org, seq, &integration.tags).map_err(|e| StoreError::other("writing tags", e))?;
+    tx.commit().map_err(|e| StoreError::other("committing a create", e))?;
+    Ok(integration)
+}
+
+fn update(
+    conn: &mut Connection,
+    org: &OrganizationId,
+    id: Uuid,
+    patch: IntegrationPatch,
+) -> Result<Integration, StoreError> {
+    let tx = conn.transaction().map_err(|e| StoreError::other("starting an update", e))?;
+    let (seq, mut integration) = fetch(&tx, org, id)?;
+    let old_tags = integration.tags.clone();
+    if !patch.apply_to(&mut integration) {
+        return Ok(integration);
+    }
+    integration.updated_at = now_utc();
+    tx.execute(
+        "UPDATE custom_integrations SET name = ?2, integration_type = ?3, description = ?4, \
+         status = ?5, config = ?6, tags = ?7, updated_at = ?8 WHERE seq = ?1",
+        params![
+            seq,
+            integration.name,
+            integration.integration_type,
+            integration.description,
+            integration.status.as_str(),
+            encode_config(&integration.config),
+            encode_tags(&integration.tags),
+            micros(integration.updated_at),
+        ],
+    )
+    .map_err(write_error(&integration.name, "updating an integration"))?;
+    if integration.tags != old_tags {
+        write_tags(&tx, org, seq, &integration.tags).map_err(|e| StoreError::other("writing tags", e))?;
+    }
+    tx.commit().map_err(|e| StoreError::other("committing an update", e))?;
+    Ok(integration)
+}
+
+/// SQL text and its numbered arguments, built together.
+struct Query {
+    sql: String,
+    args: Vec<Value>,
+}
+
+impl Query {
+    /// Adds an argument and returns its placeholder.
+    fn bind(&mut self, value: impl Into<Value>) -> String {
+        self.args.push(value.into());
+        format!("?{}", self.args.len())
+    }
+}
+
+fn list(conn: &Connection, org: &OrganizationId, filter: &ListFilter) -> rusqlite::Result<Vec<Integration>> {
+    let mut q = Query { sql: String::new(), args: Vec::new() };
+    let org_arg = q.bind(org.as_str().to_owned());
+    q.sql = format!("SELECT {COLUMNS} FROM custom_integrations WHERE organization_id = {org_arg}");
+    match filter.status {
+        Some(status) => {
+            let p = q.bind(status.as_str().to_owned());
+            q.sql.push_str(&format!(" AND status = {p}"));
+        }
+        None => q.sql.push_str(" AND status <> 'deleted'"),
+    }
+    if let Some(kind) = &filter.integration_type {
+        let p = q.bind(kind.clone());
+        q.sql.push_str(&format!(" AND integration_type = {p}"));
+    }
+    if let Some(query) = &filter.query {
+        let p = q.bind(contains_pattern(query));
+        q.sql.push_str(&format!(" AND (name LIKE {p} ESCAPE '\\' OR description LIKE {p} ESCAPE '\\')"));
+    }
+    if !filter.tags.is_empty() {
+        let wanted = distinct_tags(&filter.tags);
+        let placeholders: Vec<String> = wanted.iter().map(|tag| q.bind((*tag).to_owned())).collect();
+        q.sql.push_str(&format!(
+            " AND seq IN (SELECT integration_seq FROM custom_integration_tags \
+             WHERE organization_id = {org_arg} AND tag IN ({}) \
+             GROUP BY integration_seq HAVING COUNT(*) = {})",
+            placeholders.join(", "),
+            wanted.len()
+        ));
+    }
+    q.sql.push_str(" ORDER BY created_at DESC, seq DESC");
+    let limit = q.bind(filter.limit.map_or(-1, i64::from));
+    let offset = q.bind(i64::from(filter.offset));
+    q.sql.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
+
+    let mut statement = conn.prepare_cached(&q.sql)?;
+    let rows = statement.query_map(params_from_iter(q.args), from_row)?;
+    rows.map(|row| row.map(|(_, integration)| integration)).collect()
+}
+
+#[async_trait]
+impl IntegrationStore for SqliteStore {
+    async fn create_integration(
+        &self,
+        org: &OrganizationId,
+        new: NewIntegration,
+    ) -> Result<Integration, StoreError> {
+        let org = org.clone();
+        self.pool.write(move |conn| create(conn, &org, new)).await
+    }
+
+    async fn get_integration(&self, org: &OrganizationId, id: Uuid) -> Result<Integration, StoreError> {
+        self.pool
+            .read(|conn| Ok(fetch(conn, org, id)))
+            .map_err(|e| StoreError::other("reading an integration", e))?
+            .map(|(_, integration)| integration)
+    }
+
+    async fn list_integrations(
+        &self,
+        org: &OrganizationId,
+        filter: &ListFilter,
+    ) -> Result<Vec<Integration>, StoreError> {
+        self.pool
+            .read(|conn| list(conn, org, filter))
+            .map_err(|e| StoreError::other("listing integrations", e))
+    }
+
+    async fn update_integration(
+        &self,
+        org: &OrganizationId,
+        id: Uuid,
+        patch: IntegrationPatch,
+    ) -> Result<Integration, StoreError> {
+        let org = org.clone();
+        self.pool.write(move |conn| update(conn, &org, id, patch)).await
+    }
+
+    async fn delete_integration(
+        &self,
+        org: &OrganizationId,
+        id: Uuid,
+        mode: DeleteMode,
+    ) -> Result<(), StoreError> {
+        let org = org.clone();
+        self.pool
+            .write(move |conn| match mode {
+                DeleteMode::Soft => {
+                    let patch =
+                        IntegrationPatch { status: Some(IntegrationStatus::Deleted), ..Default::default() };
+                    update(conn, &org, id, patch).map(drop)
+                }
+                DeleteMode::Hard => {
+                    let removed = conn
+                        .execute(
+                            "DELETE FROM custom_integrations WHERE id = ?1 AND organization_id = ?2",
+                            params![id.to_string(), org.as_str()],
+                        )
+                        .map_err(|e| StoreError::other("deleting an integration", e))?;
+                    if removed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+                }
+            })
+            .await
+    }
+}

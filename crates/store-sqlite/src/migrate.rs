@@ -1,0 +1,39 @@
+//! Applies `migrations/*.sql` in order, each once, each in a transaction.
+//! A migration that has landed is never edited: add a new one.
+use patchbay_store::StoreError;
+use rusqlite::{Connection, params};
+
+const MIGRATIONS: &[(&str, &str)] =
+    &[("20261128000000_integrations", include_str!("../migrations/20261128000000_integrations.sql"))];
+
+pub fn run(conn: &mut Connection) -> Result<(), StoreError> {
+    let fail = |context| move |e| StoreError::other(context, e);
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version    TEXT    PRIMARY KEY,
+            applied_at INTEGER NOT NULL
+        )",
+    )
+    .map_err(fail("creating schema_migrations"))?;
+    for (version, sql) in MIGRATIONS {
+        let tx = conn.transaction().map_err(fail("starting a migration"))?;
+        let applied: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
+                [version],
+                |row| row.get(0),
+            )
+            .map_err(fail("reading schema_migrations"))?;
+        if !applied {
+            tracing::info!(version, "applying sqlite migration");
+            tx.execute_batch(sql).map_err(fail("applying a migration"))?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, unixepoch())",
+                params![version],
+            )
+            .map_err(fail("recording a migration"))?;
+        }
+        tx.commit().map_err(fail("committing a migration"))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,384 @@
+//! The conformance suite: one story of behaviour every backend must tell.
+//! A backend's tests call `conformance_tests!(factory)`, which makes one
+//! `#[tokio::test]` per case, each on a store of its own.
+use crate::{Conflict, DeleteMode, Store, StoreError};
+use patchbay_domain::{
+    ConnectionTest, EnvVarName, FileMode, FilePath, FileSpec, IntegrationConfig, IntegrationPatch,
+    IntegrationStatus, ListFilter, NewIntegration, OrganizationId, TestTimeout,
+};
+use std::sync::Arc;
+
+/// Expands to one test per conformance case. `$factory` is an async fn
+/// returning `Option<(Arc<dyn Store>, Guard)>`: `None` skips the case (the
+/// factory prints why), and the guard is dropped when the case ends.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($factory:path) => {
+        $crate::conformance_tests!(@cases $factory;
+            create_and_get_round_trip,
+            other_organization_sees_nothing,
+            duplicate_name_conflicts,
+            names_are_case_sensitive_and_per_organization,
+            soft_delete_frees_the_name,
+            concurrent_creates_of_one_name_give_one_winner,
+            list_is_newest_first_and_hides_deleted,
+            list_filters_by_status_and_type,
+            list_requires_every_tag,
+            list_searches_name_and_description,
+            list_pages_with_limit_and_offset,
+            update_changes_only_given_fields,
+            noop_update_keeps_updated_at,
+            update_to_taken_name_conflicts,
+            restore_to_taken_name_conflicts,
+            tag_filter_follows_updates_and_deletes,
+            soft_and_hard_delete,
+        );
+    };
+    (@cases $factory:path; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let Some((store, _guard)) = $factory().await else { return };
+                $crate::testing::$case(store).await;
+            }
+        )*
+    };
+}
+
+pub fn org(name: &str) -> OrganizationId {
+    OrganizationId::parse(name).expect("non-empty organization")
+}
+
+/// A minimal valid integration.
+pub fn new_integration(name: &str, integration_type: &str, tags: &[&str]) -> NewIntegration {
+    NewIntegration {
+        name: name.to_owned(),
+        integration_type: integration_type.to_owned(),
+        description: None,
+        config: IntegrationConfig::default(),
+        tags: tags.iter().map(|tag| (*tag).to_owned()).collect(),
+        status: IntegrationStatus::Active,
+        created_by: Some("user-1".to_owned()),
+    }
+}
+
+/// A config with every part filled, to prove nothing is lost on the way.
+pub fn full_config() -> IntegrationConfig {
+    let name = |n: &str| EnvVarName::parse(n).unwrap();
+    IntegrationConfig {
+        env_vars: [("DB_HOST", "db.internal"), ("DB_PORT", "5432"), ("A_FIRST", "ünïcode ✓")]
+            .into_iter()
+            .map(|(k, v)| (name(k), v.to_owned()))
+            .collect(),
+        secrets: vec![name("DB_PASSWORD")],
+        files: vec![
+            FileSpec {
+                path: FilePath::parse("~/.postgresql/client.crt").unwrap(),
+                content: None,
+                secret_ref: Some("PG_CERT".into()),
+                mode: Some(FileMode::parse("0600").unwrap()),
+                description: Some("client certificate".into()),
+            },
+            FileSpec {
+                path: FilePath::parse("notes.txt").unwrap(),
+                content: Some("line 1\nline 2\n".into()),
+                secret_ref: None,
+                mode: None,
+                description: None,
+            },
+        ],
+        context_prompt: Some("Production database. Be careful.".into()),
+        connection_test: Some(ConnectionTest {
+            enabled: false,
+            command: "pg_isready -h $DB_HOST".into(),
+            timeout: TestTimeout::parse(7).unwrap(),
+        }),
+    }
+}
+
+fn names(list: &[patchbay_domain::Integration]) -> Vec<&str> {
+    list.iter().map(|i| i.name.as_str()).collect()
+}
+
+fn assert_name_conflict(result: Result<impl std::fmt::Debug, StoreError>, name: &str) {
+    match result {
+        Err(StoreError::Conflict(Conflict::IntegrationName(taken))) => assert_eq!(taken, name),
+        other => panic!("expected a name conflict on {name}, got {other:?}"),
+    }
+}
+
+fn assert_not_found(result: Result<impl std::fmt::Debug, StoreError>) {
+    match result {
+        Err(StoreError::NotFound) => {}
+        other => panic!("expected not found, got {other:?}"),
+    }
+}
+
+pub async fn create_and_get_round_trip(store: Arc<dyn Store>) {
+    let a = org("org-a");
+    let mut new = new_integration("pg", "postgres", &["prod", "db", "prod"]);
+    new.description = Some("main database".into());
+    new.config = full_config();
+    let created = store.create_integration(&a, new.clone()).await.unwrap();
+    assert_eq!(created.organization_id, a);
+    assert_eq!(created.name, "pg");
+    assert_eq!(created.description.as_deref(), Some("main database"));
+    assert_eq!(created.config, full_config());
+    assert_eq!(created.tags, vec!["prod", "db", "prod"], "tags are kept as sent");
+    assert_eq!(created.status, IntegrationStatus::Active);
+    assert_eq!(created.created_at, created.updated_at);
+    assert_eq!(created.created_by.as_deref(), Some("user-1"));
+
+    let fetched = store.get_integration(&a, created.id).await.unwrap();
+    assert_eq!(fetched, created);
+    let env_order: Vec<_> = fetched.config.env_vars.keys().map(|k| k.as_str()).collect();
+    assert_eq!(env_order, ["DB_HOST", "DB_PORT", "A_FIRST"], "env var order is kept");
+}
+
+pub async fn other_organization_sees_nothing(store: Arc<dyn Store>) {
+    let (a, b) = (org("org-a"), org("org-b"));
+    let created = store.create_integration(&a, new_integration("pg", "postgres", &["x"])).await.unwrap();
+    assert_not_found(store.get_integration(&b, created.id).await);
+    assert_not_found(
+        store
+            .update_integration(
+                &b,
+                created.id,
+                IntegrationPatch { name: Some("stolen".into()), ..Default::default() },
+            )
+            .await,
+    );
+    assert_not_found(store.delete_integration(&b, created.id, DeleteMode::Soft).await);
+    assert_not_found(store.delete_integration(&b, created.id, DeleteMode::Hard).await);
+    let filter = ListFilter { tags: vec!["x".into()], ..Default::default() };
+    assert!(store.list_integrations(&b, &ListFilter::default()).await.unwrap().is_empty());
+    assert!(store.list_integrations(&b, &filter).await.unwrap().is_empty());
+    // Untouched by all of the above.
+    assert_eq!(store.get_integration(&a, created.id).await.unwrap(), created);
+}
+
+pub async fn duplicate_name_conflicts(store: Arc<dyn Store>) {
+    let a = org("org-a");
+    store.create_integration(&a, new_integration("pg", "postgres", &[])).await.unwrap();
+    assert_name_conflict(store.create_integration(&a, new_integration("pg", "mysql", &[])).await, "pg");
+    assert_eq!(store.list_integrations(&a, &ListFilter::default()).await.unwrap().len(), 1);
+}
+
+pub async fn names_are_case_sensitive_and_per_organization(store: Arc<dyn Store>) {
+    let (a, b) = (org("org-a"), org("org-b"));
+    store.create_integration(&a, new_integration("pg", "postgres", &[])).await.unwrap();
+    store.create_integration(&a, new_integration("PG", "postgres", &[])).await.unwrap();
+    store.create_integration(&a, new_integration(" pg", "postgres", &[])).await.unwrap();
+    store.create_integration(&b, new_integration("pg", "postgres", &[])).await.unwrap();
+}
+
+pub async fn soft_delete_frees_the_name(store: Arc<dyn Store>) {
+    let a = org("org-a");
+    let first = store.create_integration(&a, new_integration("pg", "postgres", &[])).await.unwrap();
+    store.delete_integration(&a, first.id, DeleteMode::Soft).await.unwrap();
+    let second = store.create_integration(&a, new_integration("pg", "postgres", &[])).await.unwrap();
+    assert_ne!(first.id, second.id);
+    let deleted = store.get_integration(&a, first.id).await.unwrap();
+    assert_eq!(deleted.status, IntegrationStatus::Deleted);
+}
+
+pub async fn concurrent_creates_of_one_name_give_one_winner(store: Arc<dyn Store>) {
+    let a = org("org-a");
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (store, a) = (store.clone(), a.clone());
+            tokio::spawn(
+                async move { store.create_integration(&a, new_integration("pg", "postgres", &[])).await },
+            )
+        })
+        .collect();
+    let (mut created, mut conflicts) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => created += 1,
+            Err(StoreError::Conflict(_)) => conflicts += 1,
+            Err(other) => panic!("a concurrent create failed: {other}"),
+        }
+    }
+    assert_eq!((created, conflicts), (1, 19));
+}
+
+pub async fn list_is_newest_first_and_hides_deleted(store: Arc<dyn Store>) {
+    let a = org("org-a");
+    for name in ["one", "two", "three", "four"] {
+        store.create_integration(&a, new_integration(name, "t", &[])).await.unwrap();
+    }
+    let all = store.list_integrations(&a, &ListFilter::default()).await.unwrap();
+    assert_eq!(names(&all), ["four", "three", "two", "one"]);
+    let three = all[1].id;
+    store.delete_integration(&a, three, DeleteMode::Soft).await.unwrap();
+    let listed = store.list_integrations(&a, &ListFilter::default()).await.unwrap();
+    assert_eq!(names(&listed), ["four", "two", "one"]);
+}
+
+pub async fn list_filters_by_status_and_type(store: Arc<dyn Store>) {
+    let a = org("org-a");
+    let pg = store.create_integration(&a, new_integration("pg", "postgres", &[])).await.unwrap();
+    let cache = store.create_integration(&a, new_integration("cache", "redis", &[])).await.unwrap();
+    let gone = store.create_integration(&a, new_integration("gone", "postgres", &[])).await.unwrap();
+    let idle = IntegrationPatch { status: Some(IntegrationStatus::Inactive), ..Default::default() };
+    store.update_integration(&a, cache.id, idle).await.unwrap();
+    store.delete_integration(&a, gone.id, DeleteMode::Soft).await.unwrap();
+
+    let by = |status: Option<IntegrationStatus>, kind: Option<&str>| ListFilter {
+        status,
+        integration_type: kind.map(str::to_owned),
+        ..Default::default()
+    };
+    let list = |filter: ListFilter| {
+        let store = store.clone();
+        let a = a.clone();
+        async move { names(&store.list_integrations(&a, &filter).await.unwrap()).join(",") }
+    };
+    assert_eq!(list(by(None, None)).await, "cache,pg", "inactive listed, deleted not");
+    assert_eq!(list(by(Some(IntegrationStatus::Active), None)).await, "pg");
+    assert_eq!(list(by(Some(IntegrationStatus::Inactive), None)).await, "cache");
+    assert_eq!(list(by(Some(IntegrationStatus::Deleted), None)).await, "gone");
+    assert_eq!(list(by(None, Some("postgres"))).await, "pg");
+    assert_eq!(list(by(Some(IntegrationStatus::Deleted), Some("postgres"))).await, "gone");
+    assert_eq!(list(by(None, Some("Postgres"))).await, "", "types are exact");
+    assert_eq!(pg.integration_type, "postgres");
+}
+
+pub async fn list_requires_every_tag(store: Arc<dyn Store>) {
+    let a = org("org-a");
+    store.create_integration(&a, new_integration("both", "t", &["prod", "db"])).await.unwrap();
+    store.create_integration(&a, new_integration("prod-only", "t", &["prod"])).await.unwrap();
+    store.create_integration(&a, new_integration("dup-tags", "t", &["prod", "prod"])).await.unwrap();
+    store.create_integration(&a, new_integration("none", "t", &[])).await.unwrap();
+    let tagged = |tags: &[&str]| ListFilter {
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        ..Default::default()
+    };
+    let got = store.list_integrations(&a, &tagged(&["prod"])).await.unwrap();
+    assert_eq!(names(&got), ["dup-tags", "prod-only", "both"]);
+    let got = store.list_integrations(&a, &tagged(&["prod", "db"])).await.unwrap();
+    assert_eq!(names(&got), ["both"]);
+    let got = store.list_integrations(&a, &tagged(&["db", "db"])).await.unwrap();
+    assert_eq!(names(&got), ["both"], "a repeated filter tag is one tag");
+    let got = store.list_integrations(&a, &tagged(&["prod", ""])).await.unwrap();
+    assert!(got.is_empty(), "no integration carries the empty tag");
+    let got = store.list_integrations(&a, &tagged(&["PROD"])).await.unwrap();
+    assert!(got.is_empty(), "tags are exact");
+}
+
+pub async fn list_searches_name_and_description(store: Arc<dyn Store>) {
+    let a = org("org-a");
+    let mut described = new_integration("alpha", "t", &[]);
+    described.description = Some("The Billing database".into());
+    store.create_integration(&a, described).await.unwrap();
+    store.create_integration(&a, new_integration("billing-cache", "t", &[])).await.unwrap();
+    store.create_integration(&a, new_integration("100%_sure", "t", &[])).await.unwrap();
+    store.create_integration(&a, new_integration("other", "t", &[])).await.unwrap();
+    let search = |q: &str| ListFilter { query: Some(q.to_owned()), ..Default::default() };
+    let got = store.list_integrations(&a, &search("BILLING")).await.unwrap();
+    assert_eq!(names(&got), ["billing-cache", "alpha"]);
+    let got = store.list_integrations(&a, &search("%")).await.unwrap();
+    assert_eq!(names(&got), ["100%_sure"], "wildcards are literal");
+    let got = store.list_integrations(&a, &search("_")).await.unwrap();
+    assert_eq!(names(&got), ["100%_sure"], "wildcards are literal");
+}
+
+pub async fn list_pages_with_limit_and_offset(store: Arc<dyn Store>) {
+    let a = org("org-a");
+    for n in 0..5 {
+        store.create_integration(&a, new_integration(&format!("i{n}"), "t", &[])).await.unwrap();
+    }
+    let page = |limit: Option<u32>, offset: u32| ListFilter { limit, offset, ..Default::default() };
+    let got = store.list_integrations(&a, &page(Some(2), 0)).await.unwrap();
+    assert_eq!(names(&got), ["i4", "i3"]);
+    let got = store.list_integrations(&a, &page(Some(2), 2)).await.unwrap();
+    assert_eq!(names(&got), ["i2", "i1"]);
+    let got = store.list_integrations(&a, &page(None, 3)).await.unwrap();
+    assert_eq!(names(&got), ["i1", "i0"]);
+    let got = store.list_integrations(&a, &page(Some(10), 5)).await.unwrap();
+    assert!(got.is_empty());
+}
+
+pub async fn update_changes_only_given_fields(store: Arc<dyn Store>) {
+    let a = org("org-a");
+    let created = store.create_integration(&a, new_integration("pg", "postgres", &["a"])).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    let patch = IntegrationPatch {
+        description: Some("now described".into()),
+        config: Some(full_config()),
+        tags: Some(vec!["b".into()]),
+        ..Default::default()
+    };
+    let updated = store.update_integration(&a, created.id, patch).await.unwrap();
+    assert_eq!(updated.name, "pg");
+    assert_eq!(updated.integration_type, "postgres");
+    assert_eq!(updated.description.as_deref(), Some("now described"));
+    assert_eq!(updated.config, full_config());
+    assert_eq!(updated.tags, ["b"]);
+    assert_eq!(updated.created_at, created.created_at);
+    assert_eq!(updated.created_by, created.created_by);
+    assert!(updated.updated_at > created.updated_at);
+    assert_eq!(store.get_integration(&a, created.id).await.unwrap(), updated);
+}
+
+pub async fn noop_update_keeps_updated_at(store: Arc<dyn Store>) {
+    let a = org("org-a");
+    let created = store.create_integration(&a, new_integration("pg", "postgres", &[])).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    let same = IntegrationPatch { name: Some("pg".into()), ..Default::default() };
+    for patch in [IntegrationPatch::default(), same] {
+        let updated = store.update_integration(&a, created.id, patch).await.unwrap();
+        assert_eq!(updated, created);
+    }
+}
+
+pub async fn update_to_taken_name_conflicts(store: Arc<dyn Store>) {
+    let a = org("org-a");
+    store.create_integration(&a, new_integration("pg", "postgres", &[])).await.unwrap();
+    let other = store.create_integration(&a, new_integration("other", "postgres", &[])).await.unwrap();
+    let rename = IntegrationPatch {
+        name: Some("pg".into()),
+        description: Some("should not stick".into()),
+        ..Default::default()
+    };
+    assert_name_conflict(store.update_integration(&a, other.id, rename).await, "pg");
+    assert_eq!(store.get_integration(&a, other.id).await.unwrap(), other, "nothing half-applied");
+}
+
+pub async fn restore_to_taken_name_conflicts(store: Arc<dyn Store>) {
+    let a = org("org-a");
+    let old = store.create_integration(&a, new_integration("pg", "postgres", &[])).await.unwrap();
+    store.delete_integration(&a, old.id, DeleteMode::Soft).await.unwrap();
+    store.create_integration(&a, new_integration("pg", "postgres", &[])).await.unwrap();
+    let restore = IntegrationPatch { status: Some(IntegrationStatus::Active), ..Default::default() };
+    assert_name_conflict(store.update_integration(&a, old.id, restore).await, "pg");
+    assert_eq!(store.get_integration(&a, old.id).await.unwrap().status, IntegrationStatus::Deleted);
+}
+
+pub async fn tag_filter_follows_updates_and_deletes(store: Arc<dyn Store>) {
+    let a = org("org-a");
+    let created = store.create_integration(&a, new_integration("pg", "postgres", &["old"])).await.unwrap();
+    let retag = IntegrationPatch { tags: Some(vec!["new".into()]), ..Default::default() };
+    store.update_integration(&a, created.id, retag).await.unwrap();
+    let tagged = |tag: &str| ListFilter { tags: vec![tag.to_owned()], ..Default::default() };
+    assert!(store.list_integrations(&a, &tagged("old")).await.unwrap().is_empty());
+    assert_eq!(store.list_integrations(&a, &tagged("new")).await.unwrap().len(), 1);
+    store.delete_integration(&a, created.id, DeleteMode::Hard).await.unwrap();
+    assert!(store.list_integrations(&a, &tagged("new")).await.unwrap().is_empty());
+    let deleted = ListFilter { status: Some(IntegrationStatus::Deleted), ..tagged("new") };
+    assert!(store.list_integrations(&a, &deleted).await.unwrap().is_empty());
+}
+
+pub async fn soft_and_hard_delete(store: Arc<dyn Store>) {
+    let a = org("org-a");
+    let created = store.create_integration(&a, new_integration("pg", "postgres", &[])).await.unwrap();
+    store.delete_integration(&a, created.id, DeleteMode::Soft).await.unwrap();
+    store.delete_integration(&a, created.id, DeleteMode::Soft).await.unwrap();
+    let soft = store.get_integration(&a, created.id).await.unwrap();
+    assert_eq!(soft.status, IntegrationStatus::Deleted);
+    store.delete_integration(&a, created.id, DeleteMode::Hard).await.unwrap();
+    assert_not_found(store.get_integration(&a, created.id).await);
+    assert_not_found(store.delete_integration(&a, created.id, DeleteMode::Hard).await);
+    assert_not_found(store.get_integration(&a, uuid::Uuid::new_v4()).await);
+}
