@@ -1,0 +1,182 @@
+//! `TestApp`: a real Patchbay server on a random port, on SQLite or on a
+//! throwaway PostgreSQL database, with helpers that read like a user's session.
+use patchbay_client::Client;
+use patchbay_domain::Role;
+use patchbay_server::AppState;
+use patchbay_server::auth::{Authenticator, Claims, JwtSecret, mint};
+use patchbay_store::Store;
+use patchbay_store_postgres::testing::TestDatabase;
+use reqwest::Method;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where the app's data lives; removed when the app is dropped.
+enum Data {
+    Sqlite(PathBuf),
+    Postgres(TestDatabase),
+}
+
+impl Drop for Data {
+    fn drop(&mut self) {
+        if let Self::Sqlite(dir) = self {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+struct Running {
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub backend: Backend,
+    secret: JwtSecret,
+    data: Data,
+    running: Option<Running>,
+}
+
+pub const SECRET: &str = "test-signing-secret";
+
+impl TestApp {
+    /// `None` (with a printed reason) for PostgreSQL when
+    /// `PATCHBAY_TEST_DATABASE_URL` is not set.
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        let data = match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("patchbay-api-{}", uuid::Uuid::new_v4()));
+                std::fs::create_dir_all(&dir).unwrap();
+                Data::Sqlite(dir)
+            }
+            Backend::Postgres => Data::Postgres(TestDatabase::from_env().await?),
+        };
+        let mut app = Self {
+            base: String::new(),
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            backend,
+            secret: JwtSecret::new(SECRET),
+            data,
+            running: None,
+        };
+        app.start().await;
+        Some(app)
+    }
+
+    async fn open_store(&self) -> Arc<dyn Store> {
+        match &self.data {
+            Data::Sqlite(dir) => {
+                Arc::new(patchbay_store_sqlite::SqliteStore::open(&dir.join("patchbay.db")).unwrap())
+            }
+            Data::Postgres(db) => {
+                Arc::new(patchbay_store_postgres::PostgresStore::connect(db.url()).await.unwrap())
+            }
+        }
+    }
+
+    async fn start(&mut self) {
+        let store = self.open_store().await;
+        // Besides the HS256 secret, the test key pairs' public halves, so
+        // RS256 and ES256 tokens verify too.
+        let public_keys = [
+            include_bytes!("../fixtures/keys/rsa-public.pem").to_vec(),
+            include_bytes!("../fixtures/keys/ec-public.pem").to_vec(),
+        ];
+        let auth = Authenticator::new(std::slice::from_ref(&self.secret), &public_keys).unwrap();
+        let state = AppState { store, auth: Arc::new(auth) };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        self.base = format!("http://{}", listener.local_addr().unwrap());
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(patchbay_server::serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        self.running = Some(Running { shutdown, task });
+    }
+
+    /// Stops the server (closing its database) and starts a new one on the
+    /// same data.
+    pub async fn restart(&mut self) {
+        let running = self.running.take().expect("the app is running");
+        let _ = running.shutdown.send(());
+        running.task.await.unwrap().unwrap();
+        self.start().await;
+    }
+
+    pub fn claims(org: &str, role: Role) -> Claims {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        Claims {
+            organization: org.to_owned(),
+            exp: (now + 3600) as u64,
+            email: Some(format!("dev@{org}.example")),
+            user_id: Some("user-1".to_owned()),
+            sub: None,
+            token_id: None,
+            role: Some(role.as_str().to_owned()),
+            jti: None,
+            iat: Some(now as u64),
+        }
+    }
+
+    pub fn sign(&self, claims: &Claims) -> String {
+        mint(&self.secret, claims).unwrap()
+    }
+
+    pub fn token(&self, org: &str, role: Role) -> String {
+        self.sign(&Self::claims(org, role))
+    }
+
+    /// The typed client, acting for `org` with `role`.
+    pub fn client(&self, org: &str, role: Role) -> Client {
+        Client::new(&self.base, Some(self.token(org, role)))
+    }
+
+    /// A raw request without credentials.
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.base))
+    }
+
+    /// A raw request as an admin of `org`.
+    pub fn authed(&self, method: Method, path: &str, org: &str) -> reqwest::RequestBuilder {
+        self.request(method, path).bearer_auth(self.token(org, Role::Admin))
+    }
+
+    /// Sends a JSON body as an admin of `org`; status and JSON body back.
+    pub async fn send_json(&self, method: Method, path: &str, org: &str, body: &Value) -> (u16, Value) {
+        let response = self.authed(method, path, org).json(body).send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+}
+
+/// Generates, for each named `async fn(TestApp)`, a module with one test per backend.
+#[macro_export]
+macro_rules! both_backends {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            use $crate::harness::{Backend, TestApp};
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite always runs");
+                super::$case(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+                super::$case(app).await;
+            }
+        }
+    )*};
+}

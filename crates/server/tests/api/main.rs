@@ -1,0 +1,14 @@
+//! Patchbay's HTTP API tests: one binary, every case on SQLite and (when
+//! `PATCHBAY_TEST_DATABASE_URL` is set) on PostgreSQL.
+mod harness;
+mod matching;
+
+mod auth;
+mod concurrency;
+mod http_details;
+mod openapi;
+mod reference_session;
+mod reference_validation;
+mod restart;
+mod strict_validation;
+mod tenancy;
