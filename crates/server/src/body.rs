@@ -57,12 +57,13 @@ fn char_offset(text: &str, error: &serde_json::Error) -> usize {
 
 fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
     let text = String::from_utf8_lossy(bytes);
-    // Python's json.loads on bytes accepts a UTF-8 byte-order mark.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    serde_json::from_str(text).map_err(|error| {
-        let field_error = match python_json_error(text) {
+    // Python's json.loads on bytes accepts one UTF-8 byte-order mark; the
+    // emulator skips it itself, so it gets the text as received.
+    let document = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    serde_json::from_str(document).map_err(|error| {
+        let field_error = match python_json_error(&text) {
             Some(python) => FieldError::json_invalid(python.position, &python.message),
-            None => FieldError::json_invalid(char_offset(text, &error), &error.to_string()),
+            None => FieldError::json_invalid(char_offset(document, &error), &error.to_string()),
         };
         ApiError::Validation(vec![field_error])
     })
@@ -91,6 +92,30 @@ impl<S: Send + Sync> FromRequest<S> for Body {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn json_error(body: &str) -> (Value, Value) {
+        match parse_json(body.as_bytes()) {
+            Err(ApiError::Validation(errors)) => {
+                (serde_json::to_value(&errors[0].loc).unwrap(), errors[0].ctx.clone().unwrap())
+            }
+            other => panic!("expected a json_invalid error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn one_byte_order_mark_is_skipped_and_a_second_is_an_error() {
+        assert!(parse_json("\u{feff}{}".as_bytes()).is_ok());
+        let (loc, ctx) = json_error("\u{feff}\u{feff}{}");
+        assert_eq!(loc, serde_json::json!(["body", 0]));
+        assert_eq!(ctx, serde_json::json!({"error": "Expecting value"}));
+    }
+
+    #[test]
+    fn documents_python_accepts_but_serde_refuses_are_json_invalid() {
+        let (loc, ctx) = json_error("{\"a\": NaN}");
+        assert_eq!(loc, serde_json::json!(["body", 6]));
+        assert!(ctx["error"].as_str().unwrap().contains("expected value"), "{ctx}");
+    }
 
     #[test]
     fn json_content_types() {

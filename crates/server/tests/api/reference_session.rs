@@ -32,10 +32,14 @@ struct Step {
     updated_at_changed: Option<bool>,
 }
 
+/// A request that puts the data back the way the reference left it:
+/// method, path below the collection, body.
+type Undo = (&'static str, &'static str, Value);
+
 /// Steps where the reference answers 500 on a defect DESIGN.md §1 fixes:
-/// Patchbay's status, and the request that puts the data back the way the
-/// reference left it, so the rest of the sequence compares like for like.
-fn deviation(step: &str) -> Option<(u16, Option<(&'static str, &'static str, Value)>)> {
+/// Patchbay's status, and the undo that lets the rest of the sequence
+/// compare like for like.
+fn deviation(step: &str) -> Option<(u16, Option<Undo>)> {
     let not_found = (404, None);
     match step {
         // Ids that are not UUIDs are 404 (the reference's database errors).
