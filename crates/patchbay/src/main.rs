@@ -8,6 +8,11 @@ mod token;
 
 use clap::Parser;
 
+// Request handling allocates many small, short-lived values (rows, JSON);
+// mimalloc serves them markedly faster than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {

@@ -65,14 +65,14 @@ fn write_error(name: &str, context: &'static str) -> impl FnOnce(rusqlite::Error
 }
 
 fn fetch(conn: &Connection, org: &OrganizationId, id: Uuid) -> Result<(i64, Integration), StoreError> {
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM custom_integrations WHERE id = ?1 AND organization_id = ?2"),
-        params![id.to_string(), org.as_str()],
-        from_row,
-    )
-    .optional()
-    .map_err(|e| StoreError::other("reading an integration", e))?
-    .ok_or(StoreError::NotFound)
+    let read = || {
+        conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM custom_integrations WHERE id = ?1 AND organization_id = ?2"
+        ))?
+        .query_row(params![id.to_string(), org.as_str()], from_row)
+        .optional()
+    };
+    read().map_err(|e| StoreError::other("reading an integration", e))?.ok_or(StoreError::NotFound)
 }
 
 fn write_tags(tx: &Transaction<'_>, org: &OrganizationId, seq: i64, tags: &[String]) -> rusqlite::Result<()> {
