@@ -9,6 +9,7 @@ mod lax;
 pub(crate) mod requests;
 mod responses;
 pub mod schema;
+mod secrets;
 
 pub use error::{FieldError, LocItem, ValidationErrorBody};
 pub use json_error::{PythonJsonError, python_json_error};
@@ -17,3 +18,7 @@ pub use requests::{
     CreateIntegrationRequest, UpdateIntegrationRequest, parse_create_request, parse_update_request,
 };
 pub use responses::{ErrorBody, IntegrationResponse};
+pub use secrets::{
+    PutSecretRequest, REDACTED, SECRET_VALUE_MAX_BYTES, SecretResponse, SecretValueResponse,
+    SecretVersionResponse, parse_put_secret, parse_secret_name, redacted_body_error,
+};

@@ -173,6 +173,39 @@ pub fn components() -> Map<String, Value> {
     schemas.insert("FileConfig".into(), file_config());
     schemas.insert("ConnectionTest".into(), connection_test());
     schemas.insert(
+        "PutSecretRequest".into(),
+        json!({"properties": {
+                   "value": {"type": "string", "title": "Value", "description": "At most 64 KiB of UTF-8"},
+                   "description": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Description",
+                                   "description": "Kept as it is when absent"}},
+               "type": "object", "required": ["value"], "title": "PutSecretRequest"}),
+    );
+    let text = |title: &str| json!({"type": "string", "title": title});
+    let optional_text =
+        |title: &str| json!({"anyOf": [{"type": "string"}, {"type": "null"}], "title": title});
+    schemas.insert(
+        "SecretResponse".into(),
+        json!({"properties": {
+                   "name": text("Name"), "description": optional_text("Description"),
+                   "version": {"type": "integer", "title": "Version"},
+                   "created_at": text("Created At"), "updated_at": text("Updated At"),
+                   "created_by": optional_text("Created By")},
+               "type": "object",
+               "required": ["name", "description", "version", "created_at", "updated_at", "created_by"],
+               "title": "SecretResponse", "description": "A secret's metadata; never its value"}),
+    );
+    schemas.insert(
+        "SecretVersionResponse".into(),
+        json!({"properties": {"version": {"type": "integer", "title": "Version"}, "created_at": text("Created At"),
+                              "created_by": optional_text("Created By")},
+               "type": "object", "required": ["version", "created_at", "created_by"], "title": "SecretVersionResponse"}),
+    );
+    schemas.insert(
+        "SecretValueResponse".into(),
+        json!({"properties": {"value": text("Value")}, "type": "object", "required": ["value"],
+               "title": "SecretValueResponse"}),
+    );
+    schemas.insert(
         "ErrorDetail".into(),
         json!({"properties": {"detail": {"type": "string", "title": "Detail"}}, "type": "object",
                "required": ["detail"], "title": "ErrorDetail"}),

@@ -7,6 +7,7 @@
 mod integration;
 mod names;
 mod org;
+mod secret;
 mod timestamp;
 
 pub use integration::{
@@ -15,4 +16,5 @@ pub use integration::{
 };
 pub use names::{EnvVarName, FileMode, FilePath, ParseError, TestTimeout};
 pub use org::{Actor, OrganizationId, Role};
+pub use secret::{SecretMeta, SecretName, SecretVersionMeta};
 pub use timestamp::{format_timestamp, now_utc};

@@ -55,9 +55,14 @@ impl Role {
         }
     }
 
-    /// Members and admins register and change integrations.
+    /// Members and admins register and change integrations and secrets.
     pub fn can_write_integrations(self) -> bool {
         matches!(self, Self::Member | Self::Admin)
+    }
+
+    /// Secret values go only to the workers that inject them, and to admins.
+    pub fn can_read_secret_values(self) -> bool {
+        matches!(self, Self::Worker | Self::Admin)
     }
 }
 

@@ -17,6 +17,9 @@ pub enum Command {
     /// Make API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage the vault's master key.
+    #[command(subcommand)]
+    Keys(KeysCommand),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -36,6 +39,26 @@ pub struct KeyArgs {
     pub jwt_secret: Option<String>,
 }
 
+/// Where the database is; shared by `serve` and `keys rotate`.
+#[derive(Args)]
+pub struct DatabaseArgs {
+    /// `postgres://...` for PostgreSQL; default: SQLite in the data directory.
+    #[arg(long, env = "PATCHBAY_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+/// The vault's master key: a flag, a variable, a file, or (by default) the
+/// data directory's `master.key`, created on first start.
+#[derive(Args)]
+pub struct MasterKeyArgs {
+    /// 32 bytes, standard base64.
+    #[arg(long, env = "PATCHBAY_MASTER_KEY", hide_env_values = true, conflicts_with = "master_key_file")]
+    pub master_key: Option<String>,
+    /// A file holding the key in base64.
+    #[arg(long, env = "PATCHBAY_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+}
+
 #[derive(Args)]
 pub struct ServeArgs {
     /// Address to listen on.
@@ -43,15 +66,47 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub keys: KeyArgs,
-    /// `postgres://...` for PostgreSQL; default: SQLite in the data directory.
-    #[arg(long, env = "PATCHBAY_DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<String>,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub master: MasterKeyArgs,
     /// PEM public key (RSA or EC) to verify RS256/ES256 tokens, besides HS256.
     #[arg(long, env = "PATCHBAY_JWT_PUBLIC_KEY")]
     pub jwt_public_key: Option<PathBuf>,
     /// Log format.
     #[arg(long, env = "PATCHBAY_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Print a new random master key (base64), for --master-key or a key file.
+    Generate,
+    /// Re-wrap every organization's data key under a new master key, in one
+    /// transaction; servers keep running and must be restarted with the new key.
+    Rotate(RotateArgs),
+}
+
+#[derive(Args)]
+pub struct RotateArgs {
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The current key.
+    #[command(flatten)]
+    pub master: MasterKeyArgs,
+    /// The new key, base64 (`patchbay keys generate` makes one).
+    #[arg(
+        long,
+        env = "PATCHBAY_NEW_MASTER_KEY",
+        hide_env_values = true,
+        conflicts_with = "new_master_key_file"
+    )]
+    pub new_master_key: Option<String>,
+    /// A file holding the new key in base64.
+    #[arg(long)]
+    pub new_master_key_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]

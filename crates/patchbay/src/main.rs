@@ -2,7 +2,10 @@
 //! backend.
 #![forbid(unsafe_code)]
 
+mod backend;
 mod cli;
+mod keys;
+mod master_key;
 mod serve;
 mod token;
 
@@ -18,6 +21,8 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         cli::Command::Serve(args) => serve::run(args),
         cli::Command::Token(cli::TokenCommand::Mint(args)) => token::mint(args),
+        cli::Command::Keys(cli::KeysCommand::Generate) => keys::generate(),
+        cli::Command::Keys(cli::KeysCommand::Rotate(args)) => keys::rotate(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

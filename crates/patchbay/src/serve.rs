@@ -3,8 +3,7 @@ use crate::cli::{LogFormat, ServeArgs};
 use anyhow::Context;
 use patchbay_server::AppState;
 use patchbay_server::auth::{Authenticator, JwtSecret};
-use patchbay_server::config::{SQLITE_FILE, redact_url, resolve_jwt_secret};
-use patchbay_store::Store;
+use patchbay_server::config::resolve_jwt_secret;
 use std::sync::Arc;
 
 fn init_logging(format: LogFormat) {
@@ -16,31 +15,6 @@ fn init_logging(format: LogFormat) {
     match format {
         LogFormat::Pretty => builder.init(),
         LogFormat::Json => builder.json().init(),
-    }
-}
-
-async fn open_store(args: &ServeArgs) -> anyhow::Result<Arc<dyn Store>> {
-    match args.database_url.as_deref() {
-        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            tracing::info!(database = %redact_url(url), "using PostgreSQL");
-            let store = patchbay_store_postgres::PostgresStore::connect(url)
-                .await
-                .with_context(|| format!("connecting to {}", redact_url(url)))?;
-            Ok(Arc::new(store))
-        }
-        Some(url) => anyhow::bail!(
-            "--database-url {}: only postgres:// URLs are supported; omit it for SQLite in the data directory",
-            redact_url(url)
-        ),
-        None => {
-            std::fs::create_dir_all(&args.keys.data_dir)
-                .with_context(|| format!("creating the data directory {}", args.keys.data_dir.display()))?;
-            let path = args.keys.data_dir.join(SQLITE_FILE);
-            tracing::info!(path = %path.display(), "using SQLite");
-            let store = patchbay_store_sqlite::SqliteStore::open(&path)
-                .with_context(|| format!("opening {}", path.display()))?;
-            Ok(Arc::new(store))
-        }
     }
 }
 
@@ -83,12 +57,21 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let auth = authenticator(&args)?;
-        let store = open_store(&args).await?;
+        let store = crate::backend::open(&args.database, &args.keys.data_dir).await?;
+        let (master, created) = crate::master_key::load(&args.master, &args.keys.data_dir)?;
+        if created {
+            println!(
+                "Created the vault's master key in {}. Back it up: without it no secret can be read.",
+                args.keys.data_dir.join(crate::master_key::FILE).display()
+            );
+        }
+        let vault = patchbay_server::vault::Vault::open(master, store.clone()).await?;
+        tracing::info!(fingerprint = vault.fingerprint(), "vault ready");
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
         tracing::info!(listen = %listener.local_addr()?, backend = store.backend(), "patchbay is serving");
-        let state = AppState { store, auth: Arc::new(auth) };
+        let state = AppState { store, auth: Arc::new(auth), vault: Arc::new(vault) };
         patchbay_server::serve(listener, state, shutdown_signal()).await.context("serving")
     })
 }

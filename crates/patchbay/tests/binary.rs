@@ -71,6 +71,14 @@ async fn serve_mint_use_and_stop() {
         assert_eq!(mode & 0o777, 0o600);
     }
 
+    assert!(printed.iter().any(|l| l.contains("Created the vault's master key")), "{printed:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.0.join("master.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
     let data_dir = dir.0.to_str().unwrap();
     let minted =
         run(&["token", "mint", "--data-dir", data_dir, "--org", "acme", "--role", "admin", "--ttl", "1h"]);
@@ -99,6 +107,7 @@ async fn serve_mint_use_and_stop() {
     // Restarted, it reuses its key (the old token still works) and its data.
     let (mut child, address, printed) = serve(&dir.0);
     assert!(printed.iter().all(|l| !l.contains("patchbay token mint")), "no new key: {printed:?}");
+    assert!(printed.iter().all(|l| !l.contains("Created the vault's master key")), "{printed:?}");
     let listed: serde_json::Value = http
         .get(format!("http://{address}/api/v1/custom-integrations"))
         .bearer_auth(&token)
@@ -133,6 +142,14 @@ fn bad_arguments_fail_with_clear_messages() {
             ],
             "postgres://",
         ),
+        (
+            vec!["serve", "--data-dir", data_dir, "--listen", "127.0.0.1:0", "--master-key", "hunter2"],
+            "master key",
+        ),
+        (
+            vec!["keys", "rotate", "--data-dir", data_dir, "--new-master-key", "hunter2"],
+            "no current master key",
+        ),
     ] {
         let output = run(&args);
         assert!(!output.status.success(), "{args:?}");
@@ -140,4 +157,91 @@ fn bad_arguments_fail_with_clear_messages() {
         assert!(stderr.contains(message), "{args:?}: {stderr}");
         assert!(!stderr.contains("hunter2"), "passwords never printed: {stderr}");
     }
+}
+
+async fn put_secret(address: &str, token: &str, name: &str, value: &str) -> u16 {
+    reqwest::Client::new()
+        .put(format!("http://{address}/api/v1/secrets/{name}"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"value": value}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn secret_value(address: &str, token: &str, name: &str) -> serde_json::Value {
+    let response = reqwest::Client::new()
+        .get(format!("http://{address}/api/v1/secrets/value/{name}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    response.json().await.unwrap()
+}
+
+fn stop(mut child: Child) {
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    assert!(child.wait().unwrap().success());
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+#[tokio::test]
+async fn master_key_rotation_on_the_embedded_default() {
+    let dir = TempDir::new();
+    let data_dir = dir.0.to_str().unwrap();
+    let (child, address, _) = serve(&dir.0);
+    let token = stdout(&run(&["token", "mint", "--data-dir", data_dir, "--org", "acme", "--role", "admin"]));
+    assert_eq!(put_secret(&address, &token, "DB_PASSWORD", "s3cret\nline two").await, 201);
+
+    let generated = run(&["keys", "generate"]);
+    assert!(generated.status.success());
+    let new_key = stdout(&generated);
+    assert_eq!(new_key.len(), 44, "32 bytes in base64: {new_key}");
+
+    // Rotated while the server runs: it goes on serving what it holds.
+    let rotated = run(&["keys", "rotate", "--data-dir", data_dir, "--new-master-key", &new_key]);
+    assert!(rotated.status.success(), "{rotated:?}");
+    let said = stdout(&rotated);
+    assert!(said.contains("Re-wrapped 1 data key"), "{said}");
+    assert!(!said.contains(&new_key), "the key is not printed: {said}");
+    assert_eq!(std::fs::read_to_string(dir.0.join("master.key")).unwrap().trim(), new_key);
+    assert_eq!(secret_value(&address, &token, "DB_PASSWORD").await["value"], "s3cret\nline two");
+    stop(child);
+
+    // Restarted, it reads the new key file and every value.
+    let (child, address, _) = serve(&dir.0);
+    assert_eq!(secret_value(&address, &token, "DB_PASSWORD").await["value"], "s3cret\nline two");
+    stop(child);
+
+    // Rotating from a key that is not the current one changes nothing.
+    let stale = stdout(&run(&["keys", "generate"]));
+    let refused = run(&[
+        "keys",
+        "rotate",
+        "--data-dir",
+        data_dir,
+        "--master-key",
+        &stale,
+        "--new-master-key",
+        &new_key,
+    ]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not the one"), "{refused:?}");
+    assert_eq!(std::fs::read_to_string(dir.0.join("master.key")).unwrap().trim(), new_key);
+
+    // A server given the wrong key refuses to start, and says what to do.
+    let wrong = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir, "--master-key", &stale])
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success());
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert!(stderr.contains("does not match") && stderr.contains("patchbay keys rotate"), "{stderr}");
+    assert!(!stderr.contains(&stale), "the key is never printed");
 }

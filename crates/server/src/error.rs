@@ -14,10 +14,14 @@ pub enum ApiError {
     BadRequest(String),
     Unauthorized(AuthFailure),
     Forbidden(String),
-    NotFound(&'static str),
+    NotFound(String),
+    /// The service cannot do this now; the message says what the operator must do.
+    Unavailable(String),
     Conflict(String),
     Validation(Vec<FieldError>),
-    PayloadTooLarge { limit: usize },
+    PayloadTooLarge {
+        limit: usize,
+    },
     Internal(StoreError),
 }
 
@@ -26,7 +30,11 @@ pub const INTEGRATION_NOT_FOUND: &str = "Custom integration not found";
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::NotFound => Self::NotFound(INTEGRATION_NOT_FOUND),
+            StoreError::NotFound => Self::NotFound(INTEGRATION_NOT_FOUND.to_owned()),
+            StoreError::Conflict(patchbay_store::Conflict::MasterKeyChanged) => {
+                tracing::error!("the vault's master key was rotated while this server ran");
+                Self::Unavailable(patchbay_store::Conflict::MasterKeyChanged.to_string())
+            }
             StoreError::Conflict(conflict) => Self::Conflict(conflict.to_string()),
             other => Self::Internal(other),
         }
@@ -60,6 +68,7 @@ impl IntoResponse for ApiError {
             Self::Forbidden(message) => detail(StatusCode::FORBIDDEN, message),
             Self::NotFound(message) => detail(StatusCode::NOT_FOUND, message),
             Self::Conflict(message) => detail(StatusCode::CONFLICT, message),
+            Self::Unavailable(message) => detail(StatusCode::SERVICE_UNAVAILABLE, message),
             Self::Validation(errors) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, Json(ValidationErrorBody { detail: errors }))
                     .into_response()

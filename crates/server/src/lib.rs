@@ -12,6 +12,7 @@ mod query;
 mod request_id;
 mod routes;
 mod state;
+pub mod vault;
 
 pub use error::ApiError;
 pub use openapi::document as openapi_document;

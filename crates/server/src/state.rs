@@ -1,5 +1,6 @@
 use crate::auth::{AuthFailure, Authenticator, extract_token};
 use crate::error::ApiError;
+use crate::vault::Vault;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use patchbay_domain::Actor;
@@ -11,6 +12,16 @@ use std::sync::Arc;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub auth: Arc<Authenticator>,
+    pub vault: Arc<Vault>,
+}
+
+/// 403 unless `allowed`, naming the caller's role, the action and who may.
+pub fn require(actor: &Actor, allowed: bool, action: &str, who: &str) -> Result<(), ApiError> {
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!("Role '{}' cannot {action}; {who} token is required", actor.role)))
+    }
 }
 
 /// The authenticated caller. Handlers take `Result<Caller, ApiError>` and

@@ -7,6 +7,7 @@ mod integrations;
 mod migrate;
 mod pool;
 mod rows;
+mod secrets;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -7,8 +7,10 @@
 use deadpool_postgres::Client;
 use patchbay_store::StoreError;
 
-const MIGRATIONS: &[(&str, &str)] =
-    &[("20261128000000_integrations", include_str!("../migrations/20261128000000_integrations.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("20261128000000_integrations", include_str!("../migrations/20261128000000_integrations.sql")),
+    ("20261128010000_vault", include_str!("../migrations/20261128010000_vault.sql")),
+];
 
 /// "patchbay" in ASCII: a key no other application is likely to lock.
 const LOCK_KEY: i64 = 0x7061_7463_6862_6179;

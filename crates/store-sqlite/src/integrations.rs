@@ -1,4 +1,5 @@
 use crate::SqliteStore;
+use crate::time_codec::{from_micros, micros};
 use async_trait::async_trait;
 use patchbay_domain::{
     Integration, IntegrationPatch, IntegrationStatus, ListFilter, NewIntegration, OrganizationId, now_utc,
@@ -9,20 +10,10 @@ use patchbay_store::codec::{
 use patchbay_store::{Conflict, DeleteMode, IntegrationStore, StoreError};
 use rusqlite::types::Value;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, Transaction, params, params_from_iter};
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 const COLUMNS: &str = "seq, id, organization_id, name, integration_type, description, status, \
                        config, tags, created_at, updated_at, created_by";
-
-fn micros(at: OffsetDateTime) -> i64 {
-    (at.unix_timestamp_nanos() / 1_000) as i64
-}
-
-fn from_micros(micros: i64) -> rusqlite::Result<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
-}
 
 fn conversion(e: StoreError) -> rusqlite::Error {
     rusqlite::Error::ToSqlConversionFailure(Box::new(e))
@@ -231,10 +222,7 @@ impl IntegrationStore for SqliteStore {
     }
 
     async fn get_integration(&self, org: &OrganizationId, id: Uuid) -> Result<Integration, StoreError> {
-        self.pool
-            .read(|conn| Ok(fetch(conn, org, id)))
-            .map_err(|e| StoreError::other("reading an integration", e))?
-            .map(|(_, integration)| integration)
+        self.pool.read(|conn| fetch(conn, org, id)).map(|(_, integration)| integration)
     }
 
     async fn list_integrations(

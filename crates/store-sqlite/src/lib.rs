@@ -7,6 +7,8 @@
 mod integrations;
 mod migrate;
 mod pool;
+mod secrets;
+mod time_codec;
 
 use async_trait::async_trait;
 use patchbay_store::{Store, StoreError};

@@ -3,8 +3,10 @@
 use patchbay_store::StoreError;
 use rusqlite::{Connection, params};
 
-const MIGRATIONS: &[(&str, &str)] =
-    &[("20261128000000_integrations", include_str!("../migrations/20261128000000_integrations.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("20261128000000_integrations", include_str!("../migrations/20261128000000_integrations.sql")),
+    ("20261128010000_vault", include_str!("../migrations/20261128010000_vault.sql")),
+];
 
 pub fn run(conn: &mut Connection) -> Result<(), StoreError> {
     let fail = |context| move |e| StoreError::other(context, e);

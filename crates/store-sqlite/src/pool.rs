@@ -42,7 +42,7 @@ impl Pool {
 
     /// Runs a short read inline on a free reader connection (waiting for the
     /// next one only when all are busy, which lasts microseconds).
-    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    pub fn read<T, E>(&self, f: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E> {
         let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
         for offset in 0..READERS {
             if let Ok(conn) = self.readers[(start + offset) % READERS].try_lock() {

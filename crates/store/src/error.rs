@@ -5,6 +5,9 @@ use std::fmt;
 pub enum Conflict {
     /// A non-deleted integration of the organization already has this name.
     IntegrationName(String),
+    /// The vault's data keys are wrapped under another master key than the
+    /// writer's: the key was rotated while this process ran.
+    MasterKeyChanged,
 }
 
 impl fmt::Display for Conflict {
@@ -13,6 +16,9 @@ impl fmt::Display for Conflict {
             Self::IntegrationName(name) => {
                 write!(f, "Custom integration with name '{name}' already exists")
             }
+            Self::MasterKeyChanged => f.write_str(
+                "the vault's master key was rotated while this server ran; restart it with the new key",
+            ),
         }
     }
 }

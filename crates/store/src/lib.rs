@@ -5,10 +5,12 @@
 
 pub mod codec;
 mod error;
+mod secrets;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use error::{Conflict, StoreError};
+pub use secrets::{Rewrap, Seal, SealedBlob, SecretStore, SecretWrite};
 
 use async_trait::async_trait;
 use patchbay_domain::{Integration, IntegrationPatch, ListFilter, NewIntegration, OrganizationId};
@@ -58,7 +60,7 @@ pub trait IntegrationStore: Send + Sync {
 
 /// Everything a server needs from its database.
 #[async_trait]
-pub trait Store: IntegrationStore {
+pub trait Store: IntegrationStore + SecretStore {
     /// A round trip to the database, for `/ready`.
     async fn ping(&self) -> Result<(), StoreError>;
 

@@ -15,20 +15,18 @@ type Caught = Result<Caller, ApiError>;
 
 /// Ids that are not UUIDs name nothing: 404, as for a missing row.
 fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::NotFound(INTEGRATION_NOT_FOUND))
+    Uuid::parse_str(raw).map_err(|_| ApiError::NotFound(INTEGRATION_NOT_FOUND.to_owned()))
 }
 
 /// Checked right after authentication, before the body is validated, as a
 /// FastAPI dependency would be.
 fn require_writer(actor: &Actor, action: &str) -> Result<(), ApiError> {
-    if actor.role.can_write_integrations() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(format!(
-            "Role '{}' cannot {action} custom integrations; a member or admin token is required",
-            actor.role
-        )))
-    }
+    crate::state::require(
+        actor,
+        actor.role.can_write_integrations(),
+        &format!("{action} custom integrations"),
+        "a member or admin",
+    )
 }
 
 pub async fn list(

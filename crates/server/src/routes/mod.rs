@@ -1,6 +1,7 @@
 //! The route table, and the reference's behaviour around it: trailing-slash
 //! redirects, `{"detail": ...}` bodies for 404 and 405.
 mod integrations;
+mod secrets;
 mod service;
 
 use crate::state::AppState;
@@ -21,6 +22,10 @@ pub fn routes() -> Router<AppState> {
             &format!("{INTEGRATIONS}/{{integration_id}}"),
             get(integrations::get).put(integrations::update).delete(integrations::delete),
         )
+        .route("/api/v1/secrets", get(secrets::list))
+        .route("/api/v1/secrets/value/{name}", get(secrets::value))
+        .route("/api/v1/secrets/{name}", axum::routing::put(secrets::put).delete(secrets::delete))
+        .route("/api/v1/secrets/{name}/versions", get(secrets::versions))
         .route("/health", get(service::health))
         .route("/ready", get(service::ready))
         .route("/api/openapi.json", get(openapi::serve))

@@ -20,7 +20,7 @@ pub enum Backend {
 }
 
 /// Where the app's data lives; removed when the app is dropped.
-enum Data {
+pub enum Data {
     Sqlite(PathBuf),
     Postgres(TestDatabase),
 }
@@ -40,10 +40,12 @@ struct Running {
 
 pub struct TestApp {
     pub base: String,
+    /// The vault's master key (base64), kept across restarts.
+    pub master_key: String,
     pub http: reqwest::Client,
     pub backend: Backend,
     secret: JwtSecret,
-    data: Data,
+    pub data: Data,
     running: Option<Running>,
 }
 
@@ -65,6 +67,7 @@ impl TestApp {
             base: String::new(),
             http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
             backend,
+            master_key: patchbay_vault::MasterKey::generate().to_base64().to_string(),
             secret: JwtSecret::new(SECRET),
             data,
             running: None,
@@ -73,7 +76,7 @@ impl TestApp {
         Some(app)
     }
 
-    async fn open_store(&self) -> Arc<dyn Store> {
+    pub async fn open_store(&self) -> Arc<dyn Store> {
         match &self.data {
             Data::Sqlite(dir) => {
                 Arc::new(patchbay_store_sqlite::SqliteStore::open(&dir.join("patchbay.db")).unwrap())
@@ -93,7 +96,9 @@ impl TestApp {
             include_bytes!("../fixtures/keys/ec-public.pem").to_vec(),
         ];
         let auth = Authenticator::new(std::slice::from_ref(&self.secret), &public_keys).unwrap();
-        let state = AppState { store, auth: Arc::new(auth) };
+        let master = patchbay_vault::MasterKey::from_base64(&self.master_key).unwrap();
+        let vault = patchbay_server::vault::Vault::open(master, store.clone()).await.unwrap();
+        let state = AppState { store, auth: Arc::new(auth), vault: Arc::new(vault) };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         self.base = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stopped) = oneshot::channel::<()>();
@@ -106,9 +111,18 @@ impl TestApp {
     /// Stops the server (closing its database) and starts a new one on the
     /// same data.
     pub async fn restart(&mut self) {
+        self.stop().await;
+        self.start().await;
+    }
+
+    pub async fn stop(&mut self) {
         let running = self.running.take().expect("the app is running");
         let _ = running.shutdown.send(());
         running.task.await.unwrap().unwrap();
+    }
+
+    /// Starts again after `stop`, with `master_key` as it is now.
+    pub async fn start_again(&mut self) {
         self.start().await;
     }
 
@@ -179,4 +193,57 @@ macro_rules! both_backends {
             }
         }
     )*};
+}
+
+impl TestApp {
+    /// Runs SQL straight on the app's database, as an attacker with the
+    /// database (but not the master key) could.
+    pub async fn sql(&self, statement: &str) {
+        match &self.data {
+            Data::Sqlite(dir) => {
+                let conn = rusqlite::Connection::open(dir.join("patchbay.db")).unwrap();
+                conn.execute_batch(statement).unwrap();
+            }
+            Data::Postgres(db) => {
+                let (client, connection) =
+                    tokio_postgres::connect(db.url(), tokio_postgres::NoTls).await.unwrap();
+                tokio::spawn(connection);
+                client.batch_execute(statement).await.unwrap_or_else(|e| panic!("{statement}: {e}"));
+            }
+        }
+    }
+
+    /// Everything the database holds, as bytes: the SQLite files (database
+    /// and WAL) or every row of every PostgreSQL table as text.
+    pub async fn database_bytes(&self) -> Vec<u8> {
+        match &self.data {
+            Data::Sqlite(dir) => {
+                let mut bytes = Vec::new();
+                for entry in std::fs::read_dir(dir).unwrap() {
+                    bytes.extend(std::fs::read(entry.unwrap().path()).unwrap());
+                }
+                bytes
+            }
+            Data::Postgres(db) => {
+                let (client, connection) =
+                    tokio_postgres::connect(db.url(), tokio_postgres::NoTls).await.unwrap();
+                tokio::spawn(connection);
+                let tables = client
+                    .query(
+                        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
+                        &[],
+                    )
+                    .await
+                    .unwrap();
+                let mut bytes = Vec::new();
+                for table in tables {
+                    let name: String = table.get(0);
+                    for row in client.query(&format!("SELECT t::text FROM {name} t"), &[]).await.unwrap() {
+                        bytes.extend(row.get::<_, String>(0).into_bytes());
+                    }
+                }
+                bytes
+            }
+        }
+    }
 }

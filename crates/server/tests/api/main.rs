@@ -10,5 +10,6 @@ mod openapi;
 mod reference_session;
 mod reference_validation;
 mod restart;
+mod secrets;
 mod strict_validation;
 mod tenancy;

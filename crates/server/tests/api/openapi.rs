@@ -84,6 +84,10 @@ async fn every_route_is_documented(app: TestApp) {
         (PUT_PATH, &["get", "put", "delete"][..]),
         ("/health", &["get"][..]),
         ("/ready", &["get"][..]),
+        ("/api/v1/secrets", &["get"][..]),
+        ("/api/v1/secrets/{name}", &["put", "delete"][..]),
+        ("/api/v1/secrets/value/{name}", &["get"][..]),
+        ("/api/v1/secrets/{name}/versions", &["get"][..]),
     ] {
         for method in methods {
             assert!(paths[path][*method].is_object(), "{method} {path}");

@@ -1,49 +1,10 @@
-//! The conformance suite: one story of behaviour every backend must tell.
-//! A backend's tests call `conformance_tests!(factory)`, which makes one
-//! `#[tokio::test]` per case, each on a store of its own.
+//! Conformance cases for integrations.
 use crate::{Conflict, DeleteMode, Store, StoreError};
 use patchbay_domain::{
     ConnectionTest, EnvVarName, FileMode, FilePath, FileSpec, IntegrationConfig, IntegrationPatch,
     IntegrationStatus, ListFilter, NewIntegration, OrganizationId, TestTimeout,
 };
 use std::sync::Arc;
-
-/// Expands to one test per conformance case. `$factory` is an async fn
-/// returning `Option<(Arc<dyn Store>, Guard)>`: `None` skips the case (the
-/// factory prints why), and the guard is dropped when the case ends.
-#[macro_export]
-macro_rules! conformance_tests {
-    ($factory:path) => {
-        $crate::conformance_tests!(@cases $factory;
-            create_and_get_round_trip,
-            other_organization_sees_nothing,
-            duplicate_name_conflicts,
-            names_are_case_sensitive_and_per_organization,
-            soft_delete_frees_the_name,
-            concurrent_creates_of_one_name_give_one_winner,
-            list_is_newest_first_and_hides_deleted,
-            list_filters_by_status_and_type,
-            list_requires_every_tag,
-            list_searches_name_and_description,
-            list_pages_with_limit_and_offset,
-            update_changes_only_given_fields,
-            noop_update_keeps_updated_at,
-            update_to_taken_name_conflicts,
-            restore_to_taken_name_conflicts,
-            tag_filter_follows_updates_and_deletes,
-            soft_and_hard_delete,
-        );
-    };
-    (@cases $factory:path; $($case:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                let Some((store, _guard)) = $factory().await else { return };
-                $crate::testing::$case(store).await;
-            }
-        )*
-    };
-}
 
 pub fn org(name: &str) -> OrganizationId {
     OrganizationId::parse(name).expect("non-empty organization")

@@ -2,27 +2,28 @@
 //! body types (`patchbay_api_types::schema`); the operations mirror the
 //! route table, with the reference's operation ids so generated clients keep
 //! their method names.
+mod secrets;
 use axum::Json;
 use serde_json::{Value, json};
 use std::sync::OnceLock;
 
-fn schema_ref(name: &str) -> Value {
+pub(super) fn schema_ref(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
 
-fn json_content(schema: Value) -> Value {
+pub(super) fn json_content(schema: Value) -> Value {
     json!({"application/json": {"schema": schema}})
 }
 
-fn response(description: &str, schema: Value) -> Value {
+pub(super) fn response(description: &str, schema: Value) -> Value {
     json!({"description": description, "content": json_content(schema)})
 }
 
-fn validation_error() -> Value {
+pub(super) fn validation_error() -> Value {
     response("Validation Error", schema_ref("HTTPValidationError"))
 }
 
-fn error(description: &str) -> Value {
+pub(super) fn error(description: &str) -> Value {
     response(description, schema_ref("ErrorDetail"))
 }
 
@@ -43,7 +44,7 @@ fn optional(kind: Value) -> Value {
 
 /// Operation id the way FastAPI derives it: function name, then the path
 /// with non-word characters as `_`, then the method.
-fn operation_id(function: &str, path: &str, method: &str) -> String {
+pub(super) fn operation_id(function: &str, path: &str, method: &str) -> String {
     let path: String = path.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
     format!("{function}{path}_{method}")
 }
@@ -144,7 +145,8 @@ pub fn document() -> &'static Value {
     static DOCUMENT: OnceLock<Value> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
         let mut paths = integration_paths();
-        for (path, item) in service_paths().as_object().expect("an object").clone() {
+        let extra = [service_paths(), secrets::paths()];
+        for (path, item) in extra.iter().flat_map(|paths| paths.as_object().expect("an object").clone()) {
             paths[path] = item;
         }
         json!({
@@ -157,6 +159,7 @@ pub fn document() -> &'static Value {
             "security": [{"BearerAuth": []}],
             "tags": [
                 {"name": "custom-integrations", "description": "User-defined integration instances with env vars, secrets, and files"},
+                {"name": "secrets", "description": "Secure credential storage and retrieval"},
                 {"name": "health", "description": "Health & Status"}
             ],
             "paths": paths,

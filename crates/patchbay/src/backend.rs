@@ -1,0 +1,33 @@
+//! The one place that picks a storage backend.
+use crate::cli::DatabaseArgs;
+use anyhow::Context;
+use patchbay_server::config::{SQLITE_FILE, redact_url};
+use patchbay_store::Store;
+use std::path::Path;
+use std::sync::Arc;
+
+/// PostgreSQL for a `postgres://` URL, else SQLite in the data directory.
+pub async fn open(database: &DatabaseArgs, data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
+    match database.database_url.as_deref() {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            tracing::info!(database = %redact_url(url), "using PostgreSQL");
+            let store = patchbay_store_postgres::PostgresStore::connect(url)
+                .await
+                .with_context(|| format!("connecting to {}", redact_url(url)))?;
+            Ok(Arc::new(store))
+        }
+        Some(url) => anyhow::bail!(
+            "--database-url {}: only postgres:// URLs are supported; omit it for SQLite in the data directory",
+            redact_url(url)
+        ),
+        None => {
+            std::fs::create_dir_all(data_dir)
+                .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+            let path = data_dir.join(SQLITE_FILE);
+            tracing::info!(path = %path.display(), "using SQLite");
+            let store = patchbay_store_sqlite::SqliteStore::open(&path)
+                .with_context(|| format!("opening {}", path.display()))?;
+            Ok(Arc::new(store))
+        }
+    }
+}

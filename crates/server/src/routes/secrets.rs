@@ -1,0 +1,99 @@
+//! The secrets API (DESIGN.md §2 and §4). Metadata is readable by every
+//! role, writes need a member or admin, values only go to workers and admins.
+use crate::body::Body;
+use crate::error::ApiError;
+use crate::state::{AppState, Caller, require};
+use crate::vault::secret_not_found;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use patchbay_api_types::{
+    FieldError, SecretResponse, SecretValueResponse, SecretVersionResponse, parse_put_secret,
+    parse_secret_name, redacted_body_error,
+};
+use patchbay_domain::SecretName;
+use patchbay_store::StoreError;
+use zeroize::Zeroizing;
+
+type Caught = Result<Caller, ApiError>;
+
+fn name_of(raw: &str) -> Result<SecretName, ApiError> {
+    parse_secret_name(raw).map_err(ApiError::Validation)
+}
+
+fn or_not_found(name: &SecretName) -> impl FnOnce(StoreError) -> ApiError + '_ {
+    move |error| match error {
+        StoreError::NotFound => secret_not_found(name),
+        other => other.into(),
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caught,
+) -> Result<Json<Vec<SecretResponse>>, ApiError> {
+    let Caller(actor) = caller?;
+    let secrets = state.store.list_secrets(&actor.organization).await?;
+    Ok(Json(secrets.into_iter().map(SecretResponse::from).collect()))
+}
+
+pub async fn put(
+    State(state): State<AppState>,
+    caller: Caught,
+    Path(name): Path<String>,
+    body: Body,
+) -> Result<(StatusCode, Json<SecretResponse>), ApiError> {
+    let Caller(actor) = caller?;
+    require(&actor, actor.role.can_write_integrations(), "write secrets", "a member or admin")?;
+    let name = name_of(&name)?;
+    let request = match &body {
+        Body::Json(value) => parse_put_secret(value)?,
+        Body::Raw(_) => return Err(ApiError::Validation(vec![redacted_body_error()])),
+        Body::Missing => return Err(ApiError::Validation(vec![FieldError::missing_body()])),
+    };
+    drop(body);
+    let value = Zeroizing::new(request.value);
+    let (meta, created) =
+        state.vault.put(&actor.organization, name, value, request.description, actor.user_id.clone()).await?;
+    tracing::info!(secret = %meta.name, version = meta.version, "secret written");
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(meta.into())))
+}
+
+pub async fn value(
+    State(state): State<AppState>,
+    caller: Caught,
+    Path(name): Path<String>,
+) -> Result<Json<SecretValueResponse>, ApiError> {
+    let Caller(actor) = caller?;
+    require(&actor, actor.role.can_read_secret_values(), "read secret values", "a worker or admin")?;
+    let name = name_of(&name)?;
+    let value = state.vault.reveal(&actor.organization, &name).await?;
+    tracing::info!(secret = %name, "secret value read");
+    Ok(Json(SecretValueResponse { value: value.to_string() }))
+}
+
+pub async fn versions(
+    State(state): State<AppState>,
+    caller: Caught,
+    Path(name): Path<String>,
+) -> Result<Json<Vec<SecretVersionResponse>>, ApiError> {
+    let Caller(actor) = caller?;
+    let name = name_of(&name)?;
+    let versions =
+        state.store.secret_versions(&actor.organization, &name).await.map_err(or_not_found(&name))?;
+    Ok(Json(versions.into_iter().map(SecretVersionResponse::from).collect()))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caught,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let Caller(actor) = caller?;
+    require(&actor, actor.role.can_write_integrations(), "delete secrets", "a member or admin")?;
+    let name = name_of(&name)?;
+    state.store.delete_secret(&actor.organization, &name).await.map_err(or_not_found(&name))?;
+    tracing::info!(secret = %name, "secret deleted");
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,265 @@
+use crate::SqliteStore;
+use crate::time_codec::{from_micros, micros};
+use async_trait::async_trait;
+use patchbay_domain::{OrganizationId, SecretMeta, SecretName, SecretVersionMeta, now_utc};
+use patchbay_store::{Conflict, Rewrap, SealedBlob, SecretStore, SecretWrite, StoreError};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+const FINGERPRINT: &str = "master_key_fingerprint";
+
+fn failed(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |e| StoreError::other(context, e)
+}
+
+fn meta_from_row(row: &Row<'_>) -> rusqlite::Result<SecretMeta> {
+    let name: String = row.get(0)?;
+    Ok(SecretMeta {
+        name: SecretName::parse(&name).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
+        description: row.get(1)?,
+        version: row.get(2)?,
+        created_at: from_micros(row.get(3)?)?,
+        updated_at: from_micros(row.get(4)?)?,
+        created_by: row.get(5)?,
+    })
+}
+
+fn recorded_fingerprint(conn: &Connection) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT value FROM vault_meta WHERE name = ?1")?
+        .query_row([FINGERPRINT], |row| row.get(0))
+        .optional()
+}
+
+fn secret_seq(conn: &Connection, org: &OrganizationId, name: &SecretName) -> Result<i64, StoreError> {
+    conn.prepare_cached("SELECT seq FROM secrets WHERE organization_id = ?1 AND name = ?2")
+        .and_then(|mut s| s.query_row(params![org.as_str(), name.as_str()], |row| row.get(0)).optional())
+        .map_err(failed("finding a secret"))?
+        .ok_or(StoreError::NotFound)
+}
+
+fn put(
+    conn: &mut Connection,
+    org: &OrganizationId,
+    write: SecretWrite,
+) -> Result<(SecretMeta, bool), StoreError> {
+    let now = micros(now_utc());
+    let tx = conn.transaction().map_err(failed("starting a secret write"))?;
+    // The upsert takes the next version under the writer lock, so
+    // concurrent writes of one name get consecutive versions.
+    let (seq, version): (i64, i64) = tx
+        .query_row(
+            "INSERT INTO secrets (organization_id, name, description, current_version, created_at, updated_at, created_by) \
+             VALUES (?1, ?2, ?3, 1, ?4, ?4, ?5) \
+             ON CONFLICT (organization_id, name) DO UPDATE SET \
+                 current_version = current_version + 1, updated_at = ?4, \
+                 description = COALESCE(?3, description) \
+             RETURNING seq, current_version",
+            params![org.as_str(), write.name.as_str(), write.description, now, write.actor],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .map_err(failed("writing a secret"))?;
+    let sealed = (write.seal)(version);
+    tx.execute(
+        "INSERT INTO secret_versions (secret_seq, version, nonce, ciphertext, created_at, created_by) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![seq, version, sealed.nonce, sealed.ciphertext, now, write.actor],
+    )
+    .map_err(failed("writing a secret version"))?;
+    let meta = tx
+        .query_row(
+            "SELECT name, description, current_version, created_at, updated_at, created_by FROM secrets WHERE seq = ?1",
+            [seq],
+            meta_from_row,
+        )
+        .map_err(failed("reading a secret back"))?;
+    tx.commit().map_err(failed("committing a secret write"))?;
+    Ok((meta, version == 1))
+}
+
+fn rewrap(conn: &mut Connection, old: &str, new: &str, rewrap: &Rewrap) -> Result<usize, StoreError> {
+    let tx = conn.transaction().map_err(failed("starting a key rotation"))?;
+    if recorded_fingerprint(&tx).map_err(failed("reading the fingerprint"))?.as_deref() != Some(old) {
+        return Err(StoreError::Conflict(Conflict::MasterKeyChanged));
+    }
+    let keys = read_data_keys(&tx).map_err(failed("reading data keys"))?;
+    for (org, wrapped) in &keys {
+        let rewrapped = rewrap(org, wrapped).map_err(|e| StoreError::other("re-wrapping a data key", e))?;
+        tx.execute(
+            "UPDATE vault_data_keys SET nonce = ?2, wrapped_key = ?3 WHERE organization_id = ?1",
+            params![org.as_str(), rewrapped.nonce, rewrapped.ciphertext],
+        )
+        .map_err(failed("storing a re-wrapped key"))?;
+    }
+    tx.execute("UPDATE vault_meta SET value = ?2 WHERE name = ?1", params![FINGERPRINT, new])
+        .map_err(failed("recording the new fingerprint"))?;
+    tx.commit().map_err(failed("committing a key rotation"))?;
+    Ok(keys.len())
+}
+
+fn read_data_keys(conn: &Connection) -> rusqlite::Result<Vec<(OrganizationId, SealedBlob)>> {
+    let mut statement =
+        conn.prepare_cached("SELECT organization_id, nonce, wrapped_key FROM vault_data_keys")?;
+    let rows = statement.query_map([], |row| {
+        let org: String = row.get(0)?;
+        let org = OrganizationId::parse(&org).ok_or(rusqlite::Error::InvalidQuery)?;
+        Ok((org, SealedBlob { nonce: row.get(1)?, ciphertext: row.get(2)? }))
+    })?;
+    rows.collect()
+}
+
+#[async_trait]
+impl SecretStore for SqliteStore {
+    async fn init_vault_fingerprint(&self, fingerprint: &str) -> Result<String, StoreError> {
+        let fingerprint = fingerprint.to_owned();
+        self.pool
+            .write(move |conn| {
+                conn.execute(
+                    "INSERT INTO vault_meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+                    params![FINGERPRINT, fingerprint],
+                )
+                .map_err(failed("recording the fingerprint"))?;
+                recorded_fingerprint(conn)
+                    .map_err(failed("reading the fingerprint"))?
+                    .ok_or(StoreError::NotFound)
+            })
+            .await
+    }
+
+    async fn data_key(&self, org: &OrganizationId) -> Result<Option<SealedBlob>, StoreError> {
+        self.pool
+            .read(|conn| {
+                conn.prepare_cached(
+                    "SELECT nonce, wrapped_key FROM vault_data_keys WHERE organization_id = ?1",
+                )?
+                .query_row([org.as_str()], |row| {
+                    Ok(SealedBlob { nonce: row.get(0)?, ciphertext: row.get(1)? })
+                })
+                .optional()
+            })
+            .map_err(failed("reading a data key"))
+    }
+
+    async fn all_data_keys(&self) -> Result<Vec<(OrganizationId, SealedBlob)>, StoreError> {
+        self.pool.read(read_data_keys).map_err(failed("reading data keys"))
+    }
+
+    async fn create_data_key(
+        &self,
+        org: &OrganizationId,
+        wrapped: SealedBlob,
+        fingerprint: &str,
+    ) -> Result<SealedBlob, StoreError> {
+        let (org, fingerprint) = (org.clone(), fingerprint.to_owned());
+        self.pool
+            .write(move |conn| {
+                let tx = conn.transaction().map_err(failed("starting a data key write"))?;
+                if recorded_fingerprint(&tx).map_err(failed("reading the fingerprint"))? != Some(fingerprint)
+                {
+                    return Err(StoreError::Conflict(Conflict::MasterKeyChanged));
+                }
+                tx.execute(
+                    "INSERT INTO vault_data_keys (organization_id, nonce, wrapped_key, created_at) \
+                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (organization_id) DO NOTHING",
+                    params![org.as_str(), wrapped.nonce, wrapped.ciphertext, micros(now_utc())],
+                )
+                .map_err(failed("writing a data key"))?;
+                let stored = tx
+                    .query_row(
+                        "SELECT nonce, wrapped_key FROM vault_data_keys WHERE organization_id = ?1",
+                        [org.as_str()],
+                        |row| Ok(SealedBlob { nonce: row.get(0)?, ciphertext: row.get(1)? }),
+                    )
+                    .map_err(failed("reading a data key back"))?;
+                tx.commit().map_err(failed("committing a data key"))?;
+                Ok(stored)
+            })
+            .await
+    }
+
+    async fn rewrap_data_keys(&self, old: &str, new: &str, rewrap_one: Rewrap) -> Result<usize, StoreError> {
+        let (old, new) = (old.to_owned(), new.to_owned());
+        self.pool.write(move |conn| rewrap(conn, &old, &new, &rewrap_one)).await
+    }
+
+    async fn put_secret(
+        &self,
+        org: &OrganizationId,
+        write: SecretWrite,
+    ) -> Result<(SecretMeta, bool), StoreError> {
+        let org = org.clone();
+        self.pool.write(move |conn| put(conn, &org, write)).await
+    }
+
+    async fn list_secrets(&self, org: &OrganizationId) -> Result<Vec<SecretMeta>, StoreError> {
+        self.pool
+            .read(|conn| {
+                let mut statement = conn.prepare_cached(
+                    "SELECT name, description, current_version, created_at, updated_at, created_by \
+                     FROM secrets WHERE organization_id = ?1 ORDER BY name",
+                )?;
+                let rows = statement.query_map([org.as_str()], meta_from_row)?;
+                rows.collect()
+            })
+            .map_err(failed("listing secrets"))
+    }
+
+    async fn secret_value(
+        &self,
+        org: &OrganizationId,
+        name: &SecretName,
+    ) -> Result<(i64, SealedBlob), StoreError> {
+        self.pool
+            .read(|conn| {
+                conn.prepare_cached(
+                    "SELECT v.version, v.nonce, v.ciphertext FROM secrets s \
+                     JOIN secret_versions v ON v.secret_seq = s.seq AND v.version = s.current_version \
+                     WHERE s.organization_id = ?1 AND s.name = ?2",
+                )?
+                .query_row(params![org.as_str(), name.as_str()], |row| {
+                    Ok((row.get(0)?, SealedBlob { nonce: row.get(1)?, ciphertext: row.get(2)? }))
+                })
+                .optional()
+            })
+            .map_err(failed("reading a secret"))?
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn secret_versions(
+        &self,
+        org: &OrganizationId,
+        name: &SecretName,
+    ) -> Result<Vec<SecretVersionMeta>, StoreError> {
+        self.pool.read(|conn| {
+            let seq = secret_seq(conn, org, name)?;
+            let read = || -> rusqlite::Result<Vec<SecretVersionMeta>> {
+                let mut statement = conn.prepare_cached(
+                    "SELECT version, created_at, created_by FROM secret_versions \
+                     WHERE secret_seq = ?1 ORDER BY version DESC",
+                )?;
+                let rows = statement.query_map([seq], |row| {
+                    Ok(SecretVersionMeta {
+                        version: row.get(0)?,
+                        created_at: from_micros(row.get(1)?)?,
+                        created_by: row.get(2)?,
+                    })
+                })?;
+                rows.collect()
+            };
+            read().map_err(failed("listing secret versions"))
+        })
+    }
+
+    async fn delete_secret(&self, org: &OrganizationId, name: &SecretName) -> Result<(), StoreError> {
+        let (org, name) = (org.clone(), name.clone());
+        self.pool
+            .write(move |conn| {
+                let removed = conn
+                    .execute(
+                        "DELETE FROM secrets WHERE organization_id = ?1 AND name = ?2",
+                        params![org.as_str(), name.as_str()],
+                    )
+                    .map_err(failed("deleting a secret"))?;
+                if removed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            })
+            .await
+    }
+}

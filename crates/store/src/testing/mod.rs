@@ -1,0 +1,52 @@
+//! The conformance suite: one story of behaviour every backend must tell.
+//! A backend's tests call `conformance_tests!(factory)`, which makes one
+//! `#[tokio::test]` per case, each on a store of its own.
+mod integrations;
+mod secrets;
+
+pub use integrations::*;
+pub use secrets::*;
+
+/// Expands to one test per conformance case. `$factory` is an async fn
+/// returning `Option<(Arc<dyn Store>, Guard)>`: `None` skips the case (the
+/// factory prints why), and the guard is dropped when the case ends.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($factory:path) => {
+        $crate::conformance_tests!(@cases $factory;
+            create_and_get_round_trip,
+            other_organization_sees_nothing,
+            duplicate_name_conflicts,
+            names_are_case_sensitive_and_per_organization,
+            soft_delete_frees_the_name,
+            concurrent_creates_of_one_name_give_one_winner,
+            list_is_newest_first_and_hides_deleted,
+            list_filters_by_status_and_type,
+            list_requires_every_tag,
+            list_searches_name_and_description,
+            list_pages_with_limit_and_offset,
+            update_changes_only_given_fields,
+            noop_update_keeps_updated_at,
+            update_to_taken_name_conflicts,
+            restore_to_taken_name_conflicts,
+            tag_filter_follows_updates_and_deletes,
+            soft_and_hard_delete,
+            vault_fingerprint_is_recorded_once,
+            first_data_key_wins_and_needs_the_recorded_fingerprint,
+            rewrap_replaces_every_key_or_none,
+            secret_versions_count_up,
+            concurrent_secret_writes_get_consecutive_versions,
+            secrets_are_per_organization,
+            deleting_a_secret_removes_every_version,
+        );
+    };
+    (@cases $factory:path; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let Some((store, _guard)) = $factory().await else { return };
+                $crate::testing::$case(store).await;
+            }
+        )*
+    };
+}
