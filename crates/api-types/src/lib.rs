@@ -7,6 +7,7 @@ mod error;
 mod json_error;
 mod lax;
 pub(crate) mod requests;
+mod resolve;
 mod responses;
 pub mod schema;
 mod secrets;
@@ -16,6 +17,10 @@ pub use json_error::{PythonJsonError, python_json_error};
 pub use lax::{Checker, parse_bool_str};
 pub use requests::{
     CreateIntegrationRequest, UpdateIntegrationRequest, parse_create_request, parse_update_request,
+};
+pub use resolve::{
+    BundleFileResponse, BundleResponse, ResolveRequest, ResolveTargets, ResolvedIntegrationResponse,
+    format_mode, parse_resolve_request,
 };
 pub use responses::{ErrorBody, IntegrationResponse};
 pub use secrets::{

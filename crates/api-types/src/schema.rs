@@ -206,6 +206,35 @@ pub fn components() -> Map<String, Value> {
                "title": "SecretValueResponse"}),
     );
     schemas.insert(
+        "ResolveRequest".into(),
+        json!({"properties": {
+                   "integration_ids": {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}], "title": "Integration Ids"},
+                   "names": {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}], "title": "Names"}},
+               "type": "object", "title": "ResolveRequest",
+               "description": "Either integration_ids or names: a non-empty list, resolved in order"}),
+    );
+    schemas.insert(
+        "BundleResponse".into(),
+        json!({"properties": {
+                   "env_vars": {"type": "object", "additionalProperties": {"type": "string"}, "title": "Env Vars"},
+                   "files": {"type": "array", "title": "Files", "items": {
+                       "type": "object", "required": ["path", "content", "mode", "description"],
+                       "properties": {"path": text("Path"), "content": text("Content"),
+                                      "mode": {"type": "string", "title": "Mode", "description": "Effective octal mode; owner-only for secret content"},
+                                      "description": optional_text("Description")}}},
+                   "context_prompt": {"type": "string", "title": "Context Prompt", "description": "Markdown; never a value"},
+                   "integrations": {"type": "array", "title": "Integrations", "items": {
+                       "type": "object", "required": ["id", "name", "integration_type", "revision"],
+                       "properties": {"id": text("Id"), "name": text("Name"), "integration_type": text("Integration Type"),
+                                      "revision": {"type": "integer", "title": "Revision"}}}},
+                   "missing": {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}, "title": "Missing",
+                               "description": "In a dry run, the problems a real resolution refuses with 422"},
+                   "dry_run": {"type": "boolean", "title": "Dry Run"}},
+               "type": "object",
+               "required": ["env_vars", "files", "context_prompt", "integrations", "missing", "dry_run"],
+               "title": "BundleResponse"}),
+    );
+    schemas.insert(
         "ErrorDetail".into(),
         json!({"properties": {"detail": {"type": "string", "title": "Detail"}}, "type": "object",
                "required": ["detail"], "title": "ErrorDetail"}),

@@ -2,7 +2,9 @@
 //! workers never touch the store.
 #![forbid(unsafe_code)]
 
-use patchbay_api_types::{CreateIntegrationRequest, IntegrationResponse, UpdateIntegrationRequest};
+use patchbay_api_types::{
+    BundleResponse, CreateIntegrationRequest, IntegrationResponse, ResolveRequest, UpdateIntegrationRequest,
+};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -142,6 +144,18 @@ impl Client {
         let builder = self.request(Method::DELETE, &format!("{INTEGRATIONS}/{id}"));
         let builder = if hard { builder.query(&[("hard_delete", "true")]) } else { builder };
         self.send(builder).await.map(drop)
+    }
+
+    /// Resolves integrations into an execution bundle. A real resolution
+    /// needs a worker or admin token; `dry_run` masks every secret value.
+    pub async fn resolve(
+        &self,
+        request: &ResolveRequest,
+        dry_run: bool,
+    ) -> Result<BundleResponse, ClientError> {
+        let builder = self.request(Method::POST, &format!("{INTEGRATIONS}/resolve")).json(request);
+        let builder = if dry_run { builder.query(&[("dry_run", "true")]) } else { builder };
+        self.json(builder).await
     }
 
     /// `GET /ready`: `Ok` when the server and its database answer.

@@ -79,6 +79,8 @@ pub struct Integration {
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub created_by: Option<String>,
+    /// Counts changes from 1 at creation; a no-op update keeps it.
+    pub revision: i64,
 }
 
 /// What a create carries once validated; the store assigns id and times.
@@ -158,6 +160,7 @@ mod tests {
             created_at: OffsetDateTime::UNIX_EPOCH,
             updated_at: OffsetDateTime::UNIX_EPOCH,
             created_by: None,
+            revision: 1,
         }
     }
 

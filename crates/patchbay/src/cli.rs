@@ -1,5 +1,6 @@
 //! Command-line surface. Flag and variable names are fixed by DESIGN.md §10.
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -20,6 +21,10 @@ pub enum Command {
     /// Manage the vault's master key.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Run a command with integrations' environment and files in its home.
+    Run(RunArgs),
+    /// Print integrations' environment variables.
+    Env(EnvArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -133,4 +138,55 @@ pub struct MintArgs {
     pub email: Option<String>,
     #[command(flatten)]
     pub keys: KeyArgs,
+}
+
+/// How a client command reaches the API; shared by every command that does.
+#[derive(Args)]
+pub struct ClientArgs {
+    /// Base URL of the Patchbay server.
+    #[arg(long, env = "PATCHBAY_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// API token. Secret values are resolved only for worker and admin tokens.
+    #[arg(long, env = "PATCHBAY_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// An integration's name; repeat for several.
+    #[arg(short = 'i', long = "integration", value_name = "NAME", required = true)]
+    pub integrations: Vec<String>,
+    /// Write the files here and keep them (default: a fresh private home,
+    /// removed when the command ends).
+    #[arg(long, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// Replace files that already exist in the home.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum EnvFormat {
+    /// `KEY="value"` lines.
+    Dotenv,
+    /// One JSON object.
+    Json,
+    /// `export KEY='value'` lines, for `eval`.
+    Shell,
+}
+
+#[derive(Args)]
+pub struct EnvArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// An integration's name; repeat for several.
+    #[arg(short = 'i', long = "integration", value_name = "NAME", required = true)]
+    pub integrations: Vec<String>,
+    #[arg(long, value_enum, default_value = "dotenv")]
+    pub format: EnvFormat,
 }

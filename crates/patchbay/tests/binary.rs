@@ -41,12 +41,14 @@ fn serve(data_dir: &Path) -> (Child, String, Vec<String>) {
         .spawn()
         .unwrap();
     let mut lines = Vec::new();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    for line in stdout.lines() {
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    while let Some(line) = stdout.next() {
         let line = line.unwrap();
         lines.push(line.clone());
         if let Some(rest) = line.split("listen=").nth(1) {
             let address = rest.split_whitespace().next().unwrap().to_owned();
+            // Keep reading what the server logs, so it never writes into a closed pipe.
+            std::thread::spawn(move || stdout.for_each(drop));
             return (child, address, lines);
         }
     }

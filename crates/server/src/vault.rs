@@ -156,3 +156,32 @@ pub async fn rotate(store: &dyn Store, old: MasterKey, new: MasterKey) -> Result
         other => RotateError::Store(other),
     })
 }
+
+impl Vault {
+    /// The current values of those of `names` that exist, read in one query.
+    pub async fn reveal_many(
+        &self,
+        org: &OrganizationId,
+        names: &[SecretName],
+    ) -> Result<HashMap<String, Zeroizing<String>>, ApiError> {
+        let sealed = self.store.secret_values(org, names).await?;
+        if sealed.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let key = self.data_key(org).await?;
+        sealed
+            .into_iter()
+            .map(|(name, version, blob)| {
+                let value = patchbay_vault::open_secret(
+                    &key,
+                    org.as_str(),
+                    name.as_str(),
+                    version,
+                    &to_sealed(&blob),
+                )
+                .map_err(integrity("opening a secret"))?;
+                Ok((name.to_string(), value))
+            })
+            .collect()
+    }
+}

@@ -59,12 +59,12 @@ async fn write_tags(
 /// and one round trip.
 const INSERT: &str = "WITH created AS ( \
         INSERT INTO custom_integrations (id, organization_id, name, integration_type, \
-            description, status, config, tags, created_at, updated_at, created_by) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) \
+            description, status, config, tags, created_at, updated_at, created_by, revision) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11) \
         RETURNING seq \
     ) \
     INSERT INTO custom_integration_tags (organization_id, tag, integration_seq) \
-    SELECT $2, tag, seq FROM created, unnest($11::text[]) AS tag";
+    SELECT $2, tag, seq FROM created, unnest($12::text[]) AS tag";
 
 async fn create(
     store: &PostgresStore,
@@ -84,6 +84,7 @@ async fn create(
         created_at: now,
         updated_at: now,
         created_by: new.created_by,
+        revision: 1,
     };
     let db = client(&store.pool).await?;
     let statement = db.prepare_cached(INSERT).await.map_err(failed("preparing a create"))?;
@@ -100,6 +101,7 @@ async fn create(
             &encode_tags(&integration.tags),
             &now,
             &integration.created_by,
+            &integration.revision,
             &distinct_tags(&integration.tags),
         ],
     )
@@ -122,10 +124,11 @@ async fn update(
         return Ok(integration);
     }
     integration.updated_at = now_utc();
+    integration.revision += 1;
     let statement = tx
         .prepare_cached(
             "UPDATE custom_integrations SET name = $2, integration_type = $3, description = $4, \
-             status = $5, config = $6, tags = $7, updated_at = $8 WHERE seq = $1",
+             status = $5, config = $6, tags = $7, updated_at = $8, revision = $9 WHERE seq = $1",
         )
         .await
         .map_err(failed("preparing an update"))?;
@@ -140,6 +143,7 @@ async fn update(
             &encode_config(&integration.config),
             &encode_tags(&integration.tags),
             &integration.updated_at,
+            &integration.revision,
         ],
     )
     .await
@@ -241,6 +245,26 @@ impl IntegrationStore for PostgresStore {
     async fn get_integration(&self, org: &OrganizationId, id: Uuid) -> Result<Integration, StoreError> {
         let db = client(&self.pool).await?;
         fetch(&db, org, id, false).await.map(|(_, integration)| integration)
+    }
+
+    async fn get_integration_by_name(
+        &self,
+        org: &OrganizationId,
+        name: &str,
+    ) -> Result<Integration, StoreError> {
+        let db = client(&self.pool).await?;
+        // The live-name partial index answers this.
+        let sql = format!(
+            "SELECT {COLUMNS} FROM custom_integrations \
+             WHERE organization_id = $1 AND name = $2 AND status <> 'deleted'"
+        );
+        let statement = db.prepare_cached(&sql).await.map_err(failed("preparing a read"))?;
+        let row = db
+            .query_opt(&statement, &[&org.as_str(), &name])
+            .await
+            .map_err(failed("reading an integration by name"))?
+            .ok_or(StoreError::NotFound)?;
+        from_row(&row).map(|(_, integration)| integration)
     }
 
     async fn list_integrations(

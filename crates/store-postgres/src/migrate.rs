@@ -10,6 +10,10 @@ use patchbay_store::StoreError;
 const MIGRATIONS: &[(&str, &str)] = &[
     ("20261128000000_integrations", include_str!("../migrations/20261128000000_integrations.sql")),
     ("20261128010000_vault", include_str!("../migrations/20261128010000_vault.sql")),
+    (
+        "20261128020000_integration_revision",
+        include_str!("../migrations/20261128020000_integration_revision.sql"),
+    ),
 ];
 
 /// "patchbay" in ASCII: a key no other application is likely to lock.

@@ -7,7 +7,7 @@ use tokio_postgres::Row;
 use tokio_postgres::error::SqlState;
 
 pub const COLUMNS: &str = "seq, id, organization_id, name, integration_type, description, status, \
-                           config, tags, created_at, updated_at, created_by";
+                           config, tags, created_at, updated_at, created_by, revision";
 
 /// The index that keeps live names unique (see the migration).
 const LIVE_NAME_INDEX: &str = "custom_integrations_live_name";
@@ -34,6 +34,7 @@ pub fn from_row(row: &Row) -> Result<(i64, Integration), StoreError> {
         created_at: column(row, 9)?,
         updated_at: column(row, 10)?,
         created_by: column(row, 11)?,
+        revision: column(row, 12)?,
     };
     Ok((column(row, 0)?, integration))
 }

@@ -253,6 +253,33 @@ impl SecretStore for PostgresStore {
         Ok((column(&row, 0)?, blob_from_row(&row, 1)?))
     }
 
+    async fn secret_values(
+        &self,
+        org: &OrganizationId,
+        names: &[SecretName],
+    ) -> Result<Vec<(SecretName, i64, SealedBlob)>, StoreError> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let db = client(&self.pool).await?;
+        let select = statement(
+            &db,
+            "SELECT s.name, v.version, v.nonce, v.ciphertext FROM secrets s \
+             JOIN secret_versions v ON v.secret_seq = s.seq AND v.version = s.current_version \
+             WHERE s.organization_id = $1 AND s.name = ANY($2)",
+        )
+        .await?;
+        let names: Vec<&str> = names.iter().map(SecretName::as_str).collect();
+        let rows = db.query(&select, &[&org.as_str(), &names]).await.map_err(failed("reading secrets"))?;
+        rows.iter()
+            .map(|row| {
+                let name: &str = column(row, 0)?;
+                let name = SecretName::parse(name).map_err(|e| StoreError::other("stored secret name", e))?;
+                Ok((name, column(row, 1)?, blob_from_row(row, 2)?))
+            })
+            .collect()
+    }
+
     async fn secret_versions(
         &self,
         org: &OrganizationId,

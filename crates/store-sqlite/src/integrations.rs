@@ -13,7 +13,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, Transaction, param
 use uuid::Uuid;
 
 const COLUMNS: &str = "seq, id, organization_id, name, integration_type, description, status, \
-                       config, tags, created_at, updated_at, created_by";
+                       config, tags, created_at, updated_at, created_by, revision";
 
 fn conversion(e: StoreError) -> rusqlite::Error {
     rusqlite::Error::ToSqlConversionFailure(Box::new(e))
@@ -40,6 +40,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<(i64, Integration)> {
         created_at: from_micros(row.get(9)?)?,
         updated_at: from_micros(row.get(10)?)?,
         created_by: row.get(11)?,
+        revision: row.get(12)?,
     };
     Ok((row.get(0)?, integration))
 }
@@ -95,6 +96,7 @@ fn create(
         created_at: now,
         updated_at: now,
         created_by: new.created_by,
+        revision: 1,
     };
     let tx = conn.transaction().map_err(|e| StoreError::other("starting a create", e))?;
     tx.execute(
@@ -134,9 +136,10 @@ fn update(
         return Ok(integration);
     }
     integration.updated_at = now_utc();
+    integration.revision += 1;
     tx.execute(
         "UPDATE custom_integrations SET name = ?2, integration_type = ?3, description = ?4, \
-         status = ?5, config = ?6, tags = ?7, updated_at = ?8 WHERE seq = ?1",
+         status = ?5, config = ?6, tags = ?7, updated_at = ?8, revision = ?9 WHERE seq = ?1",
         params![
             seq,
             integration.name,
@@ -146,6 +149,7 @@ fn update(
             encode_config(&integration.config),
             encode_tags(&integration.tags),
             micros(integration.updated_at),
+            integration.revision,
         ],
     )
     .map_err(write_error(&integration.name, "updating an integration"))?;
@@ -223,6 +227,26 @@ impl IntegrationStore for SqliteStore {
 
     async fn get_integration(&self, org: &OrganizationId, id: Uuid) -> Result<Integration, StoreError> {
         self.pool.read(|conn| fetch(conn, org, id)).map(|(_, integration)| integration)
+    }
+
+    async fn get_integration_by_name(
+        &self,
+        org: &OrganizationId,
+        name: &str,
+    ) -> Result<Integration, StoreError> {
+        let read = |conn: &Connection| {
+            conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM custom_integrations \
+                 WHERE organization_id = ?1 AND name = ?2 AND status <> 'deleted'"
+            ))?
+            .query_row(params![org.as_str(), name], from_row)
+            .optional()
+        };
+        self.pool
+            .read(read)
+            .map_err(|e| StoreError::other("reading an integration by name", e))?
+            .map(|(_, integration)| integration)
+            .ok_or(StoreError::NotFound)
     }
 
     async fn list_integrations(

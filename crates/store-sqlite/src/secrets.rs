@@ -223,6 +223,38 @@ impl SecretStore for SqliteStore {
             .ok_or(StoreError::NotFound)
     }
 
+    async fn secret_values(
+        &self,
+        org: &OrganizationId,
+        names: &[SecretName],
+    ) -> Result<Vec<(SecretName, i64, SealedBlob)>, StoreError> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One statement per batch size, cached: bundles name a handful of secrets.
+        let placeholders: Vec<String> = (0..names.len()).map(|i| format!("?{}", i + 2)).collect();
+        let sql = format!(
+            "SELECT s.name, v.version, v.nonce, v.ciphertext FROM secrets s \
+             JOIN secret_versions v ON v.secret_seq = s.seq AND v.version = s.current_version \
+             WHERE s.organization_id = ?1 AND s.name IN ({})",
+            placeholders.join(", ")
+        );
+        let args: Vec<&str> =
+            std::iter::once(org.as_str()).chain(names.iter().map(SecretName::as_str)).collect();
+        self.pool
+            .read(|conn| {
+                let mut statement = conn.prepare_cached(&sql)?;
+                let rows = statement.query_map(rusqlite::params_from_iter(&args), |row| {
+                    let name: String = row.get(0)?;
+                    let name = SecretName::parse(&name)
+                        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+                    Ok((name, row.get(1)?, SealedBlob { nonce: row.get(2)?, ciphertext: row.get(3)? }))
+                })?;
+                rows.collect()
+            })
+            .map_err(failed("reading secrets"))
+    }
+
     async fn secret_versions(
         &self,
         org: &OrganizationId,

@@ -35,6 +35,13 @@ pub trait IntegrationStore: Send + Sync {
 
     async fn get_integration(&self, org: &OrganizationId, id: Uuid) -> Result<Integration, StoreError>;
 
+    /// The organization's non-deleted integration of that name.
+    async fn get_integration_by_name(
+        &self,
+        org: &OrganizationId,
+        name: &str,
+    ) -> Result<Integration, StoreError>;
+
     /// Newest first.
     async fn list_integrations(
         &self,
@@ -42,7 +49,8 @@ pub trait IntegrationStore: Send + Sync {
         filter: &ListFilter,
     ) -> Result<Vec<Integration>, StoreError>;
 
-    /// Applies the patch atomically; `updated_at` moves only when something changed.
+    /// Applies the patch atomically; `updated_at` moves and `revision` counts
+    /// up only when something changed.
     async fn update_integration(
         &self,
         org: &OrganizationId,

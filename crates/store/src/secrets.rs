@@ -79,6 +79,14 @@ pub trait SecretStore: Send + Sync {
         name: &SecretName,
     ) -> Result<(i64, SealedBlob), StoreError>;
 
+    /// The current versions and sealed values of those of `names` that
+    /// exist (absent names are simply not in the answer), in one read.
+    async fn secret_values(
+        &self,
+        org: &OrganizationId,
+        names: &[SecretName],
+    ) -> Result<Vec<(SecretName, i64, SealedBlob)>, StoreError>;
+
     /// Newest first; `NotFound` when the secret does not exist.
     async fn secret_versions(
         &self,

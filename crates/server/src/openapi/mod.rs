@@ -2,6 +2,7 @@
 //! body types (`patchbay_api_types::schema`); the operations mirror the
 //! route table, with the reference's operation ids so generated clients keep
 //! their method names.
+mod resolve;
 mod secrets;
 use axum::Json;
 use serde_json::{Value, json};
@@ -145,7 +146,7 @@ pub fn document() -> &'static Value {
     static DOCUMENT: OnceLock<Value> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
         let mut paths = integration_paths();
-        let extra = [service_paths(), secrets::paths()];
+        let extra = [service_paths(), secrets::paths(), resolve::paths()];
         for (path, item) in extra.iter().flat_map(|paths| paths.as_object().expect("an object").clone()) {
             paths[path] = item;
         }

@@ -1,6 +1,7 @@
 //! The route table, and the reference's behaviour around it: trailing-slash
 //! redirects, `{"detail": ...}` bodies for 404 and 405.
 mod integrations;
+mod resolve;
 mod secrets;
 mod service;
 
@@ -18,6 +19,7 @@ pub const INTEGRATIONS: &str = "/api/v1/custom-integrations";
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(INTEGRATIONS, get(integrations::list).post(integrations::create))
+        .route(&format!("{INTEGRATIONS}/resolve"), axum::routing::post(resolve::resolve))
         .route(
             &format!("{INTEGRATIONS}/{{integration_id}}"),
             get(integrations::get).put(integrations::update).delete(integrations::delete),

@@ -9,6 +9,7 @@ mod http_details;
 mod openapi;
 mod reference_session;
 mod reference_validation;
+mod resolve;
 mod restart;
 mod secrets;
 mod strict_validation;

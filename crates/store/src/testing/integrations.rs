@@ -343,3 +343,29 @@ pub async fn soft_and_hard_delete(store: Arc<dyn Store>) {
     assert_not_found(store.delete_integration(&a, created.id, DeleteMode::Hard).await);
     assert_not_found(store.get_integration(&a, uuid::Uuid::new_v4()).await);
 }
+
+pub async fn revisions_count_changes(store: Arc<dyn Store>) {
+    let a = org("org-a");
+    let created = store.create_integration(&a, new_integration("pg", "postgres", &[])).await.unwrap();
+    assert_eq!(created.revision, 1);
+    let noop = store.update_integration(&a, created.id, IntegrationPatch::default()).await.unwrap();
+    assert_eq!(noop.revision, 1);
+    let patch = IntegrationPatch { description: Some("d".into()), ..Default::default() };
+    assert_eq!(store.update_integration(&a, created.id, patch).await.unwrap().revision, 2);
+    store.delete_integration(&a, created.id, DeleteMode::Soft).await.unwrap();
+    assert_eq!(store.get_integration(&a, created.id).await.unwrap().revision, 3);
+}
+
+pub async fn get_by_name_sees_live_integrations_only(store: Arc<dyn Store>) {
+    let (a, b) = (org("org-a"), org("org-b"));
+    let old = store.create_integration(&a, new_integration("pg", "postgres", &[])).await.unwrap();
+    store.delete_integration(&a, old.id, DeleteMode::Soft).await.unwrap();
+    assert_not_found(store.get_integration_by_name(&a, "pg").await);
+    let live = store.create_integration(&a, new_integration("pg", "postgres", &[])).await.unwrap();
+    assert_eq!(store.get_integration_by_name(&a, "pg").await.unwrap(), live);
+    let idle = IntegrationPatch { status: Some(IntegrationStatus::Inactive), ..Default::default() };
+    let idle = store.update_integration(&a, live.id, idle).await.unwrap();
+    assert_eq!(store.get_integration_by_name(&a, "pg").await.unwrap(), idle, "inactive is found");
+    assert_not_found(store.get_integration_by_name(&a, "PG").await);
+    assert_not_found(store.get_integration_by_name(&b, "pg").await);
+}

@@ -163,3 +163,18 @@ pub async fn deleting_a_secret_removes_every_version(store: Arc<dyn Store>) {
     assert_eq!((meta.version, created), (1, true));
     assert!(store.list_secrets(&a).await.unwrap().iter().all(|s| s.name.as_str() == "GONE"));
 }
+
+pub async fn secret_values_reads_many_at_once(store: Arc<dyn Store>) {
+    let (a, b) = (org("org-a"), org("org-b"));
+    store.put_secret(&a, write("ONE", "1", None)).await.unwrap();
+    store.put_secret(&a, write("TWO", "2a", None)).await.unwrap();
+    store.put_secret(&a, write("TWO", "2b", None)).await.unwrap();
+    store.put_secret(&b, write("THREE", "3", None)).await.unwrap();
+    let wanted = [name("ONE"), name("TWO"), name("THREE"), name("NONE")];
+    let mut got = store.secret_values(&a, &wanted).await.unwrap();
+    got.sort_by(|x, y| x.0.as_str().cmp(y.0.as_str()));
+    let got: Vec<(String, i64, (i64, String))> =
+        got.iter().map(|(n, v, blob)| (n.to_string(), *v, unseal(blob))).collect();
+    assert_eq!(got, [("ONE".into(), 1, (1, "1".into())), ("TWO".into(), 2, (2, "2b".into()))]);
+    assert!(store.secret_values(&a, &[]).await.unwrap().is_empty());
+}

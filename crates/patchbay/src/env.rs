@@ -1,0 +1,87 @@
+//! `patchbay env`: the bundle's environment in a form another tool reads.
+//!
+//! - `json`: one object, in the bundle's order.
+//! - `dotenv`: `KEY="value"` lines. Inside the double quotes `\` is written
+//!   `\\`, `"` is `\"`, `$` is `\$` (so no loader expands it), a newline is
+//!   `\n` and a carriage return `\r`; nothing else is escaped.
+//! - `shell`: `export KEY='value'` lines for `eval`. Single quotes make every
+//!   character literal, newlines included; a `'` is written `'\''` (close the
+//!   quote, an escaped quote, reopen).
+use crate::bundle;
+use crate::cli::{EnvArgs, EnvFormat};
+use anyhow::bail;
+
+pub fn print(args: EnvArgs) -> anyhow::Result<()> {
+    let bundle = bundle::fetch(&args.client, &args.integrations)?;
+    let pairs: Vec<(&str, &str)> = bundle.env_vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let text = match args.format {
+        EnvFormat::Json => serde_json::to_string_pretty(&bundle.env_vars)? + "\n",
+        EnvFormat::Dotenv => render(&pairs, dotenv_line)?,
+        EnvFormat::Shell => render(&pairs, shell_line)?,
+    };
+    print!("{text}");
+    Ok(())
+}
+
+fn render(pairs: &[(&str, &str)], line: fn(&str, &str) -> String) -> anyhow::Result<String> {
+    let mut text = String::new();
+    for (key, value) in pairs {
+        // A name is spliced in unquoted: only identifiers are safe there. The
+        // server admits no other names; this guards against one that would.
+        if !is_identifier(key) {
+            bail!("the bundle's variable name {key:?} is not a valid environment variable name");
+        }
+        text.push_str(&line(key, value));
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn dotenv_line(key: &str, value: &str) -> String {
+    let mut escaped = String::with_capacity(value.len() + 2);
+    for c in value.chars() {
+        match c {
+            '\\' => escaped.push_str("\\\\"),
+            '"' => escaped.push_str("\\\""),
+            '$' => escaped.push_str("\\$"),
+            '\n' => escaped.push_str("\\n"),
+            '\r' => escaped.push_str("\\r"),
+            other => escaped.push(other),
+        }
+    }
+    format!("{key}=\"{escaped}\"")
+}
+
+fn shell_line(key: &str, value: &str) -> String {
+    format!("export {key}='{}'", value.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dotenv_escapes_what_a_loader_would_interpret() {
+        assert_eq!(dotenv_line("A", "plain"), r#"A="plain""#);
+        assert_eq!(dotenv_line("A", "a\\b\"c$d\ne\rf'g"), r#"A="a\\b\"c\$d\ne\rf'g""#);
+    }
+
+    #[test]
+    fn shell_quotes_everything_literally() {
+        assert_eq!(shell_line("A", "it's $HOME\n`x`"), "export A='it'\\''s $HOME\n`x`'");
+    }
+
+    #[test]
+    fn only_identifiers_are_printed_as_names() {
+        assert!(render(&[("OK_1", "v")], shell_line).is_ok());
+        for bad in ["", "1A", "A-B", "A;rm", "A B"] {
+            assert!(render(&[(bad, "v")], shell_line).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! `patchbay run`: resolve integrations, write their files into a home, run a
+//! command there with their environment, and pass its exit code on.
+use crate::bundle;
+use crate::cli::RunArgs;
+use anyhow::Context;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use patchbay_runner::{MaterializeError, TempHome, ensure_home, materialize};
+use std::ffi::OsString;
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{ExitCode, ExitStatus};
+use tokio::signal::unix::{SignalKind, signal};
+
+/// The command could not be started at all; the binary exits 127 for it, as
+/// a shell does for a command it cannot find.
+#[derive(Debug, thiserror::Error)]
+#[error("could not start {program:?}: {source}")]
+pub struct NotStarted {
+    program: OsString,
+    #[source]
+    source: std::io::Error,
+}
+
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let bundle = bundle::fetch(&args.client, &args.integrations)?;
+    let files = bundle::files_to_write(&bundle)?;
+    // Held until the command has ended; dropping it removes the directory.
+    let mut temp_home = None;
+    let home: PathBuf = match &args.home {
+        Some(dir) => {
+            ensure_home(dir).with_context(|| format!("preparing the home directory {}", dir.display()))?;
+            std::path::absolute(dir).with_context(|| format!("locating {}", dir.display()))?
+        }
+        None => {
+            let temp = TempHome::create_in(&std::env::temp_dir()).context("creating a temporary home")?;
+            temp_home.insert(temp).path().to_path_buf()
+        }
+    };
+    materialize(&home, &files, args.overwrite).map_err(|error| match error {
+        MaterializeError::Exists { .. } => anyhow::anyhow!("{error}; pass --overwrite to replace it"),
+        other => anyhow::Error::new(other).context("writing the integrations' files"),
+    })?;
+
+    let (program, rest) = args.command.split_first().context("no command given after --")?;
+    let mut command = tokio::process::Command::new(program);
+    command.args(rest);
+    // The caller's token may read every secret of the organization; the
+    // command gets the secrets its integrations grant, not the token.
+    command.env_remove("PATCHBAY_TOKEN");
+    // The bundle wins over the caller's environment, and HOME over both.
+    command.envs(&bundle.env_vars).env("HOME", &home);
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let status = runtime.block_on(supervise(command, program))?;
+    drop(temp_home);
+    Ok(ExitCode::from(exit_code(status)))
+}
+
+/// Starts the command and waits for it, passing SIGTERM and SIGINT on.
+/// The handlers are installed before the child starts, so no signal sent
+/// in between kills us and orphans it.
+async fn supervise(mut command: tokio::process::Command, program: &OsString) -> anyhow::Result<ExitStatus> {
+    let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+    let mut child = command.spawn().map_err(|source| NotStarted { program: program.clone(), source })?;
+    loop {
+        tokio::select! {
+            status = child.wait() => return status.context("waiting for the command"),
+            Some(()) = terminate.recv() => forward(child.id(), Signal::SIGTERM),
+            Some(()) = interrupt.recv() => {
+                if !terminal_already_interrupted_child() {
+                    forward(child.id(), Signal::SIGINT);
+                }
+            }
+        }
+    }
+}
+
+/// `id` is `None` once the child has been reaped, so a recycled pid is never hit.
+fn forward(id: Option<u32>, signal: Signal) {
+    if let Some(pid) = id.and_then(|id| i32::try_from(id).ok()) {
+        // The child may have exited meanwhile; its status arrives next.
+        let _ = kill(Pid::from_raw(pid), signal);
+    }
+}
+
+/// Ctrl-C at a terminal interrupts the whole foreground process group, the
+/// child included: forwarding it too would interrupt the child twice.
+fn terminal_already_interrupted_child() -> bool {
+    nix::unistd::tcgetpgrp(std::io::stdin()).is_ok_and(|foreground| foreground == nix::unistd::getpgrp())
+}
+
+/// The command's code, or 128 + the signal that ended it, as shells report.
+fn exit_code(status: ExitStatus) -> u8 {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => u8::try_from(code & 0xff).unwrap_or(1),
+        (None, Some(signal)) => u8::try_from(128 + signal).unwrap_or(255),
+        (None, None) => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exit_code;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::ExitStatus;
+
+    #[test]
+    fn codes_and_signals_become_exit_codes() {
+        assert_eq!(exit_code(ExitStatus::from_raw(7 << 8)), 7);
+        assert_eq!(exit_code(ExitStatus::from_raw(0)), 0);
+        assert_eq!(exit_code(ExitStatus::from_raw(15)), 143);
+        assert_eq!(exit_code(ExitStatus::from_raw(9)), 137);
+    }
+}

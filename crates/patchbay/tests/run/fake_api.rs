@@ -1,0 +1,84 @@
+//! A stand-in for the server's resolve endpoint, so `run` and `env` are
+//! tested as a user runs them without a database or a vault. It answers a
+//! fixed bundle per integration name and a 422 listing every unknown name,
+//! in the shape of the real endpoint.
+use axum::Json;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use serde_json::{Map, Value, json};
+
+pub const TOKEN: &str = "test-token";
+pub const TRICKY: &str = "line1\nline2 'single' \"double\" $HOME \\ `tick` it's";
+
+fn fixture(name: &str) -> Option<Value> {
+    let file = |path: &str, content: &str, mode: &str| json!({"path": path, "content": content, "mode": mode, "description": null});
+    let (env, files) = match name {
+        "prod-db" => (
+            json!({"DB_HOST": "db.internal", "FROM_CALLER": "from-bundle", "HOME": "/not-this-home"}),
+            json!([
+                file("~/.postgresql/client.crt", "-----BEGIN CERTIFICATE-----\nMIIB\n", "0600"),
+                file("config/app.toml", "port = 5432\n", "0644"),
+            ]),
+        ),
+        "tricky" => (json!({"TRICKY": TRICKY, "PLAIN": "plain"}), json!([])),
+        "climb" => (json!({}), json!([file("~/ok.txt", "ok", "0600"), file("../outside.txt", "no", "0600")])),
+        "absolute" => (json!({}), json!([file("/etc/patchbay-must-not-exist", "no", "0600")])),
+        "linked" => (json!({}), json!([file("link/evil.txt", "no", "0600")])),
+        "pgpass" => (json!({}), json!([file("~/.pgpass", "from-bundle", "0600")])),
+        _ => return None,
+    };
+    Some(json!({"env_vars": env, "files": files, "integration": {"name": name}}))
+}
+
+async fn resolve(headers: HeaderMap, Json(body): Json<Value>) -> (StatusCode, Json<Value>) {
+    let bearer = headers.get("authorization").and_then(|v| v.to_str().ok());
+    if bearer != Some(&format!("Bearer {TOKEN}")) {
+        return (StatusCode::UNAUTHORIZED, Json(json!({"detail": "Not authenticated"})));
+    }
+    let names: Vec<String> = serde_json::from_value(body["names"].clone()).unwrap_or_default();
+    let mut problems = Vec::new();
+    let (mut env_vars, mut files, mut integrations) = (Map::new(), Vec::new(), Vec::new());
+    for (index, name) in names.iter().enumerate() {
+        match fixture(name) {
+            Some(bundle) => {
+                env_vars.extend(bundle["env_vars"].as_object().unwrap().clone());
+                files.extend(bundle["files"].as_array().unwrap().clone());
+                integrations.push(json!({"id": format!("id-{index}"), "name": name, "integration_type": "custom", "revision": 1}));
+            }
+            None => problems.push(json!({
+                "type": "value_error",
+                "loc": ["body", "names", index],
+                "msg": format!("Value error, integration {name:?} not found"),
+                "input": name,
+            })),
+        }
+    }
+    if !problems.is_empty() {
+        return (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"detail": problems})));
+    }
+    let bundle = json!({
+        "env_vars": env_vars,
+        "files": files,
+        "context_prompt": "## Available Integrations\n",
+        "integrations": integrations,
+        "missing": [],
+        "dry_run": false,
+    });
+    (StatusCode::OK, Json(bundle))
+}
+
+/// Starts the fake on a free port in a thread of its own (the tests drive the
+/// binary synchronously) and returns its base URL.
+pub fn start() -> String {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            sender.send(listener.local_addr().unwrap()).unwrap();
+            let app = axum::Router::new().route("/api/v1/custom-integrations/resolve", post(resolve));
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    format!("http://{}", receiver.recv().unwrap())
+}

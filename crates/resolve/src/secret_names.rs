@@ -1,0 +1,49 @@
+//! Which vault secrets a resolution will read, so the caller can fetch
+//! exactly those, in one query, before resolving.
+use crate::is_active;
+use crate::template::{Piece, Pieces};
+use patchbay_domain::Integration;
+use std::collections::HashSet;
+
+/// Mirrors what `resolve` reads: only active integrations, and a file's
+/// `secret_ref` only when it has no `content` (content wins). In bundle
+/// order: each integration's env values, its listed secrets, then its files.
+pub(crate) fn secret_names(integrations: &[Integration]) -> Vec<String> {
+    let mut names = Names::default();
+    for integration in integrations.iter().filter(|integration| is_active(integration)) {
+        let config = &integration.config;
+        config.env_vars.values().for_each(|template| names.add_from(template));
+        config.secrets.iter().for_each(|secret| names.add(secret.as_str()));
+        for file in &config.files {
+            match (&file.content, &file.secret_ref) {
+                (Some(template), _) => names.add_from(template),
+                (None, Some(secret)) => names.add(secret),
+                (None, None) => {}
+            }
+        }
+    }
+    names.list.into_iter().map(str::to_owned).collect()
+}
+
+/// Names in first-seen order, each once.
+#[derive(Default)]
+struct Names<'a> {
+    seen: HashSet<&'a str>,
+    list: Vec<&'a str>,
+}
+
+impl<'a> Names<'a> {
+    fn add(&mut self, name: &'a str) {
+        if self.seen.insert(name) {
+            self.list.push(name);
+        }
+    }
+
+    fn add_from(&mut self, template: &'a str) {
+        for piece in Pieces::new(template) {
+            if let Piece::Secret { name, .. } = piece {
+                self.add(name);
+            }
+        }
+    }
+}

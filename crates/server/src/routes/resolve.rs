@@ -1,0 +1,166 @@
+//! `POST /api/v1/custom-integrations/resolve`: integrations to a bundle
+//! (DESIGN.md §5). Real values go to workers and admins; a dry run, for any
+//! role, answers the same report with every secret value masked.
+use crate::body::Body;
+use crate::error::ApiError;
+use crate::query::QueryParams;
+use crate::state::{AppState, Caller, require};
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use patchbay_api_types::{
+    BundleFileResponse, BundleResponse, FieldError, LocItem, ResolveTargets, ResolvedIntegrationResponse,
+    format_mode, parse_bool_str, parse_resolve_request,
+};
+use patchbay_domain::{Actor, Integration, SecretName};
+use patchbay_resolve::{Problem, SecretSource};
+use patchbay_store::StoreError;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use zeroize::Zeroizing;
+
+/// What a dry run shows in place of every secret value.
+pub const MASK: &str = "***";
+
+/// Secret values for the resolver: the vault's, or the mask in a dry run.
+struct Secrets(HashMap<String, Zeroizing<String>>);
+
+impl SecretSource for Secrets {
+    fn secret(&self, name: &str) -> Option<String> {
+        self.0.get(name).map(|value| value.to_string())
+    }
+}
+
+fn dry_run(params: &QueryParams) -> Result<bool, ApiError> {
+    match params.get("dry_run") {
+        None => Ok(false),
+        Some(raw) => parse_bool_str(raw).ok_or_else(|| {
+            ApiError::Validation(vec![FieldError::new(
+                "bool_parsing",
+                vec!["query".into(), "dry_run".into()],
+                "Input should be a valid boolean, unable to interpret input",
+                json!(raw),
+            )])
+        }),
+    }
+}
+
+fn unknown(list: &str, index: usize, input: &str) -> FieldError {
+    FieldError::new(
+        "unknown_integration",
+        vec!["body".into(), list.into(), index.into()],
+        format!("No custom integration '{input}' in this organization"),
+        json!(input),
+    )
+}
+
+/// The integrations asked for, in order, and a problem for each unknown one
+/// (another organization's ids are unknown too: nothing is revealed).
+async fn load(
+    state: &AppState,
+    actor: &Actor,
+    targets: &ResolveTargets,
+) -> Result<(Vec<Integration>, Vec<FieldError>), ApiError> {
+    let (mut found, mut problems) = (Vec::new(), Vec::new());
+    let org = &actor.organization;
+    match targets {
+        ResolveTargets::Ids(ids) => {
+            for (index, raw) in ids.iter().enumerate() {
+                let fetched = match uuid::Uuid::parse_str(raw) {
+                    Ok(id) => state.store.get_integration(org, id).await,
+                    Err(_) => Err(StoreError::NotFound),
+                };
+                match fetched {
+                    Ok(integration) => found.push(integration),
+                    Err(StoreError::NotFound) => problems.push(unknown("integration_ids", index, raw)),
+                    Err(other) => return Err(other.into()),
+                }
+            }
+        }
+        ResolveTargets::Names(names) => {
+            for (index, name) in names.iter().enumerate() {
+                match state.store.get_integration_by_name(org, name).await {
+                    Ok(integration) => found.push(integration),
+                    Err(StoreError::NotFound) => problems.push(unknown("names", index, name)),
+                    Err(other) => return Err(other.into()),
+                }
+            }
+        }
+    }
+    Ok((found, problems))
+}
+
+fn problem_entry(problem: Problem) -> FieldError {
+    let loc = problem.loc.into_iter().map(LocItem::Key).collect();
+    FieldError::new(problem.kind.as_str(), loc, problem.message, Value::Null)
+}
+
+pub async fn resolve(
+    State(state): State<AppState>,
+    caller: Result<Caller, ApiError>,
+    RawQuery(query): RawQuery,
+    body: Body,
+) -> Result<Json<BundleResponse>, ApiError> {
+    let Caller(actor) = caller?;
+    let dry_run = dry_run(&QueryParams::parse(query.as_deref()))?;
+    if !dry_run {
+        require(
+            &actor,
+            actor.role.can_read_secret_values(),
+            "resolve bundles with secret values (use ?dry_run=true to check one)",
+            "a worker or admin",
+        )?;
+    }
+    let targets = parse_resolve_request(body.json()?)?;
+    let (integrations, mut problems) = load(&state, &actor, &targets).await?;
+
+    let names: Vec<SecretName> = patchbay_resolve::secret_names(&integrations)
+        .iter()
+        .filter_map(|name| SecretName::parse(name).ok())
+        .collect();
+    let secrets = if dry_run {
+        let present = state.store.secret_values(&actor.organization, &names).await?;
+        Secrets(
+            present
+                .into_iter()
+                .map(|(name, _, _)| (name.to_string(), Zeroizing::new(MASK.to_owned())))
+                .collect(),
+        )
+    } else {
+        Secrets(state.vault.reveal_many(&actor.organization, &names).await?)
+    };
+    let resolution = patchbay_resolve::resolve(&integrations, &secrets);
+    problems.extend(resolution.problems.into_iter().map(problem_entry));
+    let resolved: Vec<&str> = resolution.bundle.integrations.iter().map(|i| i.name.as_str()).collect();
+    tracing::info!(integrations = ?resolved, secrets = names.len(), dry_run, problems = problems.len(), "bundle resolved");
+    if !dry_run && !problems.is_empty() {
+        return Err(ApiError::Validation(problems));
+    }
+
+    let bundle = resolution.bundle;
+    Ok(Json(BundleResponse {
+        env_vars: bundle.env_vars,
+        files: bundle
+            .files
+            .into_iter()
+            .map(|file| BundleFileResponse {
+                path: file.path,
+                content: file.content,
+                mode: format_mode(file.mode),
+                description: file.description,
+            })
+            .collect(),
+        context_prompt: bundle.context_prompt,
+        integrations: bundle
+            .integrations
+            .into_iter()
+            .map(|i| ResolvedIntegrationResponse {
+                id: i.id.to_string(),
+                name: i.name,
+                integration_type: i.integration_type,
+                revision: i.revision,
+            })
+            .collect(),
+        missing: problems,
+        dry_run,
+    }))
+}
