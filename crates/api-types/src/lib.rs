@@ -11,6 +11,7 @@ mod resolve;
 mod responses;
 pub mod schema;
 mod secrets;
+mod templates;
 
 pub use error::{FieldError, LocItem, ValidationErrorBody};
 pub use json_error::{PythonJsonError, python_json_error};
@@ -27,3 +28,4 @@ pub use secrets::{
     PutSecretRequest, REDACTED, SECRET_VALUE_MAX_BYTES, SecretResponse, SecretValueResponse,
     SecretVersionResponse, parse_put_secret, parse_secret_name, redacted_body_error,
 };
+pub use templates::{IntegrationTemplateResponse, IntegrationTemplateSummary, parse_from_template};

@@ -129,7 +129,15 @@ pub fn parse_update_request(value: &Value) -> Result<IntegrationPatch, Vec<Field
         status
     });
     let tags = given("tags").and_then(|v| tags(&mut checker, &at(&loc, "tags"), v));
-    checker.finish(|| IntegrationPatch { name, integration_type, description, config, status, tags })
+    checker.finish(|| IntegrationPatch {
+        name,
+        integration_type,
+        description,
+        config,
+        status,
+        tags,
+        clear_description: false,
+    })
 }
 
 /// `CustomIntegrationConfig`, normalized: every key present.

@@ -105,6 +105,10 @@ pub struct IntegrationPatch {
     pub config: Option<IntegrationConfig>,
     pub status: Option<IntegrationStatus>,
     pub tags: Option<Vec<String>>,
+    /// Sets the description to `None` (when `description` is `None`): the
+    /// by-name upsert replaces the whole integration, an absent description
+    /// included, while the seed's PUT can only set one.
+    pub clear_description: bool,
 }
 
 impl IntegrationPatch {
@@ -122,7 +126,12 @@ impl IntegrationPatch {
         }
         let mut changed = set(&mut current.name, self.name);
         changed |= set(&mut current.integration_type, self.integration_type);
-        changed |= set(&mut current.description, self.description.map(Some));
+        let description = match self.description {
+            Some(description) => Some(Some(description)),
+            None if self.clear_description => Some(None),
+            None => None,
+        };
+        changed |= set(&mut current.description, description);
         changed |= set(&mut current.config, self.config);
         changed |= set(&mut current.status, self.status);
         changed |= set(&mut current.tags, self.tags);

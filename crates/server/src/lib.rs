@@ -12,6 +12,7 @@ mod query;
 mod request_id;
 mod routes;
 mod state;
+pub mod templates;
 pub mod vault;
 
 pub use error::ApiError;

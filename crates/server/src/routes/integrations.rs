@@ -6,12 +6,14 @@ use crate::state::{AppState, Caller};
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use patchbay_api_types::{IntegrationResponse, parse_create_request, parse_update_request};
-use patchbay_domain::{Actor, IntegrationStatus, NewIntegration};
+use patchbay_api_types::{
+    CreateIntegrationRequest, IntegrationResponse, parse_create_request, parse_update_request,
+};
+use patchbay_domain::{Actor, Integration, IntegrationStatus, NewIntegration};
 use patchbay_store::DeleteMode;
 use uuid::Uuid;
 
-type Caught = Result<Caller, ApiError>;
+pub(crate) type Caught = Result<Caller, ApiError>;
 
 /// Ids that are not UUIDs name nothing: 404, as for a missing row.
 fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
@@ -20,7 +22,7 @@ fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
 
 /// Checked right after authentication, before the body is validated, as a
 /// FastAPI dependency would be.
-fn require_writer(actor: &Actor, action: &str) -> Result<(), ApiError> {
+pub(crate) fn require_writer(actor: &Actor, action: &str) -> Result<(), ApiError> {
     crate::state::require(
         actor,
         actor.role.can_write_integrations(),
@@ -58,6 +60,18 @@ pub async fn create(
     let Caller(actor) = caller?;
     require_writer(&actor, "create")?;
     let request = parse_create_request(body.json()?)?;
+    let created = create_from_request(&state, &actor, request).await?;
+    tracing::info!(integration_id = %created.id, name = %created.name, "custom integration created");
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+/// A validated create body becomes an active integration of the caller's
+/// organization (409 when the name is taken).
+pub(crate) async fn create_from_request(
+    state: &AppState,
+    actor: &Actor,
+    request: CreateIntegrationRequest,
+) -> Result<Integration, ApiError> {
     let new = NewIntegration {
         name: request.name,
         integration_type: request.integration_type,
@@ -67,9 +81,7 @@ pub async fn create(
         status: IntegrationStatus::Active,
         created_by: actor.user_id.clone(),
     };
-    let created = state.store.create_integration(&actor.organization, new).await?;
-    tracing::info!(integration_id = %created.id, name = %created.name, "custom integration created");
-    Ok((StatusCode::CREATED, Json(created.into())))
+    Ok(state.store.create_integration(&actor.organization, new).await?)
 }
 
 pub async fn update(

@@ -1,9 +1,11 @@
 //! The route table, and the reference's behaviour around it: trailing-slash
 //! redirects, `{"detail": ...}` bodies for 404 and 405.
+mod by_name;
 mod integrations;
 mod resolve;
 mod secrets;
 mod service;
+mod templates;
 
 use crate::state::AppState;
 use crate::{docs, openapi};
@@ -17,9 +19,20 @@ use patchbay_api_types::ErrorBody;
 pub const INTEGRATIONS: &str = "/api/v1/custom-integrations";
 
 pub fn routes() -> Router<AppState> {
+    // Parse the embedded templates now, not on the first request.
+    crate::templates::catalogue();
     Router::new()
         .route(INTEGRATIONS, get(integrations::list).post(integrations::create))
         .route(&format!("{INTEGRATIONS}/resolve"), axum::routing::post(resolve::resolve))
+        .route(&format!("{INTEGRATIONS}/by-name/{{name}}"), axum::routing::put(by_name::upsert))
+        .route(
+            &format!("{INTEGRATIONS}/from-template/{{template_id}}"),
+            axum::routing::post(templates::instantiate),
+        )
+        .route("/api/v1/integration-templates", get(templates::list))
+        .route("/api/v1/integration-templates/categories/list", get(templates::categories))
+        .route("/api/v1/integration-templates/tags/list", get(templates::tags))
+        .route("/api/v1/integration-templates/{template_id}", get(templates::get))
         .route(
             &format!("{INTEGRATIONS}/{{integration_id}}"),
             get(integrations::get).put(integrations::update).delete(integrations::delete),
