@@ -4,6 +4,7 @@ mod harness;
 mod matching;
 
 mod auth;
+mod by_name;
 mod concurrency;
 mod http_details;
 mod openapi;
@@ -13,4 +14,5 @@ mod resolve;
 mod restart;
 mod secrets;
 mod strict_validation;
+mod templates;
 mod tenancy;
