@@ -3,7 +3,9 @@
 #![forbid(unsafe_code)]
 
 use patchbay_api_types::{
-    BundleResponse, CreateIntegrationRequest, IntegrationResponse, ResolveRequest, UpdateIntegrationRequest,
+    BundleResponse, CreateIntegrationRequest, IntegrationResponse, IntegrationTemplateResponse,
+    IntegrationTemplateSummary, ResolveRequest, SecretResponse, SecretVersionResponse,
+    UpdateIntegrationRequest,
 };
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
@@ -162,4 +164,87 @@ impl Client {
     pub async fn ready(&self) -> Result<Value, ClientError> {
         self.json(self.request(Method::GET, "/ready")).await
     }
+
+    /// `PUT /custom-integrations/by-name/{name}`: `true` when it was created.
+    pub async fn upsert_integration_by_name(
+        &self,
+        name: &str,
+        body: &Value,
+    ) -> Result<(bool, IntegrationResponse), ClientError> {
+        let path = format!("{INTEGRATIONS}/by-name/{}", segment(name));
+        let response = self.send(self.request(Method::PUT, &path).json(body)).await?;
+        let created = response.status() == StatusCode::CREATED;
+        Ok((created, response.json().await.map_err(ClientError::Decode)?))
+    }
+
+    /// Creates or versions a secret. The value travels only in the body.
+    pub async fn put_secret(
+        &self,
+        name: &str,
+        value: &str,
+        description: Option<&str>,
+    ) -> Result<SecretResponse, ClientError> {
+        let mut body = serde_json::json!({ "value": value });
+        if let Some(description) = description {
+            body["description"] = Value::String(description.to_owned());
+        }
+        self.json(self.request(Method::PUT, &format!("{SECRETS}/{}", segment(name))).json(&body)).await
+    }
+
+    pub async fn list_secrets(&self) -> Result<Vec<SecretResponse>, ClientError> {
+        self.json(self.request(Method::GET, SECRETS)).await
+    }
+
+    pub async fn delete_secret(&self, name: &str) -> Result<(), ClientError> {
+        self.send(self.request(Method::DELETE, &format!("{SECRETS}/{}", segment(name)))).await.map(drop)
+    }
+
+    pub async fn secret_versions(&self, name: &str) -> Result<Vec<SecretVersionResponse>, ClientError> {
+        self.json(self.request(Method::GET, &format!("{SECRETS}/{}/versions", segment(name)))).await
+    }
+
+    /// `GET /integration-templates` with the reference's filters.
+    pub async fn list_templates(
+        &self,
+        category: Option<&str>,
+        tag: Option<&str>,
+        search: Option<&str>,
+    ) -> Result<Vec<IntegrationTemplateSummary>, ClientError> {
+        let pairs: Vec<(&str, &str)> = [("category", category), ("tag", tag), ("search", search)]
+            .into_iter()
+            .filter_map(|(key, value)| value.map(|value| (key, value)))
+            .collect();
+        self.json(self.request(Method::GET, TEMPLATES).query(&pairs)).await
+    }
+
+    pub async fn get_template(&self, template_id: &str) -> Result<IntegrationTemplateResponse, ClientError> {
+        self.json(self.request(Method::GET, &format!("{TEMPLATES}/{}", segment(template_id)))).await
+    }
+
+    /// `POST /custom-integrations/from-template/{id}`; `body` holds `name`
+    /// and the overrides.
+    pub async fn create_from_template(
+        &self,
+        template_id: &str,
+        body: &Value,
+    ) -> Result<IntegrationResponse, ClientError> {
+        let path = format!("{INTEGRATIONS}/from-template/{}", segment(template_id));
+        self.json(self.request(Method::POST, &path).json(body)).await
+    }
+}
+
+const SECRETS: &str = "/api/v1/secrets";
+const TEMPLATES: &str = "/api/v1/integration-templates";
+
+/// One path segment, percent-encoded: names may hold `/`, `?`, spaces.
+fn segment(raw: &str) -> String {
+    let mut encoded = String::with_capacity(raw.len());
+    for byte in raw.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }

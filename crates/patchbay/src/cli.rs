@@ -25,6 +25,21 @@ pub enum Command {
     Run(RunArgs),
     /// Print integrations' environment variables.
     Env(EnvArgs),
+    /// Save the server URL and token for the other client commands.
+    Login(crate::commands::LoginArgs),
+    /// Custom integrations: list, get, create, update, delete, export.
+    #[command(subcommand, alias = "integration")]
+    Integrations(crate::commands::IntegrationsCommand),
+    /// The organization's vault secrets.
+    #[command(subcommand, alias = "secret")]
+    Secrets(crate::commands::SecretsCommand),
+    /// The catalogue of integration templates.
+    #[command(subcommand, alias = "template")]
+    Templates(crate::commands::TemplatesCommand),
+    /// Declare integrations in YAML or JSON files and make the server match.
+    Apply(crate::commands::ApplyArgs),
+    /// Print a shell completion script.
+    Completions(crate::commands::CompletionsArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -141,12 +156,14 @@ pub struct MintArgs {
 }
 
 /// How a client command reaches the API; shared by every command that does.
-#[derive(Args)]
+/// Flags and variables win over the config file `patchbay login` writes,
+/// which wins over the default server (`client_config.rs`).
+#[derive(Args, Clone, Default)]
 pub struct ClientArgs {
-    /// Base URL of the Patchbay server.
-    #[arg(long, env = "PATCHBAY_SERVER", default_value = "http://127.0.0.1:8080")]
-    pub server: String,
-    /// API token. Secret values are resolved only for worker and admin tokens.
+    /// Base URL of the Patchbay server [default: the saved login, else http://127.0.0.1:8080].
+    #[arg(long, env = "PATCHBAY_SERVER")]
+    pub server: Option<String>,
+    /// API token [default: the saved login]. Secret values are resolved only for worker and admin tokens.
     #[arg(long, env = "PATCHBAY_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
 }

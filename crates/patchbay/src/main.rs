@@ -5,9 +5,14 @@
 mod backend;
 mod bundle;
 mod cli;
+mod client_cmds;
+mod client_config;
+mod commands;
 mod env;
+mod failure;
 mod keys;
 mod master_key;
+mod output;
 mod run;
 mod serve;
 mod token;
@@ -22,6 +27,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    // `run` exits with its command's code and `env` keeps the codes it
+    // always had: only the other client commands use `failure`'s codes.
+    let own_codes = !matches!(cli.command, cli::Command::Run(_) | cli::Command::Env(_));
     let done = |result: anyhow::Result<()>| result.map(|()| ExitCode::SUCCESS);
     let result = match cli.command {
         cli::Command::Serve(args) => done(serve::run(args)),
@@ -31,6 +39,12 @@ fn main() -> ExitCode {
         // `run` passes its command's exit code on.
         cli::Command::Run(args) => run::run(args),
         cli::Command::Env(args) => done(env::print(args)),
+        cli::Command::Login(args) => done(client_cmds::login::run(args)),
+        cli::Command::Integrations(command) => done(client_cmds::integrations::run(command)),
+        cli::Command::Secrets(command) => done(client_cmds::secrets::run(command)),
+        cli::Command::Templates(command) => done(client_cmds::templates::run(command)),
+        cli::Command::Apply(args) => done(client_cmds::apply::run(args)),
+        cli::Command::Completions(args) => done(client_cmds::completions::run(args)),
     };
     match result {
         Ok(code) => code,
@@ -39,6 +53,8 @@ fn main() -> ExitCode {
             // As a shell: 127 for a command that could not be started.
             if error.downcast_ref::<run::NotStarted>().is_some() {
                 ExitCode::from(127)
+            } else if own_codes {
+                ExitCode::from(failure::exit_code(&error))
             } else {
                 ExitCode::FAILURE
             }

@@ -1,0 +1,42 @@
+//! The client commands: each talks to the server only through
+//! `patchbay-client`, one small current-thread runtime per invocation.
+pub mod apply;
+pub mod completions;
+mod declared;
+mod diff;
+pub mod integrations;
+pub mod login;
+pub mod secrets;
+pub mod templates;
+
+use crate::failure;
+use anyhow::Context;
+use patchbay_api_types::IntegrationResponse;
+use patchbay_client::{Client, ClientError, ListQuery};
+use std::future::Future;
+
+/// Runs one command's async body to completion.
+pub fn block_on<F: Future>(future: F) -> anyhow::Result<F::Output> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    Ok(runtime.block_on(future))
+}
+
+/// A client call whose failure is explained for people.
+pub async fn call<T>(future: impl Future<Output = Result<T, ClientError>>) -> anyhow::Result<T> {
+    future.await.map_err(failure::explain)
+}
+
+/// An integration named by its id or by its (live) name.
+pub async fn find(client: &Client, name_or_id: &str) -> anyhow::Result<IntegrationResponse> {
+    if uuid::Uuid::parse_str(name_or_id).is_ok() {
+        return call(client.get_integration(name_or_id)).await;
+    }
+    let query = ListQuery { q: Some(name_or_id.to_owned()), ..ListQuery::default() };
+    let found = call(client.list_integrations(&query)).await?;
+    found.into_iter().find(|i| i.name == name_or_id).ok_or_else(|| {
+        failure::failure(failure::Exit::NotFound, format!("no integration named {name_or_id:?}"))
+    })
+}

@@ -1,0 +1,251 @@
+//! The client commands' arguments (DESIGN.md §9, §10). Each subcommand is
+//! one enum variant: adding one (e.g. `integrations test`) is a variant
+//! here and an arm in its module's `run`.
+use crate::cli::ClientArgs;
+use clap::{Args, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned columns for people.
+    Table,
+    /// JSON for programs.
+    Json,
+}
+
+/// Connection and output: every client command flattens this.
+#[derive(Args, Clone, Default)]
+pub struct Common {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Output format [default: table on a terminal, JSON otherwise].
+    #[arg(long, short = 'o', env = "PATCHBAY_OUTPUT", value_enum, global = true)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Args)]
+pub struct LoginArgs {
+    /// Base URL of the Patchbay server.
+    #[arg(long, env = "PATCHBAY_SERVER")]
+    pub server: String,
+    /// API token (`patchbay token mint` makes one). Without it, read from stdin.
+    #[arg(long, env = "PATCHBAY_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum IntegrationsCommand {
+    /// List integrations, newest first.
+    List(ListArgs),
+    /// Show one integration, by name or id.
+    Get(TargetArgs),
+    /// Create an integration from a template or a file.
+    Create(CreateArgs),
+    /// Change an integration's fields; absent flags leave them alone.
+    Update(UpdateArgs),
+    /// Delete an integration (soft by default: its status becomes `deleted`).
+    Delete(DeleteArgs),
+    /// Print integrations in the form `patchbay apply` reads.
+    Export(ExportArgs),
+}
+
+#[derive(Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Only this integration type.
+    #[arg(long = "type")]
+    pub integration_type: Option<String>,
+    /// active | inactive | deleted
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only integrations with this tag; repeat to require several.
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    /// Search in names and descriptions.
+    #[arg(long)]
+    pub search: Option<String>,
+}
+
+#[derive(Args)]
+pub struct TargetArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The integration's name or id.
+    pub integration: String,
+}
+
+/// `KEY=VALUE` for env vars.
+#[derive(Args, Default)]
+pub struct FieldArgs {
+    /// Description.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// An env var, `KEY=VALUE`; repeat for several (merged over the current ones).
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// A vault secret injected as an env var; repeat for several (replaces the list).
+    #[arg(long = "secret", value_name = "NAME")]
+    pub secrets: Vec<String>,
+    /// A tag; repeat for several (replaces the tags).
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    /// The context prompt for agents.
+    #[arg(long)]
+    pub context_prompt: Option<String>,
+}
+
+#[derive(Args)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The new integration's name (required unless the file has one).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Start from this template (`patchbay templates list`).
+    #[arg(long = "from-template", value_name = "TEMPLATE", conflicts_with = "file")]
+    pub template: Option<String>,
+    /// A create body in YAML or JSON (`-` for stdin).
+    #[arg(long, short = 'f', value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// The integration type, when not from a template or file.
+    #[arg(long = "type")]
+    pub integration_type: Option<String>,
+    #[command(flatten)]
+    pub fields: FieldArgs,
+}
+
+#[derive(Args)]
+pub struct UpdateArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The integration's name or id.
+    pub integration: String,
+    /// A new name.
+    #[arg(long)]
+    pub rename: Option<String>,
+    #[arg(long = "type")]
+    pub integration_type: Option<String>,
+    /// active | inactive
+    #[arg(long)]
+    pub status: Option<String>,
+    #[command(flatten)]
+    pub fields: FieldArgs,
+    /// Remove these env vars.
+    #[arg(long = "unset", value_name = "KEY")]
+    pub unset: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct DeleteArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The integration's name or id.
+    pub integration: String,
+    /// Remove the row for good instead of marking it deleted.
+    #[arg(long)]
+    pub hard: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Yaml,
+    Json,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Only integrations with this tag; repeat to require several.
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    #[arg(long, value_enum, default_value = "yaml")]
+    pub format: ExportFormat,
+}
+
+#[derive(Subcommand)]
+pub enum SecretsCommand {
+    /// Create a secret or add a version. The value is read from stdin or
+    /// --from-file, never from the command line, and never printed.
+    Set(SecretSetArgs),
+    /// Secrets' metadata (never values).
+    List(CommonOnly),
+    /// Delete a secret and all its versions.
+    Delete(SecretNameArgs),
+    /// A secret's versions.
+    Versions(SecretNameArgs),
+}
+
+#[derive(Args)]
+pub struct CommonOnly {
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Args)]
+pub struct SecretSetArgs {
+    #[command(flatten)]
+    pub common: Common,
+    pub name: String,
+    /// Read the value from this file, byte for byte (default: stdin, one
+    /// trailing newline removed).
+    #[arg(long, value_name = "FILE")]
+    pub from_file: Option<PathBuf>,
+    #[arg(long)]
+    pub description: Option<String>,
+}
+
+#[derive(Args)]
+pub struct SecretNameArgs {
+    #[command(flatten)]
+    pub common: Common,
+    pub name: String,
+}
+
+#[derive(Subcommand)]
+pub enum TemplatesCommand {
+    /// The catalogue, filtered.
+    List(TemplateListArgs),
+    /// One template with its whole config.
+    Show(TemplateShowArgs),
+}
+
+#[derive(Args)]
+pub struct TemplateListArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[arg(long)]
+    pub category: Option<String>,
+    #[arg(long)]
+    pub tag: Option<String>,
+    #[arg(long)]
+    pub search: Option<String>,
+}
+
+#[derive(Args)]
+pub struct TemplateShowArgs {
+    #[command(flatten)]
+    pub common: Common,
+    pub template_id: String,
+}
+
+#[derive(Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// A YAML or JSON file, or a directory of them (`*.yaml`, `*.yml`, `*.json`).
+    #[arg(long, short = 'f', value_name = "FILE_OR_DIR", required = true)]
+    pub file: Vec<PathBuf>,
+    /// Show what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Soft-delete the organization's integrations that the files do not declare.
+    #[arg(long)]
+    pub prune: bool,
+}
+
+#[derive(Args)]
+pub struct CompletionsArgs {
+    pub shell: clap_complete::Shell,
+}
