@@ -1,0 +1,80 @@
+//! What the client says when things go wrong, and its exit codes.
+use super::{Session, text};
+
+#[test]
+fn server_down_names_the_url_and_how_to_start_one() {
+    let mut session = Session::logged_in();
+    let url = session.url.clone();
+    session.stop_server();
+    let out = session.run(&["integrations", "list"]);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(&format!("could not reach the Patchbay server at {url}")), "{stderr}");
+    assert!(stderr.contains("patchbay serve"), "{stderr}");
+    // --server overrides the saved login.
+    let out = session.run(&["templates", "list", "--server", "http://127.0.0.1:9"]);
+    assert!(text(&out.stderr).contains("at http://127.0.0.1:9"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn bad_or_missing_token_says_how_to_log_in() {
+    let session = Session::start();
+    for token in [None, Some("not-a-token")] {
+        let mut args = vec!["integrations", "list", "--server", &session.url];
+        if let Some(token) = token {
+            args.extend(["--token", token]);
+        }
+        let out = session.run(&args);
+        assert_eq!(out.status.code(), Some(4), "{args:?}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("patchbay login --server URL --token TOKEN"), "{stderr}");
+    }
+    // PATCHBAY_TOKEN works as --token does; a viewer may not write.
+    let viewer = session.token("viewer");
+    let out = session
+        .command(&["integrations", "create", "--name", "x", "--type", "api"])
+        .env("PATCHBAY_SERVER", &session.url)
+        .env("PATCHBAY_TOKEN", &viewer)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(text(&out.stderr).contains("not allowed (403)"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn validation_errors_one_field_a_line() {
+    let session = Session::logged_in();
+    let out = session.run(&[
+        "integrations",
+        "create",
+        "--from-template",
+        "redis",
+        "--name",
+        "r",
+        "--env",
+        "1BAD=x",
+        "--secret",
+        "NO-DASH",
+    ]);
+    assert_eq!(out.status.code(), Some(7));
+    let stderr = text(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines[0], "error: the server refused the request:", "{stderr}");
+    assert!(lines[1].starts_with("  body.env_vars.1BAD.[key]: "), "{stderr}");
+    assert!(lines[2].starts_with("  body.secrets.0: "), "{stderr}");
+
+    let out = session.run(&["integrations", "create", "--name", "", "--type", ""]);
+    assert_eq!(out.status.code(), Some(7));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("  body.name: String should have at least 1 character"), "{stderr}");
+    assert!(stderr.contains("  body.integration_type: String should have at least 1 character"), "{stderr}");
+
+    session.json(&["integrations", "create", "--name", "taken", "--type", "api"]);
+    let out = session.run(&["integrations", "create", "--name", "taken", "--type", "api"]);
+    assert_eq!(out.status.code(), Some(6));
+    assert!(text(&out.stderr).contains("Custom integration with name 'taken' already exists"));
+    let out = session.run(&["integrations", "get", "missing"]);
+    assert_eq!(out.status.code(), Some(5));
+    let out = session.run(&["integrations", "list", "--bogus"]);
+    assert_eq!(out.status.code(), Some(2), "usage errors are clap's 2");
+}
