@@ -4,6 +4,7 @@
 //! their method names.
 mod resolve;
 mod secrets;
+mod templates;
 use axum::Json;
 use serde_json::{Value, json};
 use std::sync::OnceLock;
@@ -146,7 +147,7 @@ pub fn document() -> &'static Value {
     static DOCUMENT: OnceLock<Value> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
         let mut paths = integration_paths();
-        let extra = [service_paths(), secrets::paths(), resolve::paths()];
+        let extra = [service_paths(), secrets::paths(), resolve::paths(), templates::paths()];
         for (path, item) in extra.iter().flat_map(|paths| paths.as_object().expect("an object").clone()) {
             paths[path] = item;
         }
@@ -161,6 +162,7 @@ pub fn document() -> &'static Value {
             "tags": [
                 {"name": "custom-integrations", "description": "User-defined integration instances with env vars, secrets, and files"},
                 {"name": "secrets", "description": "Secure credential storage and retrieval"},
+                {"name": "integration-templates", "description": "Pre-configured integration definitions for common providers"},
                 {"name": "health", "description": "Health & Status"}
             ],
             "paths": paths,

@@ -89,6 +89,12 @@ async fn every_route_is_documented(app: TestApp) {
         ("/api/v1/secrets/{name}", &["put", "delete"][..]),
         ("/api/v1/secrets/value/{name}", &["get"][..]),
         ("/api/v1/secrets/{name}/versions", &["get"][..]),
+        ("/api/v1/integration-templates", &["get"][..]),
+        ("/api/v1/integration-templates/{template_id}", &["get"][..]),
+        ("/api/v1/integration-templates/categories/list", &["get"][..]),
+        ("/api/v1/integration-templates/tags/list", &["get"][..]),
+        ("/api/v1/custom-integrations/from-template/{template_id}", &["post"][..]),
+        ("/api/v1/custom-integrations/by-name/{name}", &["put"][..]),
     ] {
         for method in methods {
             assert!(paths[path][*method].is_object(), "{method} {path}");
