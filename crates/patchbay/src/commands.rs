@@ -188,8 +188,8 @@ pub struct SecretSetArgs {
     #[command(flatten)]
     pub common: Common,
     pub name: String,
-    /// Read the value from this file, byte for byte (default: stdin, one
-    /// trailing newline removed).
+    /// Read the value from this file, byte for byte (default: stdin with
+    /// one trailing newline removed; on a terminal, one line typed unechoed).
     #[arg(long, value_name = "FILE")]
     pub from_file: Option<PathBuf>,
     #[arg(long)]

@@ -68,7 +68,7 @@ pub fn explain(error: ClientError) -> anyhow::Error {
                 401 => failure(
                     Exit::Auth,
                     format!(
-                        "the server refused the token: {detail}\n\
+                        "the server refused the token (401): {detail}\n\
                          Log in with `patchbay login --server URL --token TOKEN` (an admin can mint one with \
                          `patchbay token mint --org ORG --role member`), or set --token / PATCHBAY_TOKEN."
                     ),

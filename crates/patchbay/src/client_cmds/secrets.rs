@@ -5,7 +5,8 @@ use super::{block_on, call};
 use crate::commands::{SecretSetArgs, SecretsCommand};
 use crate::output::{emit, short_time};
 use anyhow::Context;
-use std::io::Read;
+use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
+use std::io::{BufRead, IsTerminal, Read};
 
 pub fn run(command: SecretsCommand) -> anyhow::Result<()> {
     match command {
@@ -56,10 +57,13 @@ fn set(args: SecretSetArgs) -> anyhow::Result<()> {
             let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
             String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8 text", path.display()))?
         }
+        None if std::io::stdin().is_terminal() => {
+            eprint!("Value of {} (not shown): ", args.name);
+            let value = read_line_without_echo()?;
+            eprintln!();
+            value
+        }
         None => {
-            if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-                eprintln!("Type the value of {}, then press Ctrl-D:", args.name);
-            }
             let mut value = String::new();
             std::io::stdin().read_to_string(&mut value).context("reading the value from stdin")?;
             // `echo value |` adds one newline that is not part of the value.
@@ -72,4 +76,19 @@ fn set(args: SecretSetArgs) -> anyhow::Result<()> {
     emit(&args.common, &secret, &["NAME", "VERSION", "UPDATED"], |s| {
         vec![vec![s.name.clone(), s.version.to_string(), short_time(&s.updated_at)]]
     })
+}
+
+/// One line typed at the terminal, with the terminal's echo off so the
+/// value never appears on screen; the echo comes back even on error.
+fn read_line_without_echo() -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    let saved = tcgetattr(&stdin).context("reading the terminal's settings")?;
+    let mut quiet = saved.clone();
+    quiet.local_flags.remove(LocalFlags::ECHO);
+    tcsetattr(&stdin, SetArg::TCSANOW, &quiet).context("turning the terminal's echo off")?;
+    let mut line = String::new();
+    let read = stdin.lock().read_line(&mut line);
+    tcsetattr(&stdin, SetArg::TCSANOW, &saved).context("turning the terminal's echo back on")?;
+    read.context("reading the value")?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
 }

@@ -41,6 +41,10 @@ async fn creates_then_replaces_then_changes_nothing(app: TestApp) {
     let (status, fresh) = app.send_json(Method::PUT, &format!("{BY_NAME}/pg"), "org", &body).await;
     assert_eq!(status, 201);
     assert_ne!(fresh["id"], created["id"]);
+
+    // Any name, one path segment: `/` and spaces are percent-encoded.
+    let (status, odd) = app.send_json(Method::PUT, &format!("{BY_NAME}/team%2Fdb%20one"), "org", &body).await;
+    assert_eq!((status, &odd["name"]), (201, &json!("team/db one")));
 }
 
 async fn validates_like_a_create(app: TestApp) {
