@@ -111,3 +111,57 @@ fn unnest_override(mut error: FieldError) -> FieldError {
     }
     error
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn template() -> IntegrationTemplateResponse {
+        IntegrationTemplateResponse {
+            template_id: "t".into(),
+            name: "T".into(),
+            integration_type: "kind".into(),
+            description: "from the template".into(),
+            icon: None,
+            category: "c".into(),
+            config: json!({"env_vars": {"A": "1", "B": "2"}, "secrets": ["S"], "context_prompt": "p"}),
+            tags: vec!["x".into()],
+        }
+    }
+
+    #[test]
+    fn env_vars_merge_and_other_fields_replace() {
+        let body = json!({"name": "n", "env_vars": {"B": "3", "C": "4"}, "secrets": [], "tags": ["y"], "description": null});
+        let request = parse_from_template(&template(), &body).unwrap();
+        let env: Vec<(&str, &str)> =
+            request.config.env_vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(env, [("A", "1"), ("B", "3"), ("C", "4")]);
+        assert!(request.config.secrets.is_empty());
+        assert_eq!(request.config.context_prompt.as_deref(), Some("p"));
+        assert_eq!(
+            (request.tags, request.description, request.integration_type),
+            (vec!["y".into()], None, "kind".into())
+        );
+    }
+
+    #[test]
+    fn template_values_stay_when_not_overridden() {
+        let request = parse_from_template(&template(), &json!({"name": "n"})).unwrap();
+        assert_eq!(request.description.as_deref(), Some("from the template"));
+        assert_eq!(request.tags, ["x"]);
+    }
+
+    #[test]
+    fn errors_name_the_bodys_own_fields() {
+        let errors =
+            parse_from_template(&template(), &json!({"env_vars": [], "context_prompt": 5})).unwrap_err();
+        let locs: Vec<Value> = errors.iter().map(|e| json!(e.loc)).collect();
+        assert_eq!(
+            locs,
+            [json!(["body", "name"]), json!(["body", "env_vars"]), json!(["body", "context_prompt"])]
+        );
+        let errors = parse_from_template(&template(), &json!([1])).unwrap_err();
+        assert_eq!(json!(errors[0].loc), json!(["body"]));
+    }
+}

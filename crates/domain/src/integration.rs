@@ -181,6 +181,17 @@ mod tests {
     }
 
     #[test]
+    fn only_clear_description_removes_a_description() {
+        let mut integration = sample();
+        integration.description = Some("old".into());
+        assert!(!IntegrationPatch::default().apply_to(&mut integration.clone()));
+        let clear = IntegrationPatch { clear_description: true, ..Default::default() };
+        assert!(clear.clone().apply_to(&mut integration));
+        assert_eq!(integration.description, None);
+        assert!(!clear.apply_to(&mut integration), "already cleared: no change");
+    }
+
+    #[test]
     fn patch_with_same_values_changes_nothing() {
         let mut integration = sample();
         let patch = IntegrationPatch {

@@ -75,7 +75,7 @@ pub struct TargetArgs {
     pub integration: String,
 }
 
-/// `KEY=VALUE` for env vars.
+/// The fields `create` and `update` share.
 #[derive(Args, Default)]
 pub struct FieldArgs {
     /// Description.
