@@ -29,24 +29,42 @@ pub async fn upsert(
         fields.insert("name".into(), Value::String(name.clone()));
     }
     let request = parse_create_request(&body)?;
-    let current = match state.store.get_integration_by_name(&actor.organization, &name).await {
-        Ok(current) => current,
-        Err(StoreError::NotFound) => {
-            let created = create_from_request(&state, &actor, request).await?;
-            tracing::info!(integration_id = %created.id, name = %created.name, "custom integration created by name");
-            return Ok((StatusCode::CREATED, Json(created.into())));
+    // Racing upserts of one name: a create that loses to another gets the
+    // 409 of the unique index, and then updates the winner's row instead;
+    // an update whose row was deleted meanwhile creates. A few rounds
+    // settle any race; a 409 after them is reported as such.
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let settled = attempts >= 3;
+        match state.store.get_integration_by_name(&actor.organization, &name).await {
+            Err(StoreError::NotFound) => match create_from_request(&state, &actor, request.clone()).await {
+                Ok(created) => {
+                    tracing::info!(integration_id = %created.id, name = %created.name, "custom integration created by name");
+                    return Ok((StatusCode::CREATED, Json(created.into())));
+                }
+                Err(ApiError::Conflict(_)) if !settled => continue,
+                Err(error) => return Err(error),
+            },
+            Err(error) => return Err(error.into()),
+            Ok(current) => {
+                let patch = IntegrationPatch {
+                    integration_type: Some(request.integration_type.clone()),
+                    clear_description: request.description.is_none(),
+                    description: request.description.clone(),
+                    config: Some(request.config.clone()),
+                    tags: Some(request.tags.clone()),
+                    ..Default::default()
+                };
+                match state.store.update_integration(&actor.organization, current.id, patch).await {
+                    Ok(updated) => {
+                        tracing::info!(integration_id = %updated.id, "custom integration upserted by name");
+                        return Ok((StatusCode::OK, Json(updated.into())));
+                    }
+                    Err(StoreError::NotFound) if !settled => continue,
+                    Err(error) => return Err(error.into()),
+                }
+            }
         }
-        Err(error) => return Err(error.into()),
-    };
-    let patch = IntegrationPatch {
-        integration_type: Some(request.integration_type),
-        clear_description: request.description.is_none(),
-        description: request.description,
-        config: Some(request.config),
-        tags: Some(request.tags),
-        ..Default::default()
-    };
-    let updated = state.store.update_integration(&actor.organization, current.id, patch).await?;
-    tracing::info!(integration_id = %updated.id, "custom integration upserted by name");
-    Ok((StatusCode::OK, Json(updated.into())))
+    }
 }

@@ -69,4 +69,31 @@ async fn validates_like_a_create(app: TestApp) {
     assert_eq!(status, 401);
 }
 
-crate::both_backends!(creates_then_replaces_then_changes_nothing, validates_like_a_create);
+async fn racing_upserts_of_one_name_all_succeed(app: TestApp) {
+    let app = std::sync::Arc::new(app);
+    let body = json!({"integration_type": "redis", "config": {"env_vars": {"REDIS_HOST": "cache"}}});
+    let requests: Vec<_> = (0..12)
+        .map(|_| {
+            let (app, body) = (app.clone(), body.clone());
+            tokio::spawn(async move {
+                app.send_json(Method::PUT, &format!("{BY_NAME}/cache"), "org", &body).await
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    let mut ids = std::collections::BTreeSet::new();
+    for request in requests {
+        let (status, body) = request.await.unwrap();
+        statuses.push(status);
+        ids.insert(body["id"].as_str().unwrap_or_default().to_owned());
+    }
+    statuses.sort();
+    assert_eq!(statuses, [vec![200; 11], vec![201]].concat());
+    assert_eq!(ids.len(), 1, "one integration: {ids:?}");
+}
+
+crate::both_backends!(
+    creates_then_replaces_then_changes_nothing,
+    validates_like_a_create,
+    racing_upserts_of_one_name_all_succeed
+);
