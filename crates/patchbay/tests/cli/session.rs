@@ -154,3 +154,42 @@ fn completions_for_each_shell() {
         assert!(script.contains("integrations") && script.contains("apply"), "{shell}");
     }
 }
+
+#[test]
+fn create_from_a_file_update_and_hard_delete() {
+    let session = Session::logged_in();
+    let file = session.write(
+        "cache.yaml",
+        "name: cache\nintegration_type: redis\nconfig:\n  env_vars: {REDIS_HOST: a, REDIS_PORT: '6379'}\n",
+    );
+    let created = session.json(&["integrations", "create", "-f", file.to_str().unwrap(), "--tag", "dev"]);
+    assert_eq!(
+        (&created["name"], &created["tags"]),
+        (&serde_json::json!("cache"), &serde_json::json!(["dev"]))
+    );
+
+    let updated = session.json(&[
+        "integrations",
+        "update",
+        "cache",
+        "--status",
+        "inactive",
+        "--unset",
+        "REDIS_PORT",
+        "--description",
+        "d",
+        "--rename",
+        "cache-2",
+    ]);
+    assert_eq!(updated["status"], "inactive");
+    assert_eq!(updated["name"], "cache-2");
+    assert_eq!(updated["description"], "d");
+    assert_eq!(updated["config"]["env_vars"], serde_json::json!({"REDIS_HOST": "a"}));
+    let out = session.run(&["integrations", "update", "cache-2", "--env", "1X=y"]);
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
+
+    let out = session.run(&["integrations", "delete", "cache-2", "--hard"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(session.json(&["integrations", "list", "--status", "deleted"]), serde_json::json!([]));
+    assert_eq!(session.run(&["integrations", "get", created["id"].as_str().unwrap()]).status.code(), Some(5));
+}
