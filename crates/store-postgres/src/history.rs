@@ -69,7 +69,8 @@ fn revision_from_row(id: Uuid, org: &OrganizationId, row: &Row) -> Result<Revisi
     let kind: &str = column(row, 1)?;
     let status: &str = column(row, 8)?;
     Ok(Revision {
-        kind: RevisionKind::parse(kind).ok_or_else(|| StoreError::other("stored revision kind", kind.to_owned()))?,
+        kind: RevisionKind::parse(kind)
+            .ok_or_else(|| StoreError::other("stored revision kind", kind.to_owned()))?,
         actor: column(row, 2)?,
         created_at: column(row, 3)?,
         restored_from: column(row, 4)?,
@@ -98,7 +99,8 @@ async fn read_revision(
     seq: i64,
     revision: i64,
 ) -> Result<Revision, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM integration_revisions WHERE integration_seq = $1 AND revision = $2");
+    let sql =
+        format!("SELECT {COLUMNS} FROM integration_revisions WHERE integration_seq = $1 AND revision = $2");
     let statement = db.prepare_cached(&sql).await.map_err(failed("preparing a revision read"))?;
     let row = db
         .query_opt(&statement, &[&seq, &revision])

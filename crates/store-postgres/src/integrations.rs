@@ -1,12 +1,12 @@
 use crate::PostgresStore;
+use crate::history::insert_revision;
 use crate::pool::client;
 use crate::rows::{COLUMNS, from_row, write_error};
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
-use crate::history::insert_revision;
 use patchbay_domain::{
-    Integration, IntegrationPatch, IntegrationStatus, ListFilter, NewIntegration, OrganizationId, RevisionKind,
-    now_utc,
+    Integration, IntegrationPatch, IntegrationStatus, ListFilter, NewIntegration, OrganizationId,
+    RevisionKind, now_utc,
 };
 use patchbay_store::codec::{contains_pattern, distinct_tags, encode_config, encode_tags};
 use patchbay_store::{Change, DeleteMode, IntegrationStore, StoreError, check_revision};

@@ -37,7 +37,11 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<StoredAuditEvent> {
     })
 }
 
-fn list(conn: &Connection, org: &OrganizationId, filter: &AuditFilter) -> rusqlite::Result<Vec<StoredAuditEvent>> {
+fn list(
+    conn: &Connection,
+    org: &OrganizationId,
+    filter: &AuditFilter,
+) -> rusqlite::Result<Vec<StoredAuditEvent>> {
     let mut args: Vec<Value> = vec![Value::Text(org.as_str().to_owned())];
     let mut sql = String::from(
         "SELECT seq, organization_id, occurred_at, actor, actor_role, action, resource_type, \

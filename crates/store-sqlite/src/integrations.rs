@@ -1,10 +1,10 @@
 use crate::SqliteStore;
+use crate::history::insert_revision;
 use crate::time_codec::{from_micros, micros};
 use async_trait::async_trait;
-use crate::history::insert_revision;
 use patchbay_domain::{
-    Integration, IntegrationPatch, IntegrationStatus, ListFilter, NewIntegration, OrganizationId, RevisionKind,
-    now_utc,
+    Integration, IntegrationPatch, IntegrationStatus, ListFilter, NewIntegration, OrganizationId,
+    RevisionKind, now_utc,
 };
 use patchbay_store::codec::{
     contains_pattern, decode_config, decode_tags, distinct_tags, encode_config, encode_tags,
@@ -58,7 +58,11 @@ fn write_error(name: &str, context: &'static str) -> impl FnOnce(rusqlite::Error
     }
 }
 
-pub(crate) fn fetch(conn: &Connection, org: &OrganizationId, id: Uuid) -> Result<(i64, Integration), StoreError> {
+pub(crate) fn fetch(
+    conn: &Connection,
+    org: &OrganizationId,
+    id: Uuid,
+) -> Result<(i64, Integration), StoreError> {
     let read = || {
         conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM custom_integrations WHERE id = ?1 AND organization_id = ?2"
@@ -190,7 +194,12 @@ pub(crate) fn apply(
     Ok(integration)
 }
 
-fn hard_delete(conn: &mut Connection, org: &OrganizationId, id: Uuid, change: &Change) -> Result<(), StoreError> {
+fn hard_delete(
+    conn: &mut Connection,
+    org: &OrganizationId,
+    id: Uuid,
+    change: &Change,
+) -> Result<(), StoreError> {
     let tx = conn.transaction().map_err(|e| StoreError::other("starting a delete", e))?;
     let (seq, integration) = fetch(&tx, org, id)?;
     check_revision(change, integration.revision)?;

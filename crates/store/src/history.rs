@@ -46,8 +46,12 @@ pub trait HistoryStore: Send + Sync {
     ) -> Result<Vec<Revision>, StoreError>;
 
     /// `NotFound` when the integration or that revision does not exist.
-    async fn get_revision(&self, org: &OrganizationId, id: Uuid, revision: i64)
-    -> Result<Revision, StoreError>;
+    async fn get_revision(
+        &self,
+        org: &OrganizationId,
+        id: Uuid,
+        revision: i64,
+    ) -> Result<Revision, StoreError>;
 
     /// Makes the integration equal to revision `revision` again (name, type,
     /// description, status, config, tags) and records that as a new
