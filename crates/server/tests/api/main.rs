@@ -3,8 +3,10 @@
 mod harness;
 mod matching;
 
+mod audit;
 mod auth;
 mod concurrency;
+mod history;
 mod http_details;
 mod openapi;
 mod reference_session;
