@@ -5,6 +5,7 @@
 
 mod error;
 mod history;
+mod history_schema;
 mod json_error;
 mod lax;
 pub(crate) mod requests;

@@ -1,6 +1,6 @@
 //! The audit log's recording side. Any handler adds an event with one call:
 //!
-//! ```ignore
+//! ```text
 //! state.audit().record(&actor, Action::ConnectionTest, Resource::integration(id, Some(&name)),
 //!     Outcome::Success, &request_id).await;
 //! ```

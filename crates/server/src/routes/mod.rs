@@ -17,6 +17,7 @@ use axum::routing::get;
 use patchbay_api_types::ErrorBody;
 
 pub const INTEGRATIONS: &str = "/api/v1/custom-integrations";
+pub use audit::DEFAULT_LIMIT as AUDIT_DEFAULT_LIMIT;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
