@@ -226,7 +226,28 @@ async fn conditional_headers(app: TestApp) {
     assert_eq!(send(odd).await.0, 400);
 }
 
+async fn the_client_walks_history(app: TestApp) {
+    let (item, created) = create(&app, pg()).await;
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(send(app.authed(Method::PUT, &item, "org-a").json(&json!({"description": "d"}))).await.0, 200);
+    let client = app.client("org-a", Role::Admin);
+    let revisions = client.list_revisions(id, Some(1), None).await.unwrap();
+    assert_eq!((revisions.len(), revisions[0].revision), (1, 2));
+    assert_eq!(client.get_revision(id, 1).await.unwrap().integration.description, None);
+    let diff = client.diff_revision(id, 2).await.unwrap();
+    assert_eq!((diff.changes[0].field.as_str(), diff.changes[0].change.as_str()), ("description", "added"));
+    assert_eq!(client.restore_revision(id, 1).await.unwrap().description, None);
+    let query =
+        patchbay_client::AuditQuery { action: Some("integration.restore".into()), ..Default::default() };
+    let page = client.list_audit_events(&query).await.unwrap();
+    assert_eq!(page.events[0].resource_id.as_deref(), Some(id));
+    let member = app.client("org-a", Role::Member);
+    let refused = member.list_audit_events(&Default::default()).await.unwrap_err();
+    assert_eq!(refused.status().map(|s| s.as_u16()), Some(403));
+}
+
 crate::both_backends!(
+    the_client_walks_history,
     revisions_follow_every_change,
     diff_lists_field_changes,
     restore_rolls_back_and_refuses_a_taken_name,
