@@ -123,7 +123,7 @@ async fn resolve_for(
     *resource = std::mem::replace(resource, Resource::bundle()).with("dry_run", json!(dry_run));
     if !dry_run {
         require(
-            &actor,
+            actor,
             actor.role.can_read_secret_values(),
             "resolve bundles with secret values (use ?dry_run=true to check one)",
             "a worker or admin",
