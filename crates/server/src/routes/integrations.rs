@@ -12,7 +12,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use patchbay_api_types::{IntegrationResponse, parse_create_request, parse_update_request};
-use patchbay_domain::{Actor, IntegrationStatus, NewIntegration};
+use patchbay_domain::{Actor, IntegrationStatus, NewIntegration, RevisionKind};
 use patchbay_store::{Change, Conflict, DeleteMode, StoreError};
 use serde_json::json;
 use uuid::Uuid;
@@ -111,13 +111,23 @@ pub async fn update(
     let result = async {
         require_writer(&actor, "update")?;
         let patch = parse_update_request(body.json()?)?;
-        if patch.status == Some(IntegrationStatus::Deleted) {
+        let status = patch.status;
+        if status == Some(IntegrationStatus::Deleted) {
             action = Action::IntegrationDelete;
         }
         let id = parse_id(&id)?;
         let expected_revision = expected_revision(&state, &actor.organization, id, &headers).await?;
         let change = Change { actor: actor.user_id.clone(), expected_revision };
-        Ok(state.store.update_integration_with(&actor.organization, id, patch, change).await?)
+        let updated = state.store.update_integration_with(&actor.organization, id, patch, change).await?;
+        // `status: active` brings a soft-deleted integration back: the
+        // revision just written says whether this one was.
+        if status.is_some_and(|s| s != IntegrationStatus::Deleted) {
+            let written = state.store.get_revision(&actor.organization, id, updated.revision).await;
+            if written.is_ok_and(|r| r.kind == RevisionKind::Restore) {
+                action = Action::IntegrationRestore;
+            }
+        }
+        Ok(updated)
     }
     .await;
     let resource = match &result {

@@ -105,6 +105,15 @@ async fn every_action_is_recorded(app: TestApp) {
     assert_eq!(resolved["detail"]["dry_run"], false);
     assert_eq!(list[2]["detail"]["restored_from"], 1);
 
+    // Bringing a soft-deleted integration back with a PUT is a restore.
+    let item = format!("{LIST}/{id}");
+    assert_eq!(
+        status_of(app.authed(Method::PUT, &item, "org-a").json(&json!({"status": "active"}))).await,
+        200
+    );
+    let last = events(&app, "?limit=1").await;
+    assert_eq!(last["events"][0]["action"], "integration.restore");
+
     // A failed attempt is recorded too.
     let missing = format!("{LIST}/{}", uuid::Uuid::new_v4());
     assert_eq!(status_of(app.authed(Method::PUT, &missing, "org-a").json(&json!({"name": "x"}))).await, 404);
