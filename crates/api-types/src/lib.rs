@@ -4,6 +4,8 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod history;
+mod history_schema;
 mod json_error;
 mod lax;
 pub(crate) mod requests;
@@ -14,6 +16,10 @@ mod secrets;
 mod templates;
 
 pub use error::{FieldError, LocItem, ValidationErrorBody};
+pub use history::{
+    AuditEventResponse, AuditPageResponse, FieldChange, RevisionDiffResponse, RevisionResponse,
+    diff_integrations,
+};
 pub use json_error::{PythonJsonError, python_json_error};
 pub use lax::{Checker, parse_bool_str};
 pub use requests::{

@@ -239,5 +239,6 @@ pub fn components() -> Map<String, Value> {
         json!({"properties": {"detail": {"type": "string", "title": "Detail"}}, "type": "object",
                "required": ["detail"], "title": "ErrorDetail"}),
     );
+    schemas.extend(crate::history_schema::components());
     schemas
 }

@@ -3,9 +3,9 @@
 #![forbid(unsafe_code)]
 
 use patchbay_api_types::{
-    BundleResponse, CreateIntegrationRequest, IntegrationResponse, IntegrationTemplateResponse,
-    IntegrationTemplateSummary, ResolveRequest, SecretResponse, SecretVersionResponse,
-    UpdateIntegrationRequest,
+    AuditPageResponse, BundleResponse, CreateIntegrationRequest, IntegrationResponse,
+    IntegrationTemplateResponse, IntegrationTemplateSummary, ResolveRequest, RevisionDiffResponse,
+    RevisionResponse, SecretResponse, SecretVersionResponse, UpdateIntegrationRequest,
 };
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
@@ -230,6 +230,80 @@ impl Client {
     ) -> Result<IntegrationResponse, ClientError> {
         let path = format!("{INTEGRATIONS}/from-template/{}", segment(template_id));
         self.json(self.request(Method::POST, &path).json(body)).await
+    }
+
+    /// The integration's revisions, newest first.
+    pub async fn list_revisions(
+        &self,
+        id: &str,
+        limit: Option<u32>,
+        offset: Option<u32>,
+    ) -> Result<Vec<RevisionResponse>, ClientError> {
+        let mut pairs = Vec::new();
+        if let Some(limit) = limit {
+            pairs.push(("limit", limit.to_string()));
+        }
+        if let Some(offset) = offset {
+            pairs.push(("offset", offset.to_string()));
+        }
+        self.json(self.request(Method::GET, &format!("{INTEGRATIONS}/{id}/revisions")).query(&pairs)).await
+    }
+
+    pub async fn get_revision(&self, id: &str, revision: i64) -> Result<RevisionResponse, ClientError> {
+        self.json(self.request(Method::GET, &format!("{INTEGRATIONS}/{id}/revisions/{revision}"))).await
+    }
+
+    /// Field-level differences between the revision and the one before.
+    pub async fn diff_revision(&self, id: &str, revision: i64) -> Result<RevisionDiffResponse, ClientError> {
+        self.json(self.request(Method::GET, &format!("{INTEGRATIONS}/{id}/revisions/{revision}/diff"))).await
+    }
+
+    /// Makes the integration equal to `revision` again (admin tokens only).
+    pub async fn restore_revision(
+        &self,
+        id: &str,
+        revision: i64,
+    ) -> Result<IntegrationResponse, ClientError> {
+        let path = format!("{INTEGRATIONS}/{id}/revisions/{revision}/restore");
+        self.json(self.request(Method::POST, &path)).await
+    }
+
+    /// One page of the audit log (admin tokens only); pass the page's
+    /// `next_cursor` in `query.cursor` for the next.
+    pub async fn list_audit_events(&self, query: &AuditQuery) -> Result<AuditPageResponse, ClientError> {
+        self.json(self.request(Method::GET, "/api/v1/audit-events").query(&query.pairs())).await
+    }
+}
+
+/// Filters of `GET /audit-events`; `None` fields are not sent. Times are
+/// RFC 3339 text.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub action: Option<String>,
+    pub resource_id: Option<String>,
+    pub actor: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+impl AuditQuery {
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let fields = [
+            ("action", &self.action),
+            ("resource_id", &self.resource_id),
+            ("actor", &self.actor),
+            ("since", &self.since),
+            ("until", &self.until),
+            ("cursor", &self.cursor),
+        ];
+        let mut pairs: Vec<(&'static str, String)> =
+            fields.into_iter().filter_map(|(key, value)| value.clone().map(|v| (key, v))).collect();
+        if let Some(limit) = self.limit {
+            pairs.push(("limit", limit.to_string()));
+        }
+        pairs
     }
 }
 

@@ -4,12 +4,16 @@
 //! `FileMode::parse`, ...) so that past it an invalid value cannot exist.
 #![forbid(unsafe_code)]
 
+mod history;
 mod integration;
 mod names;
 mod org;
 mod secret;
 mod timestamp;
 
+pub use history::{
+    AuditAction, AuditEvent, AuditFilter, AuditOutcome, Revision, RevisionKind, StoredAuditEvent,
+};
 pub use integration::{
     ConnectionTest, DEFAULT_FILE_MODE, DEFAULT_TEST_TIMEOUT_SECS, FileSpec, Integration, IntegrationConfig,
     IntegrationPatch, IntegrationStatus, ListFilter, NewIntegration,

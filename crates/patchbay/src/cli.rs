@@ -96,6 +96,8 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, env = "PATCHBAY_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
+    #[command(flatten)]
+    pub audit: crate::audit_args::AuditArgs,
 }
 
 #[derive(Subcommand)]

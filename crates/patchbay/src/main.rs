@@ -2,6 +2,7 @@
 //! backend.
 #![forbid(unsafe_code)]
 
+mod audit_args;
 mod backend;
 mod bundle;
 mod cli;

@@ -71,6 +71,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
         tracing::info!(listen = %listener.local_addr()?, backend = store.backend(), "patchbay is serving");
+        patchbay_server::audit::spawn_retention(store.clone(), args.audit.audit_retention);
         let state = AppState { store, auth: Arc::new(auth), vault: Arc::new(vault) };
         patchbay_server::serve(listener, state, shutdown_signal()).await.context("serving")
     })

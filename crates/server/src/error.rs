@@ -18,6 +18,8 @@ pub enum ApiError {
     /// The service cannot do this now; the message says what the operator must do.
     Unavailable(String),
     Conflict(String),
+    /// An `If-Match` / `If-None-Match` precondition did not hold (412).
+    PreconditionFailed(String),
     Validation(Vec<FieldError>),
     PayloadTooLarge {
         limit: usize,
@@ -36,6 +38,10 @@ impl From<StoreError> for ApiError {
                 Self::Unavailable(patchbay_store::Conflict::MasterKeyChanged.to_string())
             }
             StoreError::Conflict(conflict) => Self::Conflict(conflict.to_string()),
+            StoreError::RevisionMismatch { current } => Self::PreconditionFailed(format!(
+                "Precondition failed: the custom integration is at revision {current} (ETag \"{current}\"), \
+                 not the one given in If-Match; fetch it again and retry with If-Match: \"{current}\""
+            )),
             other => Self::Internal(other),
         }
     }
@@ -68,6 +74,7 @@ impl IntoResponse for ApiError {
             Self::Forbidden(message) => detail(StatusCode::FORBIDDEN, message),
             Self::NotFound(message) => detail(StatusCode::NOT_FOUND, message),
             Self::Conflict(message) => detail(StatusCode::CONFLICT, message),
+            Self::PreconditionFailed(message) => detail(StatusCode::PRECONDITION_FAILED, message),
             Self::Unavailable(message) => detail(StatusCode::SERVICE_UNAVAILABLE, message),
             Self::Validation(errors) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, Json(ValidationErrorBody { detail: errors }))

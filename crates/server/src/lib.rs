@@ -2,14 +2,16 @@
 //! process; `serve` runs it on any listener until a shutdown future resolves.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod auth;
 mod body;
+mod conditional;
 pub mod config;
 mod docs;
 mod error;
 mod openapi;
 mod query;
-mod request_id;
+pub mod request_id;
 mod routes;
 mod state;
 pub mod templates;

@@ -24,7 +24,13 @@ fn loc(name: &str) -> Vec<LocItem> {
 }
 
 /// A bounded integer parameter (`limit`, `offset`).
-fn bounded_int(checker: &mut Checker, name: &str, raw: &str, min: i64, max: Option<i64>) -> Option<u32> {
+pub(crate) fn bounded_int(
+    checker: &mut Checker,
+    name: &str,
+    raw: &str,
+    min: i64,
+    max: Option<i64>,
+) -> Option<u32> {
     let input = Value::String(raw.to_owned());
     let value = checker.int(&loc(name), &input)?;
     if value < min {

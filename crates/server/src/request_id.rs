@@ -19,8 +19,24 @@ fn client_id(request: &Request) -> Option<String> {
     acceptable.then(|| value.to_owned())
 }
 
-pub async fn layer(request: Request, next: Next) -> Response {
+/// The request's id, for handlers (audit events carry it).
+#[derive(Debug, Clone, Default)]
+pub struct RequestId(pub Option<String>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestId {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<Self>().cloned().unwrap_or_default())
+    }
+}
+
+pub async fn layer(mut request: Request, next: Next) -> Response {
     let id = client_id(&request).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    request.extensions_mut().insert(RequestId(Some(id.clone())));
     let span = tracing::info_span!(
         "request",
         request_id = %id,

@@ -1,13 +1,15 @@
 use crate::PostgresStore;
+use crate::history::insert_revision;
 use crate::pool::client;
 use crate::rows::{COLUMNS, from_row, write_error};
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use patchbay_domain::{
-    Integration, IntegrationPatch, IntegrationStatus, ListFilter, NewIntegration, OrganizationId, now_utc,
+    Integration, IntegrationPatch, IntegrationStatus, ListFilter, NewIntegration, OrganizationId,
+    RevisionKind, now_utc,
 };
 use patchbay_store::codec::{contains_pattern, distinct_tags, encode_config, encode_tags};
-use patchbay_store::{DeleteMode, IntegrationStore, StoreError};
+use patchbay_store::{Change, DeleteMode, IntegrationStore, StoreError, check_revision};
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
@@ -17,7 +19,7 @@ fn failed(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> StoreE
 
 /// One integration of the organization and its `seq`; `lock` holds the row
 /// until the caller's transaction ends, so concurrent updates serialize.
-async fn fetch(
+pub(crate) async fn fetch(
     db: &impl GenericClient,
     org: &OrganizationId,
     id: Uuid,
@@ -55,16 +57,21 @@ async fn write_tags(
     Ok(())
 }
 
-/// The row and its tag rows in one statement: atomic without a transaction,
-/// and one round trip.
+/// The row, its tag rows and its first revision in one statement: atomic
+/// without a transaction, and one round trip.
 const INSERT: &str = "WITH created AS ( \
         INSERT INTO custom_integrations (id, organization_id, name, integration_type, \
             description, status, config, tags, created_at, updated_at, created_by, revision) \
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11) \
         RETURNING seq \
+    ), tagged AS ( \
+        INSERT INTO custom_integration_tags (organization_id, tag, integration_seq) \
+        SELECT $2, tag, seq FROM created, unnest($12::text[]) AS tag \
     ) \
-    INSERT INTO custom_integration_tags (organization_id, tag, integration_seq) \
-    SELECT $2, tag, seq FROM created, unnest($12::text[]) AS tag";
+    INSERT INTO integration_revisions (integration_seq, revision, kind, actor, recorded_at, \
+        restored_from, name, integration_type, description, status, config, tags, created_at, \
+        updated_at, created_by) \
+    SELECT seq, $11, 'create', $10, $9, NULL, $3, $4, $5, $6, $7, $8, $9, $9, $10 FROM created";
 
 async fn create(
     store: &PostgresStore,
@@ -115,11 +122,32 @@ async fn update(
     org: &OrganizationId,
     id: Uuid,
     patch: IntegrationPatch,
+    change: &Change,
 ) -> Result<Integration, StoreError> {
     let mut db = client(&store.pool).await?;
     let tx = db.transaction().await.map_err(failed("starting an update"))?;
-    let (seq, mut integration) = fetch(&tx, org, id, true).await?;
-    let old_tags = integration.tags.clone();
+    let (seq, integration) = fetch(&tx, org, id, true).await?;
+    // Under the row lock: of writers that saw one revision, one wins.
+    check_revision(change, integration.revision)?;
+    let updated = apply(&tx, org, seq, integration, patch, change, None).await?;
+    tx.commit().await.map_err(failed("committing an update"))?;
+    Ok(updated)
+}
+
+/// Applies `patch` to the locked row and, when that changes anything (or
+/// `changed` says the caller already did), writes it and its revision (a
+/// `restore` one when `restored_from` is set).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn apply(
+    tx: &deadpool_postgres::Transaction<'_>,
+    org: &OrganizationId,
+    seq: i64,
+    mut integration: Integration,
+    patch: IntegrationPatch,
+    change: &Change,
+    restored_from: Option<i64>,
+) -> Result<Integration, StoreError> {
+    let (old_tags, old_status) = (integration.tags.clone(), integration.status);
     if !patch.apply_to(&mut integration) {
         return Ok(integration);
     }
@@ -149,9 +177,13 @@ async fn update(
     .await
     .map_err(write_error(&integration.name, "updating an integration"))?;
     if integration.tags != old_tags {
-        write_tags(&tx, org, seq, &integration.tags).await.map_err(failed("writing tags"))?;
+        write_tags(tx, org, seq, &integration.tags).await.map_err(failed("writing tags"))?;
     }
-    tx.commit().await.map_err(failed("committing an update"))?;
+    let kind = match restored_from {
+        Some(_) => RevisionKind::Restore,
+        None => RevisionKind::of_update(old_status, integration.status),
+    };
+    insert_revision(tx, seq, &integration, kind, change.actor.as_deref(), restored_from).await?;
     Ok(integration)
 }
 
@@ -220,16 +252,23 @@ async fn list(
     rows.iter().map(|row| from_row(row).map(|(_, integration)| integration)).collect()
 }
 
-async fn hard_delete(store: &PostgresStore, org: &OrganizationId, id: Uuid) -> Result<(), StoreError> {
-    let db = client(&store.pool).await?;
-    // Tag rows go with the row (ON DELETE CASCADE).
-    let statement = db
-        .prepare_cached("DELETE FROM custom_integrations WHERE id = $1 AND organization_id = $2")
+async fn hard_delete(
+    store: &PostgresStore,
+    org: &OrganizationId,
+    id: Uuid,
+    change: &Change,
+) -> Result<(), StoreError> {
+    let mut db = client(&store.pool).await?;
+    let tx = db.transaction().await.map_err(failed("starting a delete"))?;
+    let (seq, integration) = fetch(&tx, org, id, true).await?;
+    check_revision(change, integration.revision)?;
+    // Tag and revision rows go with the row (ON DELETE CASCADE).
+    let statement = tx
+        .prepare_cached("DELETE FROM custom_integrations WHERE seq = $1")
         .await
         .map_err(failed("preparing a delete"))?;
-    let removed =
-        db.execute(&statement, &[&id, &org.as_str()]).await.map_err(failed("deleting an integration"))?;
-    if removed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    tx.execute(&statement, &[&seq]).await.map_err(failed("deleting an integration"))?;
+    tx.commit().await.map_err(failed("committing a delete"))
 }
 
 #[async_trait]
@@ -275,29 +314,31 @@ impl IntegrationStore for PostgresStore {
         list(self, org, filter).await
     }
 
-    async fn update_integration(
+    async fn update_integration_with(
         &self,
         org: &OrganizationId,
         id: Uuid,
         patch: IntegrationPatch,
+        change: Change,
     ) -> Result<Integration, StoreError> {
-        update(self, org, id, patch).await
+        update(self, org, id, patch, &change).await
     }
 
-    async fn delete_integration(
+    async fn delete_integration_with(
         &self,
         org: &OrganizationId,
         id: Uuid,
         mode: DeleteMode,
+        change: Change,
     ) -> Result<(), StoreError> {
         match mode {
             // Through the update path, so it locks, checks and stamps alike.
             DeleteMode::Soft => {
                 let patch =
                     IntegrationPatch { status: Some(IntegrationStatus::Deleted), ..Default::default() };
-                update(self, org, id, patch).await.map(drop)
+                update(self, org, id, patch, &change).await.map(drop)
             }
-            DeleteMode::Hard => hard_delete(self, org, id).await,
+            DeleteMode::Hard => hard_delete(self, org, id, &change).await,
         }
     }
 }

@@ -3,6 +3,8 @@
 //! its prepared statements (DESIGN.md §8).
 #![forbid(unsafe_code)]
 
+mod audit;
+mod history;
 mod integrations;
 mod migrate;
 mod pool;

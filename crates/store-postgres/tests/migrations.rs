@@ -26,7 +26,7 @@ async fn concurrent_starts_apply_each_migration_once() {
     let (client, connection) = tokio_postgres::connect(database.url(), tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(connection);
     let applied: i64 = client.query_one("SELECT count(*) FROM schema_migrations", &[]).await.unwrap().get(0);
-    assert_eq!(applied, 3, "integrations, vault and integration revision");
+    assert_eq!(applied, 4, "integrations, vault, integration revision and history");
 }
 
 #[tokio::test]

@@ -1,13 +1,15 @@
 use crate::SqliteStore;
+use crate::history::insert_revision;
 use crate::time_codec::{from_micros, micros};
 use async_trait::async_trait;
 use patchbay_domain::{
-    Integration, IntegrationPatch, IntegrationStatus, ListFilter, NewIntegration, OrganizationId, now_utc,
+    Integration, IntegrationPatch, IntegrationStatus, ListFilter, NewIntegration, OrganizationId,
+    RevisionKind, now_utc,
 };
 use patchbay_store::codec::{
     contains_pattern, decode_config, decode_tags, distinct_tags, encode_config, encode_tags,
 };
-use patchbay_store::{Conflict, DeleteMode, IntegrationStore, StoreError};
+use patchbay_store::{Change, Conflict, DeleteMode, IntegrationStore, StoreError, check_revision};
 use rusqlite::types::Value;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, Transaction, params, params_from_iter};
 use uuid::Uuid;
@@ -20,7 +22,7 @@ fn conversion(e: StoreError) -> rusqlite::Error {
 }
 
 /// A row and its `seq`, which keys the tag table.
-fn from_row(row: &Row<'_>) -> rusqlite::Result<(i64, Integration)> {
+pub(crate) fn from_row(row: &Row<'_>) -> rusqlite::Result<(i64, Integration)> {
     let id: String = row.get(1)?;
     let organization: String = row.get(2)?;
     let status: String = row.get(6)?;
@@ -56,7 +58,11 @@ fn write_error(name: &str, context: &'static str) -> impl FnOnce(rusqlite::Error
     }
 }
 
-fn fetch(conn: &Connection, org: &OrganizationId, id: Uuid) -> Result<(i64, Integration), StoreError> {
+pub(crate) fn fetch(
+    conn: &Connection,
+    org: &OrganizationId,
+    id: Uuid,
+) -> Result<(i64, Integration), StoreError> {
     let read = || {
         conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM custom_integrations WHERE id = ?1 AND organization_id = ?2"
@@ -119,6 +125,8 @@ fn create(
     .map_err(write_error(&integration.name, "inserting an integration"))?;
     let seq = tx.last_insert_rowid();
     write_tags(&tx, org, seq, &integration.tags).map_err(|e| StoreError::other("writing tags", e))?;
+    let actor = integration.created_by.as_deref();
+    insert_revision(&tx, seq, &integration, RevisionKind::Create, actor, None)?;
     tx.commit().map_err(|e| StoreError::other("committing a create", e))?;
     Ok(integration)
 }
@@ -128,10 +136,31 @@ fn update(
     org: &OrganizationId,
     id: Uuid,
     patch: IntegrationPatch,
+    change: &Change,
 ) -> Result<Integration, StoreError> {
     let tx = conn.transaction().map_err(|e| StoreError::other("starting an update", e))?;
-    let (seq, mut integration) = fetch(&tx, org, id)?;
-    let old_tags = integration.tags.clone();
+    let (seq, integration) = fetch(&tx, org, id)?;
+    // The one writer connection is held: nothing changes between the check and the write.
+    check_revision(change, integration.revision)?;
+    let updated = apply(&tx, org, seq, integration, patch, change, None)?;
+    tx.commit().map_err(|e| StoreError::other("committing an update", e))?;
+    Ok(updated)
+}
+
+/// Applies `patch` to the fetched row and, when that changes anything (or
+/// `changed` says the caller already did), writes it and its revision (a
+/// `restore` one when `restored_from` is set).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn apply(
+    tx: &Transaction<'_>,
+    org: &OrganizationId,
+    seq: i64,
+    mut integration: Integration,
+    patch: IntegrationPatch,
+    change: &Change,
+    restored_from: Option<i64>,
+) -> Result<Integration, StoreError> {
+    let (old_tags, old_status) = (integration.tags.clone(), integration.status);
     if !patch.apply_to(&mut integration) {
         return Ok(integration);
     }
@@ -154,10 +183,29 @@ fn update(
     )
     .map_err(write_error(&integration.name, "updating an integration"))?;
     if integration.tags != old_tags {
-        write_tags(&tx, org, seq, &integration.tags).map_err(|e| StoreError::other("writing tags", e))?;
+        write_tags(tx, org, seq, &integration.tags).map_err(|e| StoreError::other("writing tags", e))?;
     }
-    tx.commit().map_err(|e| StoreError::other("committing an update", e))?;
+    let kind = match restored_from {
+        Some(_) => RevisionKind::Restore,
+        None => RevisionKind::of_update(old_status, integration.status),
+    };
+    insert_revision(tx, seq, &integration, kind, change.actor.as_deref(), restored_from)?;
     Ok(integration)
+}
+
+fn hard_delete(
+    conn: &mut Connection,
+    org: &OrganizationId,
+    id: Uuid,
+    change: &Change,
+) -> Result<(), StoreError> {
+    let tx = conn.transaction().map_err(|e| StoreError::other("starting a delete", e))?;
+    let (seq, integration) = fetch(&tx, org, id)?;
+    check_revision(change, integration.revision)?;
+    // Tag and revision rows go with the row (ON DELETE CASCADE).
+    tx.execute("DELETE FROM custom_integrations WHERE seq = ?1", [seq])
+        .map_err(|e| StoreError::other("deleting an integration", e))?;
+    tx.commit().map_err(|e| StoreError::other("committing a delete", e))
 }
 
 /// SQL text and its numbered arguments, built together.
@@ -259,21 +307,23 @@ impl IntegrationStore for SqliteStore {
             .map_err(|e| StoreError::other("listing integrations", e))
     }
 
-    async fn update_integration(
+    async fn update_integration_with(
         &self,
         org: &OrganizationId,
         id: Uuid,
         patch: IntegrationPatch,
+        change: Change,
     ) -> Result<Integration, StoreError> {
         let org = org.clone();
-        self.pool.write(move |conn| update(conn, &org, id, patch)).await
+        self.pool.write(move |conn| update(conn, &org, id, patch, &change)).await
     }
 
-    async fn delete_integration(
+    async fn delete_integration_with(
         &self,
         org: &OrganizationId,
         id: Uuid,
         mode: DeleteMode,
+        change: Change,
     ) -> Result<(), StoreError> {
         let org = org.clone();
         self.pool
@@ -281,17 +331,9 @@ impl IntegrationStore for SqliteStore {
                 DeleteMode::Soft => {
                     let patch =
                         IntegrationPatch { status: Some(IntegrationStatus::Deleted), ..Default::default() };
-                    update(conn, &org, id, patch).map(drop)
+                    update(conn, &org, id, patch, &change).map(drop)
                 }
-                DeleteMode::Hard => {
-                    let removed = conn
-                        .execute(
-                            "DELETE FROM custom_integrations WHERE id = ?1 AND organization_id = ?2",
-                            params![id.to_string(), org.as_str()],
-                        )
-                        .map_err(|e| StoreError::other("deleting an integration", e))?;
-                    if removed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
-                }
+                DeleteMode::Hard => hard_delete(conn, &org, id, &change),
             })
             .await
     }

@@ -4,6 +4,8 @@
 //! short indexed read costs less than a hop to the blocking pool (DESIGN.md §8).
 #![forbid(unsafe_code)]
 
+mod audit;
+mod history;
 mod integrations;
 mod migrate;
 mod pool;

@@ -10,6 +10,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261128020000_integration_revision",
         include_str!("../migrations/20261128020000_integration_revision.sql"),
     ),
+    ("20261128040000_history", include_str!("../migrations/20261128040000_history.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<(), StoreError> {

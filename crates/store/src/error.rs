@@ -29,6 +29,10 @@ pub enum StoreError {
     NotFound,
     #[error("{0}")]
     Conflict(Conflict),
+    /// A conditional write expected another revision; `current` is the
+    /// integration's revision now.
+    #[error("the integration is at revision {current}")]
+    RevisionMismatch { current: i64 },
     /// The database failed; the detail is for the log, never for the client.
     #[error("{context}: {source}")]
     Other {

@@ -5,11 +5,13 @@
 
 pub mod codec;
 mod error;
+mod history;
 mod secrets;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use error::{Conflict, StoreError};
+pub use history::{AuditStore, Change, HistoryStore, check_revision};
 pub use secrets::{Rewrap, Seal, SealedBlob, SecretStore, SecretWrite};
 
 use async_trait::async_trait;
@@ -56,19 +58,44 @@ pub trait IntegrationStore: Send + Sync {
         org: &OrganizationId,
         id: Uuid,
         patch: IntegrationPatch,
-    ) -> Result<Integration, StoreError>;
+    ) -> Result<Integration, StoreError> {
+        self.update_integration_with(org, id, patch, Change::default()).await
+    }
 
     async fn delete_integration(
         &self,
         org: &OrganizationId,
         id: Uuid,
         mode: DeleteMode,
+    ) -> Result<(), StoreError> {
+        self.delete_integration_with(org, id, mode, Change::default()).await
+    }
+
+    /// The update, recording `change.actor` in the revision it writes (in
+    /// the same transaction); `StoreError::RevisionMismatch` when
+    /// `change.expected_revision` is not the current revision.
+    async fn update_integration_with(
+        &self,
+        org: &OrganizationId,
+        id: Uuid,
+        patch: IntegrationPatch,
+        change: Change,
+    ) -> Result<Integration, StoreError>;
+
+    /// A soft delete writes a `delete` revision; a hard delete removes the
+    /// integration with all its revisions (the audit log keeps the record).
+    async fn delete_integration_with(
+        &self,
+        org: &OrganizationId,
+        id: Uuid,
+        mode: DeleteMode,
+        change: Change,
     ) -> Result<(), StoreError>;
 }
 
 /// Everything a server needs from its database.
 #[async_trait]
-pub trait Store: IntegrationStore + SecretStore {
+pub trait Store: IntegrationStore + SecretStore + HistoryStore + AuditStore {
     /// A round trip to the database, for `/ready`.
     async fn ping(&self) -> Result<(), StoreError>;
 

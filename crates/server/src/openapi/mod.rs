@@ -2,6 +2,7 @@
 //! body types (`patchbay_api_types::schema`); the operations mirror the
 //! route table, with the reference's operation ids so generated clients keep
 //! their method names.
+mod history;
 mod resolve;
 mod secrets;
 mod templates;
@@ -79,12 +80,15 @@ fn integration_paths() -> Value {
                 "tags": tags, "summary": "Create Custom Integration",
                 "description": "Create a new custom integration instance. Names are unique among the organization's non-deleted integrations.",
                 "operationId": operation_id("create_custom_integration", collection, "post"),
+                "parameters": [{"name": "If-None-Match", "in": "header", "required": false, "schema": {"type": "string", "enum": ["*"]},
+                                "description": "*: create only if no live integration has the name (412 otherwise) (Patchbay)"}],
                 "requestBody": {"required": true, "content": json_content(schema_ref("CreateCustomIntegrationRequest"))},
                 "responses": {
                     "201": response("Integration created successfully", schema_ref("CustomIntegrationResponse")),
                     "401": error("Not authenticated"),
                     "403": error("The token's role may not write integrations"),
                     "409": error("Integration with this name already exists"),
+                    "412": error("If-None-Match: * and the name is taken"),
                     "413": error("Request body too large"),
                     "422": validation_error()
                 }
@@ -111,6 +115,7 @@ fn integration_paths() -> Value {
                 "requestBody": {"required": true, "content": json_content(schema_ref("UpdateCustomIntegrationRequest"))},
                 "responses": {
                     "200": response("Successful Response", schema_ref("CustomIntegrationResponse")),
+                    "412": error("If-Match (the ETag last seen, or *) names another revision (Patchbay)"),
                     "422": validation_error()
                 }
             },
@@ -118,11 +123,14 @@ fn integration_paths() -> Value {
                 "tags": tags, "summary": "Delete Custom Integration",
                 "description": "Delete a custom integration. By default a soft delete (status `deleted`); `hard_delete=true` removes it.",
                 "operationId": operation_id("delete_custom_integration", item, "delete"),
-                "parameters": [id_parameter(), query("hard_delete", "Hard Delete", json!({"type": "boolean", "default": false}), "Permanently delete (vs soft delete)")],
+                "parameters": [id_parameter(), query("hard_delete", "Hard Delete", json!({"type": "boolean", "default": false}), "Permanently delete (vs soft delete)"),
+                               {"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"},
+                                "description": "The ETag last seen, or *; 412 when the integration is at another revision (Patchbay)"}],
                 "responses": {
                     "204": {"description": "Successful Response"},
                     "401": error("Not authenticated"),
                     "404": error("Integration not found"),
+                    "412": error("If-Match names another revision"),
                     "422": validation_error()
                 }
             }
@@ -147,7 +155,7 @@ pub fn document() -> &'static Value {
     static DOCUMENT: OnceLock<Value> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
         let mut paths = integration_paths();
-        let extra = [service_paths(), secrets::paths(), resolve::paths(), templates::paths()];
+        let extra = [service_paths(), secrets::paths(), resolve::paths(), templates::paths(), history::paths()];
         for (path, item) in extra.iter().flat_map(|paths| paths.as_object().expect("an object").clone()) {
             paths[path] = item;
         }
@@ -163,6 +171,7 @@ pub fn document() -> &'static Value {
                 {"name": "custom-integrations", "description": "User-defined integration instances with env vars, secrets, and files"},
                 {"name": "secrets", "description": "Secure credential storage and retrieval"},
                 {"name": "integration-templates", "description": "Pre-configured integration definitions for common providers"},
+                {"name": "history", "description": "Revisions, rollback and the audit log"},
                 {"name": "health", "description": "Health & Status"}
             ],
             "paths": paths,

@@ -1,22 +1,28 @@
-//! The seed's Custom Integrations endpoints (DESIGN.md §1).
+//! The seed's Custom Integrations endpoints (DESIGN.md §1), with Patchbay's
+//! ETags, conditional writes (§7) and audit events around them.
+use crate::audit::{Action, Resource, outcome_of};
 use crate::body::Body;
+use crate::conditional::{expected_revision, if_none_match_any, with_etag};
 use crate::error::{ApiError, INTEGRATION_NOT_FOUND};
 use crate::query::{QueryParams, hard_delete, list_filter};
+use crate::request_id::RequestId;
 use crate::state::{AppState, Caller};
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use patchbay_api_types::{
     CreateIntegrationRequest, IntegrationResponse, parse_create_request, parse_update_request,
 };
-use patchbay_domain::{Actor, Integration, IntegrationStatus, NewIntegration};
-use patchbay_store::DeleteMode;
+use patchbay_domain::{Actor, Integration, IntegrationStatus, NewIntegration, RevisionKind};
+use patchbay_store::{Change, Conflict, DeleteMode, StoreError};
+use serde_json::json;
 use uuid::Uuid;
 
 pub(crate) type Caught = Result<Caller, ApiError>;
 
 /// Ids that are not UUIDs name nothing: 404, as for a missing row.
-fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+pub(crate) fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::NotFound(INTEGRATION_NOT_FOUND.to_owned()))
 }
 
@@ -46,32 +52,52 @@ pub async fn get(
     State(state): State<AppState>,
     caller: Caught,
     Path(id): Path<String>,
-) -> Result<Json<IntegrationResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let Caller(actor) = caller?;
     let integration = state.store.get_integration(&actor.organization, parse_id(&id)?).await?;
-    Ok(Json(integration.into()))
+    Ok(with_etag(StatusCode::OK, integration))
 }
 
 pub async fn create(
     State(state): State<AppState>,
     caller: Caught,
+    request_id: RequestId,
+    headers: HeaderMap,
     body: Body,
-) -> Result<(StatusCode, Json<IntegrationResponse>), ApiError> {
+) -> Result<Response, ApiError> {
     let Caller(actor) = caller?;
-    require_writer(&actor, "create")?;
-    let request = parse_create_request(body.json()?)?;
-    let created = create_from_request(&state, &actor, request).await?;
+    let result = async {
+        require_writer(&actor, "create")?;
+        let request = parse_create_request(body.json()?)?;
+        let only_if_new = if_none_match_any(&headers)?;
+        match create_from_request(&state, &actor, request).await {
+            // With `If-None-Match: *` the name being taken is a failed precondition.
+            Err(StoreError::Conflict(Conflict::IntegrationName(name))) if only_if_new => {
+                Err(ApiError::PreconditionFailed(format!(
+                    "Precondition failed: a custom integration named '{name}' already exists (If-None-Match: *)"
+                )))
+            }
+            other => Ok(other?),
+        }
+    }
+    .await;
+    let resource = match &result {
+        Ok(created) => Resource::integration(created.id, Some(&created.name)).with("revision", json!(1)),
+        Err(_) => Resource::new("integration", None),
+    };
+    state.audit().record(&actor, Action::IntegrationCreate, resource, outcome_of(&result), &request_id).await;
+    let created = result?;
     tracing::info!(integration_id = %created.id, name = %created.name, "custom integration created");
-    Ok((StatusCode::CREATED, Json(created.into())))
+    Ok(with_etag(StatusCode::CREATED, created))
 }
 
 /// A validated create body becomes an active integration of the caller's
-/// organization (409 when the name is taken).
+/// organization (`Conflict` when the name is taken).
 pub(crate) async fn create_from_request(
     state: &AppState,
     actor: &Actor,
     request: CreateIntegrationRequest,
-) -> Result<Integration, ApiError> {
+) -> Result<Integration, StoreError> {
     let new = NewIntegration {
         name: request.name,
         integration_type: request.integration_type,
@@ -81,35 +107,76 @@ pub(crate) async fn create_from_request(
         status: IntegrationStatus::Active,
         created_by: actor.user_id.clone(),
     };
-    Ok(state.store.create_integration(&actor.organization, new).await?)
+    state.store.create_integration(&actor.organization, new).await
 }
 
 pub async fn update(
     State(state): State<AppState>,
     caller: Caught,
+    request_id: RequestId,
+    headers: HeaderMap,
     Path(id): Path<String>,
     body: Body,
-) -> Result<Json<IntegrationResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let Caller(actor) = caller?;
-    require_writer(&actor, "update")?;
-    let patch = parse_update_request(body.json()?)?;
-    let updated = state.store.update_integration(&actor.organization, parse_id(&id)?, patch).await?;
-    tracing::info!(integration_id = %updated.id, "custom integration updated");
-    Ok(Json(updated.into()))
+    let mut action = Action::IntegrationUpdate;
+    let result = async {
+        require_writer(&actor, "update")?;
+        let patch = parse_update_request(body.json()?)?;
+        let status = patch.status;
+        if status == Some(IntegrationStatus::Deleted) {
+            action = Action::IntegrationDelete;
+        }
+        let id = parse_id(&id)?;
+        let expected_revision = expected_revision(&state, &actor.organization, id, &headers).await?;
+        let change = Change { actor: actor.user_id.clone(), expected_revision };
+        let updated = state.store.update_integration_with(&actor.organization, id, patch, change).await?;
+        // `status: active` brings a soft-deleted integration back: the
+        // revision just written says whether this one was.
+        if status.is_some_and(|s| s != IntegrationStatus::Deleted) {
+            let written = state.store.get_revision(&actor.organization, id, updated.revision).await;
+            if written.is_ok_and(|r| r.kind == RevisionKind::Restore) {
+                action = Action::IntegrationRestore;
+            }
+        }
+        Ok(updated)
+    }
+    .await;
+    let resource = match &result {
+        Ok(updated) => {
+            Resource::integration(updated.id, Some(&updated.name)).with("revision", json!(updated.revision))
+        }
+        Err(_) => Resource::integration_raw(&id),
+    };
+    state.audit().record(&actor, action, resource, outcome_of(&result), &request_id).await;
+    let updated = result?;
+    tracing::info!(integration_id = %updated.id, revision = updated.revision, "custom integration updated");
+    Ok(with_etag(StatusCode::OK, updated))
 }
 
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caught,
+    request_id: RequestId,
+    headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<StatusCode, ApiError> {
     let Caller(actor) = caller?;
-    require_writer(&actor, "delete")?;
-    let hard = hard_delete(&QueryParams::parse(query.as_deref()))?;
-    let mode = if hard { DeleteMode::Hard } else { DeleteMode::Soft };
-    let id = parse_id(&id)?;
-    state.store.delete_integration(&actor.organization, id, mode).await?;
-    tracing::info!(integration_id = %id, ?mode, "custom integration deleted");
-    Ok(StatusCode::NO_CONTENT)
+    let mut hard = false;
+    let result = async {
+        require_writer(&actor, "delete")?;
+        hard = hard_delete(&QueryParams::parse(query.as_deref()))?;
+        let mode = if hard { DeleteMode::Hard } else { DeleteMode::Soft };
+        let id = parse_id(&id)?;
+        let expected_revision = expected_revision(&state, &actor.organization, id, &headers).await?;
+        let change = Change { actor: actor.user_id.clone(), expected_revision };
+        state.store.delete_integration_with(&actor.organization, id, mode, change).await?;
+        tracing::info!(integration_id = %id, ?mode, "custom integration deleted");
+        Ok(())
+    }
+    .await;
+    let resource = Resource::integration_raw(&id).with("hard_delete", json!(hard));
+    state.audit().record(&actor, Action::IntegrationDelete, resource, outcome_of(&result), &request_id).await;
+    result.map(|()| StatusCode::NO_CONTENT)
 }

@@ -1,7 +1,9 @@
 //! The route table, and the reference's behaviour around it: trailing-slash
 //! redirects, `{"detail": ...}` bodies for 404 and 405.
+mod audit;
 mod by_name;
-mod integrations;
+mod history;
+pub(crate) mod integrations;
 mod resolve;
 mod secrets;
 mod service;
@@ -17,6 +19,7 @@ use axum::routing::get;
 use patchbay_api_types::ErrorBody;
 
 pub const INTEGRATIONS: &str = "/api/v1/custom-integrations";
+pub use audit::DEFAULT_LIMIT as AUDIT_DEFAULT_LIMIT;
 
 pub fn routes() -> Router<AppState> {
     // Parse the embedded templates now, not on the first request.
@@ -37,6 +40,14 @@ pub fn routes() -> Router<AppState> {
             &format!("{INTEGRATIONS}/{{integration_id}}"),
             get(integrations::get).put(integrations::update).delete(integrations::delete),
         )
+        .route(&format!("{INTEGRATIONS}/{{integration_id}}/revisions"), get(history::list))
+        .route(&format!("{INTEGRATIONS}/{{integration_id}}/revisions/{{revision}}"), get(history::get))
+        .route(&format!("{INTEGRATIONS}/{{integration_id}}/revisions/{{revision}}/diff"), get(history::diff))
+        .route(
+            &format!("{INTEGRATIONS}/{{integration_id}}/revisions/{{revision}}/restore"),
+            axum::routing::post(history::restore),
+        )
+        .route("/api/v1/audit-events", get(audit::list))
         .route("/api/v1/secrets", get(secrets::list))
         .route("/api/v1/secrets/value/{name}", get(secrets::value))
         .route("/api/v1/secrets/{name}", axum::routing::put(secrets::put).delete(secrets::delete))

@@ -1,9 +1,11 @@
 //! `POST /api/v1/custom-integrations/resolve`: integrations to a bundle
 //! (DESIGN.md §5). Real values go to workers and admins; a dry run, for any
 //! role, answers the same report with every secret value masked.
+use crate::audit::{Action, Resource, outcome_of};
 use crate::body::Body;
 use crate::error::ApiError;
 use crate::query::QueryParams;
+use crate::request_id::RequestId;
 use crate::state::{AppState, Caller, require};
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -94,29 +96,51 @@ fn problem_entry(problem: Problem) -> FieldError {
     FieldError::new(problem.kind.as_str(), loc, problem.message, Value::Null)
 }
 
+/// Every resolution is audited: which integrations, which secret names
+/// (never values), dry run or not, and how it ended.
 pub async fn resolve(
     State(state): State<AppState>,
     caller: Result<Caller, ApiError>,
+    request_id: RequestId,
     RawQuery(query): RawQuery,
     body: Body,
 ) -> Result<Json<BundleResponse>, ApiError> {
     let Caller(actor) = caller?;
-    let dry_run = dry_run(&QueryParams::parse(query.as_deref()))?;
+    let mut resource = Resource::bundle();
+    let result = resolve_for(&state, &actor, query.as_deref(), &body, &mut resource).await;
+    state.audit().record(&actor, Action::Resolve, resource, outcome_of(&result), &request_id).await;
+    result
+}
+
+async fn resolve_for(
+    state: &AppState,
+    actor: &Actor,
+    query: Option<&str>,
+    body: &Body,
+    resource: &mut Resource,
+) -> Result<Json<BundleResponse>, ApiError> {
+    let dry_run = dry_run(&QueryParams::parse(query))?;
+    *resource = std::mem::replace(resource, Resource::bundle()).with("dry_run", json!(dry_run));
     if !dry_run {
         require(
-            &actor,
+            actor,
             actor.role.can_read_secret_values(),
             "resolve bundles with secret values (use ?dry_run=true to check one)",
             "a worker or admin",
         )?;
     }
     let targets = parse_resolve_request(body.json()?)?;
-    let (integrations, mut problems) = load(&state, &actor, &targets).await?;
+    let (integrations, mut problems) = load(state, actor, &targets).await?;
 
     let names: Vec<SecretName> = patchbay_resolve::secret_names(&integrations)
         .iter()
         .filter_map(|name| SecretName::parse(name).ok())
         .collect();
+    let resolved: Vec<Value> =
+        integrations.iter().map(|i| json!({"id": i.id, "name": i.name, "revision": i.revision})).collect();
+    *resource = std::mem::replace(resource, Resource::bundle())
+        .with("integrations", Value::Array(resolved))
+        .with("secret_names", json!(names.iter().map(SecretName::as_str).collect::<Vec<_>>()));
     let secrets = if dry_run {
         let present = state.store.secret_values(&actor.organization, &names).await?;
         Secrets(

@@ -1,7 +1,9 @@
 //! The secrets API (DESIGN.md §2 and §4). Metadata is readable by every
 //! role, writes need a member or admin, values only go to workers and admins.
+use crate::audit::{Action, Resource, outcome_of};
 use crate::body::Body;
 use crate::error::ApiError;
+use crate::request_id::RequestId;
 use crate::state::{AppState, Caller, require};
 use crate::vault::secret_not_found;
 use axum::Json;
@@ -40,12 +42,28 @@ pub async fn list(
 pub async fn put(
     State(state): State<AppState>,
     caller: Caught,
-    Path(name): Path<String>,
+    request_id: RequestId,
+    Path(raw): Path<String>,
     body: Body,
 ) -> Result<(StatusCode, Json<SecretResponse>), ApiError> {
     let Caller(actor) = caller?;
-    require(&actor, actor.role.can_write_integrations(), "write secrets", "a member or admin")?;
-    let name = name_of(&name)?;
+    let result = write(&state, &actor, &raw, body).await;
+    let resource = match &result {
+        Ok((_, Json(meta))) => Resource::secret(&raw).with("version", serde_json::json!(meta.version)),
+        Err(_) => Resource::secret(&raw),
+    };
+    state.audit().record(&actor, Action::SecretWrite, resource, outcome_of(&result), &request_id).await;
+    result
+}
+
+async fn write(
+    state: &AppState,
+    actor: &patchbay_domain::Actor,
+    name: &str,
+    body: Body,
+) -> Result<(StatusCode, Json<SecretResponse>), ApiError> {
+    require(actor, actor.role.can_write_integrations(), "write secrets", "a member or admin")?;
+    let name = name_of(name)?;
     let request = match &body {
         Body::Json(value) => parse_put_secret(value)?,
         Body::Raw(_) => return Err(ApiError::Validation(vec![redacted_body_error()])),
@@ -60,16 +78,26 @@ pub async fn put(
     Ok((status, Json(meta.into())))
 }
 
+/// Every read is audited, refused ones (403) included; never the value.
 pub async fn value(
     State(state): State<AppState>,
     caller: Caught,
-    Path(name): Path<String>,
+    request_id: RequestId,
+    Path(raw): Path<String>,
 ) -> Result<Json<SecretValueResponse>, ApiError> {
     let Caller(actor) = caller?;
-    require(&actor, actor.role.can_read_secret_values(), "read secret values", "a worker or admin")?;
-    let name = name_of(&name)?;
-    let value = state.vault.reveal(&actor.organization, &name).await?;
-    tracing::info!(secret = %name, "secret value read");
+    let result = async {
+        require(&actor, actor.role.can_read_secret_values(), "read secret values", "a worker or admin")?;
+        let name = name_of(&raw)?;
+        state.vault.reveal(&actor.organization, &name).await
+    }
+    .await;
+    state
+        .audit()
+        .record(&actor, Action::SecretRead, Resource::secret(&raw), outcome_of(&result), &request_id)
+        .await;
+    let value = result?;
+    tracing::info!(secret = %raw, "secret value read");
     Ok(Json(SecretValueResponse { value: value.to_string() }))
 }
 
@@ -88,12 +116,21 @@ pub async fn versions(
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caught,
-    Path(name): Path<String>,
+    request_id: RequestId,
+    Path(raw): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let Caller(actor) = caller?;
-    require(&actor, actor.role.can_write_integrations(), "delete secrets", "a member or admin")?;
-    let name = name_of(&name)?;
-    state.store.delete_secret(&actor.organization, &name).await.map_err(or_not_found(&name))?;
-    tracing::info!(secret = %name, "secret deleted");
+    let result = async {
+        require(&actor, actor.role.can_write_integrations(), "delete secrets", "a member or admin")?;
+        let name = name_of(&raw)?;
+        state.store.delete_secret(&actor.organization, &name).await.map_err(or_not_found(&name))
+    }
+    .await;
+    state
+        .audit()
+        .record(&actor, Action::SecretDelete, Resource::secret(&raw), outcome_of(&result), &request_id)
+        .await;
+    result?;
+    tracing::info!(secret = %raw, "secret deleted");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,8 +1,10 @@
 //! The template catalogue and `from-template` (DESIGN.md §2). Reading the
 //! catalogue needs any valid token; instantiating one needs a writer.
+use crate::audit::{Action, Resource, outcome_of};
 use crate::body::Body;
 use crate::error::ApiError;
 use crate::query::QueryParams;
+use crate::request_id::RequestId;
 use crate::routes::integrations::{Caught, create_from_request, require_writer};
 use crate::state::AppState;
 use crate::state::Caller;
@@ -13,6 +15,7 @@ use axum::http::StatusCode;
 use patchbay_api_types::{
     IntegrationResponse, IntegrationTemplateResponse, IntegrationTemplateSummary, parse_from_template,
 };
+use serde_json::json;
 use std::collections::BTreeSet;
 
 fn not_found(template_id: &str) -> ApiError {
@@ -66,14 +69,26 @@ pub async fn tags(caller: Caught) -> Result<Json<Vec<String>>, ApiError> {
 pub async fn instantiate(
     State(state): State<AppState>,
     caller: Caught,
+    request_id: RequestId,
     Path(template_id): Path<String>,
     body: Body,
 ) -> Result<(StatusCode, Json<IntegrationResponse>), ApiError> {
     let Caller(actor) = caller?;
-    require_writer(&actor, "create")?;
-    let template = templates::find(&template_id).ok_or_else(|| not_found(&template_id))?;
-    let request = parse_from_template(template, body.json()?)?;
-    let created = create_from_request(&state, &actor, request).await?;
+    let result = async {
+        require_writer(&actor, "create")?;
+        let template = templates::find(&template_id).ok_or_else(|| not_found(&template_id))?;
+        let request = parse_from_template(template, body.json()?)?;
+        Ok(create_from_request(&state, &actor, request).await?)
+    }
+    .await;
+    let resource = match &result {
+        Ok(created) => Resource::integration(created.id, Some(&created.name))
+            .with("revision", json!(1))
+            .with("template_id", json!(template_id)),
+        Err(_) => Resource::new("integration", None).with("template_id", json!(template_id)),
+    };
+    state.audit().record(&actor, Action::IntegrationCreate, resource, outcome_of(&result), &request_id).await;
+    let created = result?;
     tracing::info!(integration_id = %created.id, template_id, "custom integration created from a template");
     Ok((StatusCode::CREATED, Json(created.into())))
 }

@@ -3,9 +3,11 @@
 mod harness;
 mod matching;
 
+mod audit;
 mod auth;
 mod by_name;
 mod concurrency;
+mod history;
 mod http_details;
 mod openapi;
 mod reference_session;

@@ -1,9 +1,11 @@
 //! The conformance suite: one story of behaviour every backend must tell.
 //! A backend's tests call `conformance_tests!(factory)`, which makes one
 //! `#[tokio::test]` per case, each on a store of its own.
+mod history;
 mod integrations;
 mod secrets;
 
+pub use history::*;
 pub use integrations::*;
 pub use secrets::*;
 
@@ -32,6 +34,10 @@ macro_rules! conformance_tests {
             tag_filter_follows_updates_and_deletes,
             soft_and_hard_delete,
             revisions_count_changes,
+            revisions_record_every_change,
+            conditional_writes_check_the_revision,
+            restore_revision_rolls_back,
+            audit_log_filters_pages_and_purges,
             get_by_name_sees_live_integrations_only,
             secret_values_reads_many_at_once,
             vault_fingerprint_is_recorded_once,

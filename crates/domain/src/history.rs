@@ -1,0 +1,193 @@
+//! Revisions of integrations and the audit log (DESIGN.md §7): what was
+//! changed, by whom, and what happened. Neither ever holds a secret value.
+use crate::{Integration, IntegrationStatus, OrganizationId};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// What a revision records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RevisionKind {
+    Create,
+    Update,
+    /// A soft delete (status became `deleted`).
+    Delete,
+    /// Back from `deleted`, or a rollback to an earlier revision.
+    Restore,
+}
+
+impl RevisionKind {
+    pub const ALL: [Self; 4] = [Self::Create, Self::Update, Self::Delete, Self::Restore];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Delete => "delete",
+            Self::Restore => "restore",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == value)
+    }
+
+    /// The kind of an update from `before` to `after`: leaving or entering
+    /// `deleted` is a delete or a restore, anything else an update.
+    pub fn of_update(before: IntegrationStatus, after: IntegrationStatus) -> Self {
+        match (before == IntegrationStatus::Deleted, after == IntegrationStatus::Deleted) {
+            (false, true) => Self::Delete,
+            (true, false) => Self::Restore,
+            _ => Self::Update,
+        }
+    }
+}
+
+/// One immutable, numbered state of an integration. `snapshot.revision`
+/// is the number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    pub kind: RevisionKind,
+    /// The user id of the token that made the change.
+    pub actor: Option<String>,
+    pub created_at: OffsetDateTime,
+    /// For a rollback: the revision it restored.
+    pub restored_from: Option<i64>,
+    pub snapshot: Integration,
+}
+
+/// What an audit event records the actor did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AuditAction {
+    IntegrationCreate,
+    IntegrationUpdate,
+    IntegrationDelete,
+    IntegrationRestore,
+    SecretWrite,
+    SecretDelete,
+    SecretRead,
+    Resolve,
+    ConnectionTest,
+}
+
+impl AuditAction {
+    pub const ALL: [Self; 9] = [
+        Self::IntegrationCreate,
+        Self::IntegrationUpdate,
+        Self::IntegrationDelete,
+        Self::IntegrationRestore,
+        Self::SecretWrite,
+        Self::SecretDelete,
+        Self::SecretRead,
+        Self::Resolve,
+        Self::ConnectionTest,
+    ];
+
+    /// The stored and filtered spelling, `area.verb`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::IntegrationCreate => "integration.create",
+            Self::IntegrationUpdate => "integration.update",
+            Self::IntegrationDelete => "integration.delete",
+            Self::IntegrationRestore => "integration.restore",
+            Self::SecretWrite => "secret.write",
+            Self::SecretDelete => "secret.delete",
+            Self::SecretRead => "secret.read",
+            Self::Resolve => "integration.resolve",
+            Self::ConnectionTest => "integration.test",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|action| action.as_str() == value)
+    }
+}
+
+/// How the attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuditOutcome {
+    Success,
+    /// Refused for the caller's role.
+    Denied,
+    /// Attempted and failed (not found, conflict, validation...).
+    Failed,
+}
+
+impl AuditOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Denied => "denied",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Success, Self::Denied, Self::Failed].into_iter().find(|o| o.as_str() == value)
+    }
+}
+
+/// One append-only audit record. `detail` is a JSON object of names and
+/// ids (which integrations, which secret names), never a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub organization_id: OrganizationId,
+    pub occurred_at: OffsetDateTime,
+    pub actor: Option<String>,
+    pub actor_role: Option<String>,
+    pub action: AuditAction,
+    /// `integration`, `secret`, `bundle`, ...
+    pub resource_type: String,
+    pub resource_id: Option<String>,
+    pub outcome: AuditOutcome,
+    pub request_id: Option<String>,
+    /// JSON object text.
+    pub detail: String,
+}
+
+/// A stored audit event and its position in the log (newest is highest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAuditEvent {
+    pub seq: i64,
+    pub event: AuditEvent,
+}
+
+/// Filters of the audit log; every given one must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub action: Option<AuditAction>,
+    pub resource_id: Option<String>,
+    pub actor: Option<String>,
+    /// Inclusive.
+    pub since: Option<OffsetDateTime>,
+    /// Exclusive.
+    pub until: Option<OffsetDateTime>,
+    /// Only events older than this position (the cursor).
+    pub before_seq: Option<i64>,
+    pub limit: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_follow_status() {
+        use IntegrationStatus::*;
+        assert_eq!(RevisionKind::of_update(Active, Deleted), RevisionKind::Delete);
+        assert_eq!(RevisionKind::of_update(Deleted, Inactive), RevisionKind::Restore);
+        assert_eq!(RevisionKind::of_update(Active, Inactive), RevisionKind::Update);
+        assert_eq!(RevisionKind::of_update(Deleted, Deleted), RevisionKind::Update);
+    }
+
+    #[test]
+    fn spellings_round_trip() {
+        for action in AuditAction::ALL {
+            assert_eq!(AuditAction::parse(action.as_str()), Some(action));
+        }
+        for kind in RevisionKind::ALL {
+            assert_eq!(RevisionKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(AuditOutcome::parse("denied"), Some(AuditOutcome::Denied));
+    }
+}
