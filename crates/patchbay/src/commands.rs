@@ -47,6 +47,32 @@ pub enum IntegrationsCommand {
     Delete(DeleteArgs),
     /// Print integrations in the form `patchbay apply` reads.
     Export(ExportArgs),
+    /// Show an integration's revisions, newest first, with the fields each changed.
+    History(HistoryArgs),
+    /// Make an integration equal to one of its revisions again (admin tokens).
+    Restore(RestoreArgs),
+}
+
+#[derive(Args)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The integration's name or id.
+    pub integration: String,
+    /// How many revisions to show.
+    #[arg(long, default_value_t = 20)]
+    pub limit: u32,
+}
+
+#[derive(Args)]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The integration's name or id.
+    pub integration: String,
+    /// The revision to restore.
+    #[arg(long)]
+    pub revision: i64,
 }
 
 #[derive(Args)]

@@ -1,4 +1,5 @@
-//! `patchbay integrations list|get|create|update|delete|export`.
+//! `patchbay integrations list|get|create|update|delete|export` (history and
+//! restore are in `history.rs`).
 use super::{block_on, call, find};
 use crate::commands::{
     Common, CreateArgs, ExportArgs, ExportFormat, FieldArgs, IntegrationsCommand, ListArgs, OutputFormat,
@@ -32,6 +33,8 @@ pub fn run(command: IntegrationsCommand) -> anyhow::Result<()> {
             Ok(())
         }
         IntegrationsCommand::Export(args) => export(args),
+        IntegrationsCommand::History(args) => super::history::history(args),
+        IntegrationsCommand::Restore(args) => super::history::restore(args),
     }
 }
 

@@ -4,6 +4,7 @@ pub mod apply;
 pub mod completions;
 mod declared;
 mod diff;
+pub mod history;
 pub mod integrations;
 pub mod login;
 pub mod secrets;

@@ -3,6 +3,7 @@
 //! test with its own server, config home and token.
 mod apply;
 mod errors;
+mod history;
 mod session;
 
 use serde_json::Value;
