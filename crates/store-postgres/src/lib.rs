@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod integrations;
+mod jobs;
 mod migrate;
 mod pool;
 mod rows;

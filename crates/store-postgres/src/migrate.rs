@@ -14,6 +14,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261128020000_integration_revision",
         include_str!("../migrations/20261128020000_integration_revision.sql"),
     ),
+    ("20261128050000_connection_tests", include_str!("../migrations/20261128050000_connection_tests.sql")),
 ];
 
 /// "patchbay" in ASCII: a key no other application is likely to lock.

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod integrations;
+mod jobs;
 mod migrate;
 mod pool;
 mod secrets;
