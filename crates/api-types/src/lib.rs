@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod jobs;
 mod json_error;
 mod lax;
 pub(crate) mod requests;
@@ -13,6 +14,10 @@ pub mod schema;
 mod secrets;
 
 pub use error::{FieldError, LocItem, ValidationErrorBody};
+pub use jobs::{
+    ClaimedFile, ClaimedJob, ConnectionTestResponse, JobResultRequest, RESULT_OUTPUT_MAX_BYTES,
+    RegisterWorkerRequest, WorkerResponse, parse_job_result, parse_register_worker,
+};
 pub use json_error::{PythonJsonError, python_json_error};
 pub use lax::{Checker, parse_bool_str};
 pub use requests::{

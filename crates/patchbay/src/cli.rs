@@ -25,6 +25,8 @@ pub enum Command {
     Run(RunArgs),
     /// Print integrations' environment variables.
     Env(EnvArgs),
+    /// Run connection tests for an organization: register, claim, run, report.
+    Worker(WorkerArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -81,6 +83,8 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, env = "PATCHBAY_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
+    #[command(flatten)]
+    pub connection_tests: crate::serve_jobs::ConnectionTestArgs,
 }
 
 #[derive(Subcommand)]
@@ -189,4 +193,32 @@ pub struct EnvArgs {
     pub integrations: Vec<String>,
     #[arg(long, value_enum, default_value = "dotenv")]
     pub format: EnvFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SandboxKind {
+    /// A child process with its own process group and resource limits.
+    None,
+    /// Also inside bubblewrap (`bwrap` must be installed).
+    Bwrap,
+}
+
+#[derive(Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Tests run at once.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// The name shown in `GET /workers` (default: host name and process id).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// How each test command is contained.
+    #[arg(long, value_enum, default_value = "none")]
+    pub sandbox: SandboxKind,
+    #[arg(long, env = "PATCHBAY_LOG_FORMAT", value_enum, default_value = "pretty")]
+    pub log_format: LogFormat,
+    /// Set by `patchbay serve` for its embedded worker only.
+    #[arg(long, env = crate::embedded_worker::CREDENTIAL_ENV, hide = true, hide_env_values = true)]
+    pub embedded_credential: Option<String>,
 }

@@ -5,12 +5,16 @@
 mod backend;
 mod bundle;
 mod cli;
+mod embedded_worker;
 mod env;
 mod keys;
 mod master_key;
 mod run;
 mod serve;
+mod serve_jobs;
 mod token;
+mod worker;
+mod worker_job;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -31,6 +35,7 @@ fn main() -> ExitCode {
         // `run` passes its command's exit code on.
         cli::Command::Run(args) => run::run(args),
         cli::Command::Env(args) => done(env::print(args)),
+        cli::Command::Worker(args) => done(worker::run(args)),
     };
     match result {
         Ok(code) => code,

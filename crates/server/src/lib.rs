@@ -7,6 +7,7 @@ mod body;
 pub mod config;
 mod docs;
 mod error;
+pub mod jobs;
 mod openapi;
 mod query;
 mod request_id;
@@ -36,5 +37,8 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    // The peer address lets the embedded worker's credential be accepted
+    // from loopback only (see `jobs::embedded`).
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

@@ -1,9 +1,11 @@
 //! The route table, and the reference's behaviour around it: trailing-slash
 //! redirects, `{"detail": ...}` bodies for 404 and 405.
+mod connection_tests;
 mod integrations;
 mod resolve;
 mod secrets;
 mod service;
+mod workers;
 
 use crate::state::AppState;
 use crate::{docs, openapi};
@@ -11,7 +13,7 @@ use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use patchbay_api_types::ErrorBody;
 
 pub const INTEGRATIONS: &str = "/api/v1/custom-integrations";
@@ -24,6 +26,14 @@ pub fn routes() -> Router<AppState> {
             &format!("{INTEGRATIONS}/{{integration_id}}"),
             get(integrations::get).put(integrations::update).delete(integrations::delete),
         )
+        .route(&format!("{INTEGRATIONS}/{{integration_id}}/test"), post(connection_tests::start))
+        .route(&format!("{INTEGRATIONS}/{{integration_id}}/tests"), get(connection_tests::history))
+        .route("/api/v1/connection-tests/{job_id}", get(connection_tests::get))
+        .route("/api/v1/workers", get(workers::list))
+        .route("/api/v1/workers/register", post(workers::register))
+        .route("/api/v1/workers/{worker_id}/heartbeat", post(workers::heartbeat))
+        .route("/api/v1/workers/{worker_id}/jobs/claim", post(workers::claim))
+        .route("/api/v1/workers/{worker_id}/jobs/{job_id}/result", post(workers::result))
         .route("/api/v1/secrets", get(secrets::list))
         .route("/api/v1/secrets/value/{name}", get(secrets::value))
         .route("/api/v1/secrets/{name}", axum::routing::put(secrets::put).delete(secrets::delete))
