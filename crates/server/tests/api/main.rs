@@ -2,9 +2,11 @@
 //! `PATCHBAY_TEST_DATABASE_URL` is set) on PostgreSQL.
 mod harness;
 mod matching;
+mod test_worker;
 
 mod auth;
 mod concurrency;
+mod connection_tests;
 mod http_details;
 mod openapi;
 mod reference_session;
