@@ -173,3 +173,27 @@ async fn address_space_is_limited() {
     let outcome = run(&job("head -c 3000000000 /dev/zero | tail -c 1 >/dev/null; ulimit -v")).await;
     assert!(outcome.output.trim_end().ends_with("2097152"), "{}", outcome.output);
 }
+
+/// Measured, not a benchmark: what the runner adds around `true` (temp
+/// home, pipe, limits, group kill, cleanup) against `sh -c true` alone.
+#[tokio::test]
+async fn the_runner_adds_little_around_the_command() {
+    let mut bare = Vec::new();
+    let mut wrapped = Vec::new();
+    for _ in 0..30 {
+        let began = Instant::now();
+        std::process::Command::new("/bin/sh").args(["-c", "true"]).status().unwrap();
+        bare.push(began.elapsed());
+        let began = Instant::now();
+        assert_eq!(run(&job("true")).await.status, TestStatus::Passed);
+        wrapped.push(began.elapsed());
+    }
+    bare.sort();
+    wrapped.sort();
+    let (bare, wrapped) = (bare[15], wrapped[15]);
+    println!(
+        "median: sh -c true {bare:?}, run_test(true) {wrapped:?}, added {:?}",
+        wrapped.saturating_sub(bare)
+    );
+    assert!(wrapped < bare + Duration::from_millis(500), "generous bound only");
+}

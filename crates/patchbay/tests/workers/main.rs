@@ -98,8 +98,7 @@ async fn two_worker_processes_run_each_of_100_jobs_once() {
     let mut jobs = Vec::new();
     wait_until(Duration::from_secs(30), "100 results", || async {
         let history = admin.list_connection_tests(&created.id, Some(500)).await.unwrap();
-        let done = history.iter().all(|job| job.status != "queued" && job.status != "running");
-        done
+        history.iter().all(|job| job.status != "queued" && job.status != "running")
     })
     .await;
     let drained = began.elapsed();
@@ -140,18 +139,39 @@ async fn a_worker_killed_mid_job_hands_it_to_the_other() {
         admin.get_connection_test(&job.job_id).await.unwrap().status == "running"
     })
     .await;
+    let running = admin.get_connection_test(&job.job_id).await.unwrap();
     let _second = Worker::start(&server, "acme");
     first.kill();
-    let mut finished = None;
     wait_until(Duration::from_secs(20), "the job to finish on the other worker", || async {
         let now = admin.get_connection_test(&job.job_id).await.unwrap();
-        let done = now.status != "queued" && now.status != "running";
-        done
+        now.status != "queued" && now.status != "running"
     })
     .await;
-    finished.get_or_insert(admin.get_connection_test(&job.job_id).await.unwrap());
-    let finished = finished.unwrap();
+    let finished = admin.get_connection_test(&job.job_id).await.unwrap();
     assert_eq!((finished.status.as_str(), finished.attempts), ("passed", 2), "{finished:?}");
     assert_eq!(finished.output.as_deref(), Some("finished\n"));
-    assert_ne!(finished.worker_id, job.worker_id);
+    assert!(running.worker_id.is_some());
+    assert_ne!(finished.worker_id, running.worker_id, "finished on the other worker");
+}
+
+#[test]
+fn a_worker_refuses_to_start_without_what_it_needs() {
+    let run = |args: &[&str], path: &str| {
+        std::process::Command::new(processes::BIN)
+            .args(["worker", "--server", "http://127.0.0.1:9"])
+            .args(args)
+            .env_remove("PATCHBAY_TOKEN")
+            .env_remove("PATCHBAY_EMBEDDED_WORKER_CREDENTIAL")
+            .env("PATH", path)
+            .output()
+            .unwrap()
+    };
+    let output = run(&["--token", "t", "--sandbox", "bwrap"], "/nonexistent");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && stderr.contains("bubblewrap"), "{stderr}");
+    let output = run(&[], "/usr/bin:/bin");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && stderr.contains("--token"), "{stderr}");
+    let output = run(&["--token", "t", "--concurrency", "0"], "/usr/bin:/bin");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("concurrency"));
 }

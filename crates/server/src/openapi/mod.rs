@@ -2,6 +2,7 @@
 //! body types (`patchbay_api_types::schema`); the operations mirror the
 //! route table, with the reference's operation ids so generated clients keep
 //! their method names.
+mod connection_tests;
 mod resolve;
 mod secrets;
 use axum::Json;
@@ -146,7 +147,7 @@ pub fn document() -> &'static Value {
     static DOCUMENT: OnceLock<Value> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
         let mut paths = integration_paths();
-        let extra = [service_paths(), secrets::paths(), resolve::paths()];
+        let extra = [service_paths(), secrets::paths(), resolve::paths(), connection_tests::paths()];
         for (path, item) in extra.iter().flat_map(|paths| paths.as_object().expect("an object").clone()) {
             paths[path] = item;
         }
@@ -161,6 +162,8 @@ pub fn document() -> &'static Value {
             "tags": [
                 {"name": "custom-integrations", "description": "User-defined integration instances with env vars, secrets, and files"},
                 {"name": "secrets", "description": "Secure credential storage and retrieval"},
+                {"name": "connection-tests", "description": "Connection tests, run as jobs on workers"},
+                {"name": "workers", "description": "Workers that run connection tests"},
                 {"name": "health", "description": "Health & Status"}
             ],
             "paths": paths,
