@@ -7,7 +7,7 @@
 //! it back over loopback (see the server's `jobs::embedded`). The child gets
 //! a cleared environment (no master key, no signing key of the server), and
 //! its stdin is a pipe from the server: when the server dies, even by
-//! SIGKILL, the pipe closes and the child exits.
+//! SIGKILL, the pipe closes and the child stops.
 use patchbay_server::jobs::EmbeddedCredential;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::process::Stdio;
@@ -69,21 +69,35 @@ pub async fn supervise(
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
             _ = stop.changed() => {
-                let _ = child.kill().await;
+                stop_child(&mut child, Duration::from_secs(5)).await;
                 return;
             }
         }
     }
 }
 
-/// In the child: exits the process when the parent server's pipe closes.
-pub fn exit_with_parent() {
-    std::thread::spawn(|| {
+/// In the child: resolves when the parent server's pipe closes, so the
+/// worker stops (killing the tests it runs) when its server is gone.
+pub fn parent_gone() -> tokio::sync::oneshot::Receiver<()> {
+    let (gone, receiver) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
         let mut sink = [0u8; 64];
         let mut stdin = std::io::stdin();
         while matches!(std::io::Read::read(&mut stdin, &mut sink), Ok(n) if n > 0) {}
-        std::process::exit(0);
+        let _ = gone.send(());
     });
+    receiver
+}
+
+/// SIGTERM first, so the worker kills the tests it runs; SIGKILL if it
+/// has not exited within `grace`.
+async fn stop_child(child: &mut Child, grace: Duration) {
+    if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
+    }
+    if tokio::time::timeout(grace, child.wait()).await.is_err() {
+        let _ = child.kill().await;
+    }
 }
 
 #[cfg(test)]

@@ -103,9 +103,10 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
         SandboxKind::None => Sandbox::None,
         SandboxKind::Bwrap => Sandbox::bwrap()?,
     };
+    let mut parent_gone = None;
     let client = match (&args.embedded_credential, &args.client.token) {
         (Some(credential), _) => {
-            crate::embedded_worker::exit_with_parent();
+            parent_gone = Some(crate::embedded_worker::parent_gone());
             Client::embedded_worker(&args.client.server, credential.clone())
         }
         (None, Some(token)) => Client::new(&args.client.server, Some(token.clone())),
@@ -121,7 +122,16 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
         for _ in 0..args.concurrency {
             tokio::spawn(worker.clone().work_forever());
         }
-        crate::serve::shutdown_signal().await;
+        match parent_gone {
+            Some(gone) => tokio::select! {
+                () = crate::serve::shutdown_signal() => {}
+                _ = gone => tracing::info!("the server is gone; stopping"),
+            },
+            None => crate::serve::shutdown_signal().await,
+        }
         anyhow::Ok(())
     })
+    // Dropping the runtime drops every task: a test still running has its
+    // process group killed and its home removed. Its job is handed to
+    // another worker once the lease runs out.
 }

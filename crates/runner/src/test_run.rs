@@ -96,6 +96,16 @@ fn failed_to_run(started_at: OffsetDateTime, began: Instant, why: String) -> Tes
     }
 }
 
+/// Kills the test's whole process group if the run is abandoned midway (the
+/// worker shutting down drops the future): nothing of it outlives the worker.
+struct GroupGuard(Option<u32>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        kill_group(self.0);
+    }
+}
+
 /// Kills every process of the group `leader` started (its pid is the group id).
 fn kill_group(leader: Option<u32>) {
     if let Some(pid) = leader.and_then(|pid| i32::try_from(pid).ok()) {
@@ -166,6 +176,7 @@ pub async fn run_test(job: &TestJob, config: &RunnerConfig) -> TestOutcome {
     drop(command);
     let output = capture(reader, OUTPUT_CAP + masker.longest());
     let leader = child.id();
+    let _guard = GroupGuard(leader);
 
     let waited = tokio::time::timeout(job.timeout, child.wait()).await;
     let (status, exit_code) = match waited {

@@ -175,3 +175,30 @@ fn a_worker_refuses_to_start_without_what_it_needs() {
     let output = run(&["--token", "t", "--concurrency", "0"], "/usr/bin:/bin");
     assert!(String::from_utf8_lossy(&output.stderr).contains("concurrency"));
 }
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_worker_leaves_no_test_process_behind() {
+    let dir = TempDir::new();
+    let server = Server::start(&dir, None, &["--no-embedded-worker"]);
+    let admin = server.client("acme", "admin");
+    let pid_file = dir.0.join("background.pid");
+    let command = format!("sleep 300 & echo $! > '{}'; sleep 30", pid_file.display());
+    let created = admin.create_integration(&integration("stuck", &command, 60)).await.unwrap();
+    let worker = Worker::start(&server, "acme");
+    wait_until(Duration::from_secs(10), "the worker", || async { online_workers(&admin).await == 1 }).await;
+    admin.test_integration(&created.id, false).await.unwrap();
+    wait_until(Duration::from_secs(10), "the test to start", || async {
+        std::fs::read_to_string(&pid_file).is_ok_and(|text| text.ends_with('\n'))
+    })
+    .await;
+    let background: u32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+    assert!(alive(background));
+    worker.terminate();
+    wait_until(Duration::from_secs(5), "the test's processes to be killed", || async { !alive(background) })
+        .await;
+}

@@ -111,6 +111,12 @@ impl Worker {
         Self(child)
     }
 
+    /// SIGTERM, as a service manager stops it.
+    pub fn terminate(&self) {
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(self.0.id()).unwrap());
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    }
+
     /// SIGKILL, as a crashed machine would.
     pub fn kill(&mut self) {
         let _ = self.0.kill();

@@ -229,3 +229,29 @@ crate::both_backends!(
     results_are_checked_and_taken_once,
     the_embedded_credential_works_from_loopback_only_when_right,
 );
+
+mod documented {
+    use crate::harness::{Backend, TestApp};
+    use reqwest::Method;
+    use serde_json::Value;
+
+    #[tokio::test]
+    async fn connection_test_and_worker_routes_are_documented() {
+        let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+        let document: Value =
+            app.request(Method::GET, "/api/openapi.json").send().await.unwrap().json().await.unwrap();
+        let paths = &document["paths"];
+        for (path, method) in [
+            ("/api/v1/custom-integrations/{integration_id}/test", "post"),
+            ("/api/v1/custom-integrations/{integration_id}/tests", "get"),
+            ("/api/v1/connection-tests/{job_id}", "get"),
+            ("/api/v1/workers", "get"),
+            ("/api/v1/workers/register", "post"),
+            ("/api/v1/workers/{worker_id}/heartbeat", "post"),
+            ("/api/v1/workers/{worker_id}/jobs/claim", "post"),
+            ("/api/v1/workers/{worker_id}/jobs/{job_id}/result", "post"),
+        ] {
+            assert!(paths[path][method]["operationId"].is_string(), "{method} {path}");
+        }
+    }
+}
