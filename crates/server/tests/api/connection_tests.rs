@@ -218,7 +218,24 @@ async fn the_embedded_credential_works_from_loopback_only_when_right(mut app: Te
     assert!(listed.iter().any(|w| w.embedded && w.organization_id.is_none()));
 }
 
+async fn a_bundle_that_cannot_be_resolved_ends_as_error(app: TestApp) {
+    // DB_PASSWORD is listed by the integration but not in the vault.
+    let id = integration(&app, "acme", "pg", json!({"command": "true"})).await;
+    let worker = TestWorker::register(app.client("acme", Role::Worker)).await;
+    let (_, queued) = started(&app, "acme", &id, "?wait=false").await;
+    assert!(!worker.try_run_one(0).await, "nothing runnable was handed out");
+    let result = app
+        .client("acme", Role::Viewer)
+        .get_connection_test(queued["job_id"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(result.status, "error");
+    let output = result.output.unwrap();
+    assert!(output.contains("could not be resolved") && output.contains("DB_PASSWORD"), "{output}");
+}
+
 crate::both_backends!(
+    a_bundle_that_cannot_be_resolved_ends_as_error,
     a_test_runs_on_a_worker_with_its_bundle,
     a_waiting_request_gets_the_result,
     without_a_worker_online_the_test_is_queued,
