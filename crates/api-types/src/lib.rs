@@ -6,6 +6,7 @@
 mod error;
 mod history;
 mod history_schema;
+mod jobs;
 mod json_error;
 mod lax;
 pub(crate) mod requests;
@@ -19,6 +20,10 @@ pub use error::{FieldError, LocItem, ValidationErrorBody};
 pub use history::{
     AuditEventResponse, AuditPageResponse, FieldChange, RevisionDiffResponse, RevisionResponse,
     diff_integrations,
+};
+pub use jobs::{
+    ClaimedFile, ClaimedJob, ConnectionTestResponse, JobResultRequest, RESULT_OUTPUT_MAX_BYTES,
+    RegisterWorkerRequest, WorkerResponse, parse_job_result, parse_register_worker,
 };
 pub use json_error::{PythonJsonError, python_json_error};
 pub use lax::{Checker, parse_bool_str};

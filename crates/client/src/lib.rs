@@ -3,9 +3,10 @@
 #![forbid(unsafe_code)]
 
 use patchbay_api_types::{
-    AuditPageResponse, BundleResponse, CreateIntegrationRequest, IntegrationResponse,
-    IntegrationTemplateResponse, IntegrationTemplateSummary, ResolveRequest, RevisionDiffResponse,
-    RevisionResponse, SecretResponse, SecretVersionResponse, UpdateIntegrationRequest,
+    AuditPageResponse, BundleResponse, ClaimedJob, ConnectionTestResponse, CreateIntegrationRequest,
+    IntegrationResponse, IntegrationTemplateResponse, IntegrationTemplateSummary, JobResultRequest,
+    RegisterWorkerRequest, ResolveRequest, RevisionDiffResponse, RevisionResponse, SecretResponse,
+    SecretVersionResponse, UpdateIntegrationRequest, WorkerResponse,
 };
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
@@ -71,19 +72,51 @@ impl ListQuery {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
     server: String,
     token: Option<String>,
+    /// The server's embedded-worker credential, sent instead of a token.
+    embedded: Option<String>,
 }
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("server", &self.server).finish_non_exhaustive()
+    }
+}
+
+/// How `POST /custom-integrations/{id}/test` answered: the result (200), or
+/// the queued job with the server's reason for not waiting (202).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TestStarted {
+    Finished(ConnectionTestResponse),
+    Queued(ConnectionTestResponse),
+}
+
+/// The embedded worker's credential header (see the server's `jobs::embedded`).
+pub const EMBEDDED_HEADER: &str = "X-Patchbay-Embedded-Worker";
 
 const INTEGRATIONS: &str = "/api/v1/custom-integrations";
 
 impl Client {
     /// `server` is the base URL, e.g. `http://127.0.0.1:8080`.
     pub fn new(server: &str, token: Option<String>) -> Self {
-        Self { http: reqwest::Client::new(), server: server.trim_end_matches('/').to_owned(), token }
+        Self {
+            http: reqwest::Client::new(),
+            server: server.trim_end_matches('/').to_owned(),
+            token,
+            embedded: None,
+        }
+    }
+
+    /// A client for the server's embedded worker: it authenticates with the
+    /// credential its parent server handed it, not with a token.
+    pub fn embedded_worker(server: &str, credential: String) -> Self {
+        let mut client = Self::new(server, None);
+        client.embedded = Some(credential);
+        client
     }
 
     pub fn server(&self) -> &str {
@@ -92,9 +125,10 @@ impl Client {
 
     fn request(&self, method: Method, path: &str) -> RequestBuilder {
         let builder = self.http.request(method, format!("{}{path}", self.server));
-        match &self.token {
-            Some(token) => builder.bearer_auth(token),
-            None => builder,
+        match (&self.embedded, &self.token) {
+            (Some(credential), _) => builder.header(EMBEDDED_HEADER, credential),
+            (None, Some(token)) => builder.bearer_auth(token),
+            (None, None) => builder,
         }
     }
 
@@ -272,6 +306,74 @@ impl Client {
     /// `next_cursor` in `query.cursor` for the next.
     pub async fn list_audit_events(&self, query: &AuditQuery) -> Result<AuditPageResponse, ClientError> {
         self.json(self.request(Method::GET, "/api/v1/audit-events").query(&query.pairs())).await
+    }
+
+    /// Starts a connection test. `wait` lets the server wait for the result
+    /// (up to the test's timeout plus a margin).
+    pub async fn test_integration(&self, id: &str, wait: bool) -> Result<TestStarted, ClientError> {
+        let builder = self.request(Method::POST, &format!("{INTEGRATIONS}/{id}/test"));
+        let builder = if wait { builder } else { builder.query(&[("wait", "false")]) };
+        let response = self.send(builder).await?;
+        let queued = response.status() == StatusCode::ACCEPTED;
+        let body: ConnectionTestResponse = response.json().await.map_err(ClientError::Decode)?;
+        Ok(if queued { TestStarted::Queued(body) } else { TestStarted::Finished(body) })
+    }
+
+    pub async fn get_connection_test(&self, job_id: &str) -> Result<ConnectionTestResponse, ClientError> {
+        self.json(self.request(Method::GET, &format!("/api/v1/connection-tests/{job_id}"))).await
+    }
+
+    /// An integration's tests, newest first.
+    pub async fn list_connection_tests(
+        &self,
+        id: &str,
+        limit: Option<u32>,
+    ) -> Result<Vec<ConnectionTestResponse>, ClientError> {
+        let builder = self.request(Method::GET, &format!("{INTEGRATIONS}/{id}/tests"));
+        let builder = match limit {
+            Some(limit) => builder.query(&[("limit", limit.to_string())]),
+            None => builder,
+        };
+        self.json(builder).await
+    }
+
+    pub async fn list_workers(&self) -> Result<Vec<WorkerResponse>, ClientError> {
+        self.json(self.request(Method::GET, "/api/v1/workers")).await
+    }
+
+    pub async fn register_worker(&self, name: &str) -> Result<WorkerResponse, ClientError> {
+        let request = RegisterWorkerRequest { name: Some(name.to_owned()) };
+        self.json(self.request(Method::POST, "/api/v1/workers/register").json(&request)).await
+    }
+
+    pub async fn heartbeat(&self, worker_id: &str) -> Result<WorkerResponse, ClientError> {
+        self.json(self.request(Method::POST, &format!("/api/v1/workers/{worker_id}/heartbeat"))).await
+    }
+
+    /// Long-polls for a job: `None` when none came within `wait_secs`.
+    pub async fn claim_job(
+        &self,
+        worker_id: &str,
+        wait_secs: u64,
+    ) -> Result<Option<ClaimedJob>, ClientError> {
+        let builder = self
+            .request(Method::POST, &format!("/api/v1/workers/{worker_id}/jobs/claim"))
+            .query(&[("wait", wait_secs.to_string())]);
+        let response = self.send(builder).await?;
+        if response.status() == StatusCode::NO_CONTENT {
+            return Ok(None);
+        }
+        response.json().await.map(Some).map_err(ClientError::Decode)
+    }
+
+    pub async fn post_job_result(
+        &self,
+        worker_id: &str,
+        job_id: &str,
+        result: &JobResultRequest,
+    ) -> Result<ConnectionTestResponse, ClientError> {
+        let path = format!("/api/v1/workers/{worker_id}/jobs/{job_id}/result");
+        self.json(self.request(Method::POST, &path).json(result)).await
     }
 }
 

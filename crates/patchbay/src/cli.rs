@@ -40,6 +40,8 @@ pub enum Command {
     Apply(crate::commands::ApplyArgs),
     /// Print a shell completion script.
     Completions(crate::commands::CompletionsArgs),
+    /// Run connection tests for an organization: register, claim, run, report.
+    Worker(WorkerArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -98,6 +100,8 @@ pub struct ServeArgs {
     pub log_format: LogFormat,
     #[command(flatten)]
     pub audit: crate::audit_args::AuditArgs,
+    #[command(flatten)]
+    pub connection_tests: crate::serve_jobs::ConnectionTestArgs,
 }
 
 #[derive(Subcommand)]
@@ -208,4 +212,32 @@ pub struct EnvArgs {
     pub integrations: Vec<String>,
     #[arg(long, value_enum, default_value = "dotenv")]
     pub format: EnvFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SandboxKind {
+    /// A child process with its own process group and resource limits.
+    None,
+    /// Also inside bubblewrap (`bwrap` must be installed).
+    Bwrap,
+}
+
+#[derive(Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Tests run at once.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// The name shown in `GET /workers` (default: host name and process id).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// How each test command is contained.
+    #[arg(long, value_enum, default_value = "none")]
+    pub sandbox: SandboxKind,
+    #[arg(long, env = "PATCHBAY_LOG_FORMAT", value_enum, default_value = "pretty")]
+    pub log_format: LogFormat,
+    /// Set by `patchbay serve` for its embedded worker only.
+    #[arg(long, env = crate::embedded_worker::CREDENTIAL_ENV, hide = true, hide_env_values = true)]
+    pub embedded_credential: Option<String>,
 }

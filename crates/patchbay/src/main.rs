@@ -9,6 +9,7 @@ mod cli;
 mod client_cmds;
 mod client_config;
 mod commands;
+mod embedded_worker;
 mod env;
 mod failure;
 mod keys;
@@ -16,7 +17,10 @@ mod master_key;
 mod output;
 mod run;
 mod serve;
+mod serve_jobs;
 mod token;
+mod worker;
+mod worker_job;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -46,6 +50,7 @@ fn main() -> ExitCode {
         cli::Command::Templates(command) => done(client_cmds::templates::run(command)),
         cli::Command::Apply(args) => done(client_cmds::apply::run(args)),
         cli::Command::Completions(args) => done(client_cmds::completions::run(args)),
+        cli::Command::Worker(args) => done(worker::run(args)),
     };
     match result {
         Ok(code) => code,

@@ -6,7 +6,7 @@ use patchbay_server::auth::{Authenticator, JwtSecret};
 use patchbay_server::config::resolve_jwt_secret;
 use std::sync::Arc;
 
-fn init_logging(format: LogFormat) {
+pub fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // Colour only for a person at a terminal, never into files or collectors.
@@ -36,7 +36,7 @@ fn authenticator(args: &ServeArgs) -> anyhow::Result<Authenticator> {
     Ok(Authenticator::new(&[secret], &public_keys)?)
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
@@ -72,7 +72,18 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("listening on {}", args.listen))?;
         tracing::info!(listen = %listener.local_addr()?, backend = store.backend(), "patchbay is serving");
         patchbay_server::audit::spawn_retention(store.clone(), args.audit.audit_retention);
-        let state = AppState { store, auth: Arc::new(auth), vault: Arc::new(vault) };
-        patchbay_server::serve(listener, state, shutdown_signal()).await.context("serving")
+        let (jobs, embedded) = crate::serve_jobs::start(&args, listener.local_addr()?);
+        let state = AppState { store, auth: Arc::new(auth), vault: Arc::new(vault), jobs };
+        let queue = state.jobs.clone();
+        let stopping = embedded.stopper();
+        let shutdown = async move {
+            shutdown_signal().await;
+            // Before in-flight requests are waited for: long polls end now.
+            queue.close();
+            stopping.stop();
+        };
+        let served = patchbay_server::serve(listener, state, shutdown).await.context("serving");
+        embedded.stop().await;
+        served
     })
 }

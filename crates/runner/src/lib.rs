@@ -1,12 +1,19 @@
 //! Running things for Patchbay on this machine: a private home directory and
-//! the bundle's files written into it safely (DESIGN.md §5). Connection tests
-//! will run here too.
+//! the bundle's files written into it safely (DESIGN.md §5), and connection
+//! tests run in a contained process (DESIGN.md §6).
 #![forbid(unsafe_code)]
 
 mod atomic;
 pub mod home;
+pub mod mask;
 pub mod materialize;
+mod output;
+pub mod sandbox;
 mod target;
+mod test_run;
 
 pub use home::{TempHome, ensure_home};
 pub use materialize::{FileToWrite, MaterializeError, Refusal, materialize};
+pub use output::{OUTPUT_CAP, TRUNCATED};
+pub use sandbox::{BwrapMissing, Limits, Sandbox};
+pub use test_run::{RunnerConfig, TEST_PATH, TestJob, TestOutcome, TestStatus, run_test};

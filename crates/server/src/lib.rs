@@ -9,6 +9,7 @@ mod conditional;
 pub mod config;
 mod docs;
 mod error;
+pub mod jobs;
 mod openapi;
 mod query;
 pub mod request_id;
@@ -39,5 +40,8 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    // The peer address lets the embedded worker's credential be accepted
+    // from loopback only (see `jobs::embedded`).
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

@@ -1,5 +1,6 @@
 use crate::auth::{AuthFailure, Authenticator, extract_token};
 use crate::error::ApiError;
+use crate::jobs::JobQueue;
 use crate::vault::Vault;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
@@ -13,6 +14,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub auth: Arc<Authenticator>,
     pub vault: Arc<Vault>,
+    /// Connection-test settings and wake-ups (DESIGN.md §6).
+    pub jobs: Arc<JobQueue>,
 }
 
 /// 403 unless `allowed`, naming the caller's role, the action and who may.

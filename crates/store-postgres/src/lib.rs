@@ -6,6 +6,7 @@
 mod audit;
 mod history;
 mod integrations;
+mod jobs;
 mod migrate;
 mod pool;
 mod rows;

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/20261128020000_integration_revision.sql"),
     ),
     ("20261128040000_history", include_str!("../migrations/20261128040000_history.sql")),
+    ("20261128050000_connection_tests", include_str!("../migrations/20261128050000_connection_tests.sql")),
 ];
 
 /// "patchbay" in ASCII: a key no other application is likely to lock.

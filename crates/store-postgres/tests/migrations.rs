@@ -26,7 +26,9 @@ async fn concurrent_starts_apply_each_migration_once() {
     let (client, connection) = tokio_postgres::connect(database.url(), tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(connection);
     let applied: i64 = client.query_one("SELECT count(*) FROM schema_migrations", &[]).await.unwrap().get(0);
-    assert_eq!(applied, 4, "integrations, vault, integration revision and history");
+    // Every file of migrations/ once, whoever adds the next one.
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")).unwrap().count();
+    assert_eq!(applied, i64::try_from(files).unwrap());
 }
 
 #[tokio::test]

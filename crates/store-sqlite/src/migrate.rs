@@ -11,6 +11,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/20261128020000_integration_revision.sql"),
     ),
     ("20261128040000_history", include_str!("../migrations/20261128040000_history.sql")),
+    ("20261128050000_connection_tests", include_str!("../migrations/20261128050000_connection_tests.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<(), StoreError> {

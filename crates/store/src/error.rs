@@ -8,6 +8,9 @@ pub enum Conflict {
     /// The vault's data keys are wrapped under another master key than the
     /// writer's: the key was rotated while this process ran.
     MasterKeyChanged,
+    /// A worker reported a result for a job it no longer holds: the job
+    /// finished, or was handed to another worker after missed heartbeats.
+    JobNotHeld,
 }
 
 impl fmt::Display for Conflict {
@@ -18,6 +21,10 @@ impl fmt::Display for Conflict {
             }
             Self::MasterKeyChanged => f.write_str(
                 "the vault's master key was rotated while this server ran; restart it with the new key",
+            ),
+            Self::JobNotHeld => f.write_str(
+                "this worker no longer holds the job: it already has a result, or it was handed to \
+                 another worker after this one missed its heartbeats",
             ),
         }
     }

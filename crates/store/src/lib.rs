@@ -6,12 +6,14 @@
 pub mod codec;
 mod error;
 mod history;
+mod jobs;
 mod secrets;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use error::{Conflict, StoreError};
 pub use history::{AuditStore, Change, HistoryStore, check_revision};
+pub use jobs::{ATTEMPTS_EXHAUSTED, Job, JobResult, JobStatus, JobStore, MAX_ATTEMPTS, Worker, WorkerScope};
 pub use secrets::{Rewrap, Seal, SealedBlob, SecretStore, SecretWrite};
 
 use async_trait::async_trait;
@@ -95,7 +97,7 @@ pub trait IntegrationStore: Send + Sync {
 
 /// Everything a server needs from its database.
 #[async_trait]
-pub trait Store: IntegrationStore + SecretStore + HistoryStore + AuditStore {
+pub trait Store: IntegrationStore + SecretStore + HistoryStore + AuditStore + JobStore {
     /// A round trip to the database, for `/ready`.
     async fn ping(&self) -> Result<(), StoreError>;
 

@@ -2,6 +2,7 @@
 //! body types (`patchbay_api_types::schema`); the operations mirror the
 //! route table, with the reference's operation ids so generated clients keep
 //! their method names.
+mod connection_tests;
 mod history;
 mod resolve;
 mod secrets;
@@ -155,7 +156,14 @@ pub fn document() -> &'static Value {
     static DOCUMENT: OnceLock<Value> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
         let mut paths = integration_paths();
-        let extra = [service_paths(), secrets::paths(), resolve::paths(), templates::paths(), history::paths()];
+        let extra = [
+            service_paths(),
+            secrets::paths(),
+            resolve::paths(),
+            templates::paths(),
+            history::paths(),
+            connection_tests::paths(),
+        ];
         for (path, item) in extra.iter().flat_map(|paths| paths.as_object().expect("an object").clone()) {
             paths[path] = item;
         }
@@ -172,6 +180,8 @@ pub fn document() -> &'static Value {
                 {"name": "secrets", "description": "Secure credential storage and retrieval"},
                 {"name": "integration-templates", "description": "Pre-configured integration definitions for common providers"},
                 {"name": "history", "description": "Revisions, rollback and the audit log"},
+                {"name": "connection-tests", "description": "Connection tests, run as jobs on workers"},
+                {"name": "workers", "description": "Workers that run connection tests"},
                 {"name": "health", "description": "Health & Status"}
             ],
             "paths": paths,

@@ -2,12 +2,14 @@
 //! redirects, `{"detail": ...}` bodies for 404 and 405.
 mod audit;
 mod by_name;
+mod connection_tests;
 mod history;
 pub(crate) mod integrations;
 mod resolve;
 mod secrets;
 mod service;
 mod templates;
+mod workers;
 
 use crate::state::AppState;
 use crate::{docs, openapi};
@@ -15,7 +17,7 @@ use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use patchbay_api_types::ErrorBody;
 
 pub const INTEGRATIONS: &str = "/api/v1/custom-integrations";
@@ -48,6 +50,14 @@ pub fn routes() -> Router<AppState> {
             axum::routing::post(history::restore),
         )
         .route("/api/v1/audit-events", get(audit::list))
+        .route(&format!("{INTEGRATIONS}/{{integration_id}}/test"), post(connection_tests::start))
+        .route(&format!("{INTEGRATIONS}/{{integration_id}}/tests"), get(connection_tests::history))
+        .route("/api/v1/connection-tests/{job_id}", get(connection_tests::get))
+        .route("/api/v1/workers", get(workers::list))
+        .route("/api/v1/workers/register", post(workers::register))
+        .route("/api/v1/workers/{worker_id}/heartbeat", post(workers::heartbeat))
+        .route("/api/v1/workers/{worker_id}/jobs/claim", post(workers::claim))
+        .route("/api/v1/workers/{worker_id}/jobs/{job_id}/result", post(workers::result))
         .route("/api/v1/secrets", get(secrets::list))
         .route("/api/v1/secrets/value/{name}", get(secrets::value))
         .route("/api/v1/secrets/{name}", axum::routing::put(secrets::put).delete(secrets::delete))

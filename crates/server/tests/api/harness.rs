@@ -46,6 +46,8 @@ pub struct TestApp {
     pub backend: Backend,
     secret: JwtSecret,
     pub data: Data,
+    /// Connection-test settings the server starts with (change, then `restart`).
+    pub job_settings: patchbay_server::jobs::JobSettings,
     running: Option<Running>,
 }
 
@@ -70,6 +72,7 @@ impl TestApp {
             master_key: patchbay_vault::MasterKey::generate().to_base64().to_string(),
             secret: JwtSecret::new(SECRET),
             data,
+            job_settings: patchbay_server::jobs::JobSettings::default(),
             running: None,
         };
         app.start().await;
@@ -98,7 +101,8 @@ impl TestApp {
         let auth = Authenticator::new(std::slice::from_ref(&self.secret), &public_keys).unwrap();
         let master = patchbay_vault::MasterKey::from_base64(&self.master_key).unwrap();
         let vault = patchbay_server::vault::Vault::open(master, store.clone()).await.unwrap();
-        let state = AppState { store, auth: Arc::new(auth), vault: Arc::new(vault) };
+        let jobs = Arc::new(patchbay_server::jobs::JobQueue::new(self.job_settings.clone()));
+        let state = AppState { store, auth: Arc::new(auth), vault: Arc::new(vault), jobs };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         self.base = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stopped) = oneshot::channel::<()>();

@@ -2,11 +2,13 @@
 //! `PATCHBAY_TEST_DATABASE_URL` is set) on PostgreSQL.
 mod harness;
 mod matching;
+mod test_worker;
 
 mod audit;
 mod auth;
 mod by_name;
 mod concurrency;
+mod connection_tests;
 mod history;
 mod http_details;
 mod openapi;

@@ -3,10 +3,12 @@
 //! `#[tokio::test]` per case, each on a store of its own.
 mod history;
 mod integrations;
+mod jobs;
 mod secrets;
 
 pub use history::*;
 pub use integrations::*;
+pub use jobs::*;
 pub use secrets::*;
 
 /// Expands to one test per conformance case. `$factory` is an async fn
@@ -47,6 +49,12 @@ macro_rules! conformance_tests {
             concurrent_secret_writes_get_consecutive_versions,
             secrets_are_per_organization,
             deleting_a_secret_removes_every_version,
+            jobs_snapshot_claim_and_finish,
+            jobs_and_workers_are_per_organization,
+            concurrent_claims_hand_out_each_job_once,
+            expired_leases_are_handed_on_then_end_as_error,
+            heartbeats_keep_a_lease,
+            job_history_is_newest_first,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

@@ -1,0 +1,43 @@
+//! Between the API's job bodies and the runner's types.
+use anyhow::anyhow;
+use patchbay_api_types::{ClaimedJob, JobResultRequest};
+use patchbay_domain::{FileMode, format_timestamp};
+use patchbay_runner::{FileToWrite, TestJob, TestOutcome};
+use std::time::Duration;
+
+/// The runner's job; a file with an invalid mode is an error naming it.
+pub fn test_job(claimed: &ClaimedJob) -> anyhow::Result<TestJob> {
+    let files = claimed
+        .files
+        .iter()
+        .map(|file| {
+            let mode = FileMode::parse(&file.mode).map_err(|_| {
+                anyhow!("the server sent {:?} with an invalid mode {:?}", file.path, file.mode)
+            })?;
+            Ok(FileToWrite {
+                path: file.path.clone(),
+                content: file.content.clone().into_bytes(),
+                mode: mode.bits(),
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(TestJob {
+        command: claimed.command.clone(),
+        timeout: Duration::from_secs(claimed.timeout_secs.max(1)),
+        env: claimed.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        files,
+        secrets: claimed.secrets.clone(),
+    })
+}
+
+pub fn result_request(attempt: i32, outcome: &TestOutcome) -> JobResultRequest {
+    JobResultRequest {
+        attempt,
+        status: outcome.status.as_str().to_owned(),
+        exit_code: outcome.exit_code,
+        duration_ms: i64::try_from(outcome.duration.as_millis()).unwrap_or(i64::MAX),
+        output: outcome.output.clone(),
+        started_at: format_timestamp(outcome.started_at),
+        finished_at: format_timestamp(outcome.finished_at),
+    }
+}

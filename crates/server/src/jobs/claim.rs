@@ -1,0 +1,68 @@
+//! What a worker receives with a claimed job: the command and the bundle
+//! resolved from the job's snapshot of the integration, with the secret
+//! values read from the vault now (never stored with the job).
+use crate::error::ApiError;
+use crate::state::AppState;
+use patchbay_api_types::{ClaimedFile, ClaimedJob, format_mode};
+use patchbay_domain::SecretName;
+use patchbay_resolve::SecretSource;
+use patchbay_store::Job;
+use std::collections::HashMap;
+use zeroize::Zeroizing;
+
+struct Values(HashMap<String, Zeroizing<String>>);
+
+impl SecretSource for Values {
+    fn secret(&self, name: &str) -> Option<String> {
+        self.0.get(name).map(|value| value.to_string())
+    }
+}
+
+pub enum ClaimOutcome {
+    Ready(Box<ClaimedJob>),
+    /// The bundle cannot be built (a secret was deleted, ...): the job ends
+    /// as `error` with this explanation, which names no value.
+    Unresolvable(String),
+}
+
+pub async fn claimed_job(state: &AppState, job: &Job) -> Result<ClaimOutcome, ApiError> {
+    let integration = job.integration();
+    let Some(test) = integration.config.connection_test.clone() else {
+        return Ok(ClaimOutcome::Unresolvable("the integration has no connection_test".into()));
+    };
+    let names: Vec<SecretName> = patchbay_resolve::secret_names(std::slice::from_ref(&integration))
+        .iter()
+        .filter_map(|name| SecretName::parse(name).ok())
+        .collect();
+    let values = Values(state.vault.reveal_many(&job.organization_id, &names).await?);
+    let resolution = patchbay_resolve::resolve(std::slice::from_ref(&integration), &values);
+    if !resolution.problems.is_empty() {
+        let lines: Vec<String> = resolution
+            .problems
+            .iter()
+            .map(|problem| format!("{}: {}", problem.loc.join("."), problem.message))
+            .collect();
+        return Ok(ClaimOutcome::Unresolvable(format!(
+            "the integration's bundle could not be resolved:\n{}",
+            lines.join("\n")
+        )));
+    }
+    let bundle = resolution.bundle;
+    Ok(ClaimOutcome::Ready(Box::new(ClaimedJob {
+        job_id: job.id.to_string(),
+        attempt: job.attempts,
+        organization_id: job.organization_id.to_string(),
+        integration_id: job.integration_id.to_string(),
+        integration_name: job.integration_name.clone(),
+        revision: job.revision,
+        command: test.command,
+        timeout_secs: u64::from(test.timeout.seconds()),
+        env: bundle.env_vars,
+        files: bundle
+            .files
+            .into_iter()
+            .map(|file| ClaimedFile { path: file.path, content: file.content, mode: format_mode(file.mode) })
+            .collect(),
+        secrets: values.0.values().map(|value| value.to_string()).filter(|v| !v.is_empty()).collect(),
+    })))
+}

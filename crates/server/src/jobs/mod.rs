@@ -1,0 +1,80 @@
+//! The connection-test queue as the server sees it (DESIGN.md §6): settings,
+//! in-process wake-ups, and the credential of the embedded worker.
+//!
+//! Jobs live in the database; this process only keeps two `Notify`s so a
+//! waiting request or a long-polling worker wakes the moment something
+//! happens here. Other replicas' events are noticed by polling every
+//! `POLL_INTERVAL`, so several replicas behind one database work too.
+mod claim;
+mod embedded;
+
+pub use claim::{ClaimOutcome, claimed_job};
+pub use embedded::{EMBEDDED_HEADER, EmbeddedCredential};
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// How often a waiter looks at the database when nothing woke it (events of
+/// other replicas).
+pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Extra time a waiting `POST .../test` gives a test beyond its own timeout:
+/// claim, resolution, start-up and the result's round trip.
+pub const WAIT_MARGIN: Duration = Duration::from_secs(10);
+
+/// Longest long poll of a claim.
+pub const MAX_CLAIM_WAIT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    /// `--connection-tests disabled` turns the feature off.
+    pub enabled: bool,
+    /// How long a claim holds without a heartbeat; workers heartbeat three
+    /// times per lease, and a job whose worker went silent this long is
+    /// handed to another.
+    pub lease: Duration,
+    /// The embedded worker's credential, when the server started one.
+    pub embedded: Option<EmbeddedCredential>,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self { enabled: true, lease: Duration::from_secs(15), embedded: None }
+    }
+}
+
+impl JobSettings {
+    pub fn heartbeat_interval(&self) -> Duration {
+        (self.lease / 3).max(Duration::from_millis(100))
+    }
+}
+
+/// The settings and the wake-ups, shared by every handler.
+#[derive(Debug, Default)]
+pub struct JobQueue {
+    pub settings: JobSettings,
+    /// A job was queued (or handed back): long-polling claims look again.
+    pub queued: Notify,
+    /// A job got its result: waiting `POST .../test` requests look again.
+    pub finished: Notify,
+    closing: AtomicBool,
+}
+
+impl JobQueue {
+    pub fn new(settings: JobSettings) -> Self {
+        Self { settings, queued: Notify::new(), finished: Notify::new(), closing: AtomicBool::new(false) }
+    }
+
+    /// The server is stopping: long polls and waiting requests answer now,
+    /// so a graceful shutdown does not wait out a 20 s claim.
+    pub fn close(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+        self.queued.notify_waiters();
+        self.finished.notify_waiters();
+    }
+
+    pub fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::SeqCst)
+    }
+}

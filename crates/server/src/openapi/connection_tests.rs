@@ -1,0 +1,118 @@
+//! Operations of connection tests and workers (DESIGN.md §6). Their bodies
+//! are described inline here, beside the operations.
+use super::{error, json_content, operation_id, response, validation_error};
+use serde_json::{Value, json};
+
+fn nullable(kind: &str) -> Value {
+    json!({"anyOf": [{"type": kind}, {"type": "null"}]})
+}
+
+fn test_schema() -> Value {
+    json!({"type": "object", "title": "ConnectionTestResponse", "properties": {
+        "job_id": {"type": "string", "format": "uuid"},
+        "integration_id": {"type": "string", "format": "uuid"},
+        "integration_name": {"type": "string"},
+        "status": {"type": "string", "enum": ["queued", "running", "passed", "failed", "timeout", "error"]},
+        "exit_code": nullable("integer"), "duration_ms": nullable("integer"), "output": nullable("string"),
+        "started_at": nullable("string"), "finished_at": nullable("string"),
+        "revision": {"type": "integer", "description": "The integration revision tested"},
+        "worker_id": nullable("string"), "attempts": {"type": "integer"},
+        "created_at": {"type": "string", "format": "date-time"}, "created_by": nullable("string"),
+        "message": {"type": "string", "description": "Why a 202 carries no result yet"}
+    }, "required": ["job_id", "integration_id", "status", "revision", "attempts", "created_at"]})
+}
+
+fn worker_schema() -> Value {
+    json!({"type": "object", "title": "WorkerResponse", "properties": {
+        "id": {"type": "string", "format": "uuid"}, "organization_id": nullable("string"),
+        "name": {"type": "string"}, "embedded": {"type": "boolean"},
+        "registered_at": {"type": "string"}, "last_heartbeat_at": {"type": "string"},
+        "state": {"type": "string", "enum": ["online", "offline"]},
+        "heartbeat_interval_secs": {"type": "integer"}
+    }})
+}
+
+fn path_id(name: &str, title: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "schema": {"type": "string", "title": title}})
+}
+
+fn op(tag: &str, summary: &str, description: &str, function: &str, path: &str, method: &str) -> Value {
+    json!({"tags": [tag], "summary": summary, "description": description,
+           "operationId": operation_id(function, path, method)})
+}
+
+fn with(mut operation: Value, parameters: Value, responses: Value) -> Value {
+    operation["parameters"] = parameters;
+    operation["responses"] = responses;
+    operation
+}
+
+pub fn paths() -> Value {
+    let test = "/api/v1/custom-integrations/{integration_id}/test";
+    let tests = "/api/v1/custom-integrations/{integration_id}/tests";
+    let one = "/api/v1/connection-tests/{job_id}";
+    let workers = "/api/v1/workers";
+    let register = "/api/v1/workers/register";
+    let heartbeat = "/api/v1/workers/{worker_id}/heartbeat";
+    let claim = "/api/v1/workers/{worker_id}/jobs/claim";
+    let result = "/api/v1/workers/{worker_id}/jobs/{job_id}/result";
+    let integration = path_id("integration_id", "Integration Id");
+    let worker = path_id("worker_id", "Worker Id");
+    let job = path_id("job_id", "Job Id");
+    let t = "connection-tests";
+    json!({
+        test: {"post": with(
+            op(t, "Test Custom Integration", "Queue a connection test of the integration's current revision; it runs on a worker, never in the server. Waits for the result (up to the test's timeout plus a margin) unless `wait=false`; answers 202 with the job id and a `message` when it does not wait or no worker is online. Members and admins.", "test_custom_integration", test, "post"),
+            json!([integration, {"name": "wait", "in": "query", "required": false, "schema": {"type": "boolean", "default": true}}]),
+            json!({"200": response("The result", test_schema()), "202": response("Queued", test_schema()),
+                   "401": error("Not authenticated"), "403": error("Viewers and workers cannot start tests"),
+                   "404": error("Custom integration not found"),
+                   "409": error("No connection_test, enabled: false, not active, or tests disabled on the server"),
+                   "422": validation_error()}))},
+        tests: {"get": with(
+            op(t, "List Connection Tests", "The integration's tests, newest first (`limit`, default 50, at most 500).", "list_connection_tests", tests, "get"),
+            json!([integration, {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 500}}]),
+            json!({"200": response("Tests", json!({"type": "array", "items": test_schema()})),
+                   "401": error("Not authenticated"), "404": error("Custom integration not found"), "422": validation_error()}))},
+        one: {"get": with(
+            op(t, "Get Connection Test", "One test and its result.", "get_connection_test", one, "get"),
+            json!([job]),
+            json!({"200": response("The test", test_schema()), "401": error("Not authenticated"),
+                   "404": error("Connection test not found")}))},
+        workers: {"get": with(
+            op("workers", "List Workers", "The organization's workers and the embedded one, with their last heartbeat and state.", "list_workers", workers, "get"),
+            json!([]),
+            json!({"200": response("Workers", json!({"type": "array", "items": worker_schema()})), "401": error("Not authenticated")}))},
+        register: {"post": {
+            "tags": ["workers"], "summary": "Register Worker",
+            "description": "Register a worker for the token's organization. Worker and admin tokens.",
+            "operationId": operation_id("register_worker", register, "post"),
+            "requestBody": {"required": true, "content": json_content(json!({"type": "object", "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200}}}))},
+            "responses": {"201": response("Registered", worker_schema()), "401": error("Not authenticated"),
+                          "403": error("Worker and admin tokens only"), "422": validation_error()}}},
+        heartbeat: {"post": with(
+            op("workers", "Worker Heartbeat", "Records a heartbeat and extends the lease of the worker's running jobs.", "worker_heartbeat", heartbeat, "post"),
+            json!([worker]),
+            json!({"200": response("The worker", worker_schema()), "401": error("Not authenticated"),
+                   "403": error("Worker and admin tokens only"), "404": error("Worker not found")}))},
+        claim: {"post": with(
+            op("workers", "Claim Job", "Long poll (`wait` seconds, default 20, at most 60) for the oldest claimable job of the worker's organization, with its resolved bundle (environment, files, and the secret values to mask). 204 when none came.", "claim_job", claim, "post"),
+            json!([worker, {"name": "wait", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "maximum": 60}}]),
+            json!({"200": response("A job", json!({"type": "object", "title": "ClaimedJob"})), "204": {"description": "No job within the wait"},
+                   "401": error("Not authenticated"), "403": error("Worker and admin tokens only"),
+                   "404": error("Worker not found"), "422": validation_error()}))},
+        result: {"post": {
+            "tags": ["workers"], "summary": "Post Job Result",
+            "description": "The result of the attempt the worker holds; 409 when the job already has a result or was handed to another worker.",
+            "operationId": operation_id("post_job_result", result, "post"),
+            "parameters": [worker, job],
+            "requestBody": {"required": true, "content": json_content(json!({"type": "object", "title": "JobResultRequest",
+                "required": ["attempt", "status", "duration_ms", "output", "started_at", "finished_at"],
+                "properties": {"attempt": {"type": "integer"}, "status": {"type": "string", "enum": ["passed", "failed", "timeout", "error"]},
+                    "exit_code": nullable("integer"), "duration_ms": {"type": "integer"}, "output": {"type": "string"},
+                    "started_at": {"type": "string"}, "finished_at": {"type": "string"}}}))},
+            "responses": {"200": response("Recorded", test_schema()), "401": error("Not authenticated"),
+                          "403": error("Worker and admin tokens only"), "404": error("Worker or connection test not found"),
+                          "409": error("The worker no longer holds the job"), "422": validation_error()}}}
+    })
+}

@@ -1,0 +1,274 @@
+//! Connection tests through the API: queued as jobs, run by workers,
+//! results and history; refusals with clear messages.
+use crate::harness::TestApp;
+use crate::test_worker::TestWorker;
+use patchbay_client::TestStarted;
+use patchbay_domain::Role;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+async fn secret(app: &TestApp, org: &str, name: &str, value: &str) {
+    let (status, body) =
+        app.send_json(Method::PUT, &format!("/api/v1/secrets/{name}"), org, &json!({"value": value})).await;
+    assert!(status == 201 || status == 200, "{body}");
+}
+
+async fn integration(app: &TestApp, org: &str, name: &str, test: Value) -> String {
+    let body = json!({
+        "name": name, "integration_type": "postgres",
+        "config": {
+            "env_vars": {"DB_HOST": "db.internal"},
+            "secrets": ["DB_PASSWORD"],
+            "files": [{"path": "~/.pgpass", "content": "db:5432:*:app:${DB_PASSWORD}\n"}],
+            "connection_test": test
+        }
+    });
+    let (status, created) = app.send_json(Method::POST, "/api/v1/custom-integrations", org, &body).await;
+    assert_eq!(status, 201, "{created}");
+    created["id"].as_str().unwrap().to_owned()
+}
+
+async fn started(app: &TestApp, org: &str, id: &str, query: &str) -> (u16, Value) {
+    let path = format!("/api/v1/custom-integrations/{id}/test{query}");
+    let response =
+        app.request(Method::POST, &path).bearer_auth(app.token(org, Role::Member)).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+async fn a_test_runs_on_a_worker_with_its_bundle(app: TestApp) {
+    secret(&app, "acme", "DB_PASSWORD", "hunter2-secret").await;
+    let command = "echo \"host=$DB_HOST pw=$DB_PASSWORD\"; stat -c %a .pgpass; cat .pgpass";
+    let id = integration(&app, "acme", "pg", json!({"command": command, "timeout": 5})).await;
+    let worker = TestWorker::register(app.client("acme", Role::Worker)).await;
+    let (status, queued) = started(&app, "acme", &id, "?wait=false").await;
+    assert_eq!(status, 202, "{queued}");
+    assert_eq!(queued["status"], "queued");
+    assert!(queued["message"].as_str().unwrap().contains("wait=false"), "{queued}");
+
+    assert!(worker.try_run_one(0).await);
+    assert!(!worker.try_run_one(0).await, "the queue is drained");
+    let job_id = queued["job_id"].as_str().unwrap();
+    let result = app.client("acme", Role::Viewer).get_connection_test(job_id).await.unwrap();
+    assert_eq!((result.status.as_str(), result.exit_code), ("passed", Some(0)));
+    // The file's content came from a secret: written owner-only.
+    assert_eq!(result.output.as_deref(), Some("host=db.internal pw=***\n600\ndb:5432:*:app:***\n"));
+    assert_eq!((result.revision, result.attempts), (1, 1));
+    assert_eq!(result.worker_id.as_deref(), Some(worker.id.as_str()));
+    assert!(result.started_at.is_some() && result.finished_at.is_some() && result.duration_ms.is_some());
+}
+
+async fn a_waiting_request_gets_the_result(app: TestApp) {
+    secret(&app, "acme", "DB_PASSWORD", "x").await;
+    let id = integration(&app, "acme", "pg", json!({"command": "echo refused; exit 3", "timeout": 5})).await;
+    let worker = TestWorker::register(app.client("acme", Role::Worker)).await;
+    let running = tokio::spawn(async move { worker.try_run_one(10).await });
+    let member = app.client("acme", Role::Member);
+    let TestStarted::Finished(result) = member.test_integration(&id, true).await.unwrap() else {
+        panic!("a worker is online: the request waits for the result")
+    };
+    assert!(running.await.unwrap());
+    assert_eq!((result.status.as_str(), result.exit_code), ("failed", Some(3)));
+    assert_eq!(result.output.as_deref(), Some("refused\n"));
+
+    let history = member.list_connection_tests(&id, None).await.unwrap();
+    assert_eq!(history.len(), 1);
+    member.test_integration(&id, false).await.unwrap();
+    let history = member.list_connection_tests(&id, None).await.unwrap();
+    assert_eq!((history.len(), history[0].status.as_str()), (2, "queued"), "newest first");
+    assert_eq!(member.list_connection_tests(&id, Some(1)).await.unwrap().len(), 1);
+}
+
+async fn without_a_worker_online_the_test_is_queued(app: TestApp) {
+    secret(&app, "acme", "DB_PASSWORD", "x").await;
+    let id = integration(&app, "acme", "pg", json!({"command": "true"})).await;
+    let (status, body) = started(&app, "acme", &id, "").await;
+    assert_eq!(status, 202, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("No worker is online"), "{body}");
+    assert!(body["job_id"].is_string());
+}
+
+async fn untestable_integrations_are_409(app: TestApp) {
+    let detail = |body: &Value| body["detail"].as_str().unwrap().to_owned();
+    let body = json!({"name": "plain", "integration_type": "x", "config": {}});
+    let (_, plain) = app.send_json(Method::POST, "/api/v1/custom-integrations", "acme", &body).await;
+    let (status, body) = started(&app, "acme", plain["id"].as_str().unwrap(), "").await;
+    assert_eq!(status, 409);
+    assert_eq!(detail(&body), "Custom integration 'plain' has no connection_test configured");
+
+    let off = integration(&app, "acme", "off", json!({"command": "true", "enabled": false})).await;
+    let (status, body) = started(&app, "acme", &off, "").await;
+    assert_eq!(status, 409);
+    assert_eq!(detail(&body), "The connection_test of custom integration 'off' is disabled (enabled: false)");
+
+    let gone = integration(&app, "acme", "gone", json!({"command": "true"})).await;
+    app.authed(Method::DELETE, &format!("/api/v1/custom-integrations/{gone}"), "acme").send().await.unwrap();
+    let (status, body) = started(&app, "acme", &gone, "").await;
+    assert_eq!(status, 409);
+    assert!(body["detail"].as_str().is_some_and(|d| d.contains("is deleted")), "{body}");
+
+    let (status, _) = started(&app, "acme", "not-a-uuid", "").await;
+    assert_eq!(status, 404);
+    let (status, body) = started(&app, "acme", &off, "?wait=maybe").await;
+    assert_eq!((status, body["detail"][0]["loc"].clone()), (422, json!(["query", "wait"])));
+}
+
+async fn disabled_mode_is_409(mut app: TestApp) {
+    let id = integration(&app, "acme", "pg", json!({"command": "true"})).await;
+    app.job_settings.enabled = false;
+    app.restart().await;
+    let (status, body) = started(&app, "acme", &id, "").await;
+    assert_eq!(status, 409);
+    assert!(body["detail"].as_str().unwrap().contains("--connection-tests disabled"), "{body}");
+}
+
+async fn roles_decide_who_starts_tests_and_who_works(app: TestApp) {
+    let id = integration(&app, "acme", "pg", json!({"command": "true"})).await;
+    for role in [Role::Viewer, Role::Worker] {
+        let error = app.client("acme", role).test_integration(&id, false).await.unwrap_err();
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(403), "{role}");
+    }
+    for role in [Role::Viewer, Role::Member] {
+        let error = app.client("acme", role).register_worker("w").await.unwrap_err();
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(403), "{role}");
+    }
+    app.client("acme", Role::Admin).register_worker("admin-run").await.unwrap();
+    let workers = app.client("acme", Role::Viewer).list_workers().await.unwrap();
+    assert_eq!((workers.len(), workers[0].state.as_str()), (1, "online"));
+    let history = app.client("acme", Role::Viewer).list_connection_tests(&id, None).await.unwrap();
+    assert!(history.is_empty());
+}
+
+async fn worker_tokens_never_see_another_organizations_jobs(app: TestApp) {
+    secret(&app, "globex", "DB_PASSWORD", "globex-only-secret").await;
+    let theirs = integration(&app, "globex", "pg", json!({"command": "echo $DB_PASSWORD"})).await;
+    let (_, queued) = started(&app, "globex", &theirs, "?wait=false").await;
+    let job_id = queued["job_id"].as_str().unwrap();
+
+    let ours = TestWorker::register(app.client("acme", Role::Worker)).await;
+    assert!(!ours.try_run_one(1).await, "acme's worker gets nothing of globex");
+    let acme = app.client("acme", Role::Admin);
+    assert_eq!(acme.get_connection_test(job_id).await.unwrap_err().status().unwrap().as_u16(), 404);
+    assert_eq!(acme.list_connection_tests(&theirs, None).await.unwrap_err().status().unwrap().as_u16(), 404);
+
+    let globex_worker = TestWorker::register(app.client("globex", Role::Worker)).await;
+    let globex = app.client("globex", Role::Worker);
+    assert_eq!(acme.heartbeat(&globex_worker.id).await.unwrap_err().status().unwrap().as_u16(), 404);
+    assert_eq!(globex.heartbeat(&ours.id).await.unwrap_err().status().unwrap().as_u16(), 404);
+    assert!(acme.list_workers().await.unwrap().iter().all(|w| w.id != globex_worker.id));
+    // Claiming through another organization's worker id is not possible either.
+    assert_eq!(acme.claim_job(&globex_worker.id, 0).await.unwrap_err().status().unwrap().as_u16(), 404);
+
+    assert!(globex_worker.try_run_one(1).await);
+    let result = app.client("globex", Role::Viewer).get_connection_test(job_id).await.unwrap();
+    assert_eq!(result.output.as_deref(), Some("***\n"));
+}
+
+async fn results_are_checked_and_taken_once(app: TestApp) {
+    secret(&app, "acme", "DB_PASSWORD", "x").await;
+    let id = integration(&app, "acme", "pg", json!({"command": "true"})).await;
+    let worker = app.client("acme", Role::Worker);
+    let worker_id = worker.register_worker("w").await.unwrap().id;
+    app.client("acme", Role::Member).test_integration(&id, false).await.unwrap();
+    let claimed = worker.claim_job(&worker_id, 0).await.unwrap().unwrap();
+    let path = format!("/api/v1/workers/{worker_id}/jobs/{}/result", claimed.job_id);
+    let bad = json!({"attempt": 1, "status": "maybe", "duration_ms": -5, "output": "x",
+                     "started_at": "2026-11-28T10:00:00+00:00"});
+    let response = app
+        .request(Method::POST, &path)
+        .bearer_auth(app.token("acme", Role::Worker))
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    let body: Value = response.json().await.unwrap();
+    let locs: Vec<Value> = body["detail"].as_array().unwrap().iter().map(|e| e["loc"].clone()).collect();
+    assert_eq!(
+        locs,
+        [json!(["body", "status"]), json!(["body", "duration_ms"]), json!(["body", "finished_at"])]
+    );
+
+    let good = json!({"attempt": 1, "status": "passed", "exit_code": 0, "duration_ms": 5, "output": "",
+                      "started_at": "2026-11-28T10:00:00+00:00", "finished_at": "2026-11-28T10:00:00+00:00"});
+    let send =
+        || app.request(Method::POST, &path).bearer_auth(app.token("acme", Role::Worker)).json(&good).send();
+    assert_eq!(send().await.unwrap().status().as_u16(), 200);
+    let again = send().await.unwrap();
+    assert_eq!(again.status().as_u16(), 409);
+    let body: Value = again.json().await.unwrap();
+    assert!(body["detail"].as_str().unwrap().contains("no longer holds the job"), "{body}");
+}
+
+async fn the_embedded_credential_works_from_loopback_only_when_right(mut app: TestApp) {
+    let credential = patchbay_server::jobs::EmbeddedCredential::generate();
+    app.job_settings.embedded = Some(credential.clone());
+    app.restart().await;
+    for id in ["acme", "globex"] {
+        secret(&app, id, "DB_PASSWORD", &format!("{id}-pw")).await;
+        let integration = integration(&app, id, "pg", json!({"command": "echo $DB_PASSWORD"})).await;
+        started(&app, id, &integration, "?wait=false").await;
+    }
+    let wrong = patchbay_client::Client::embedded_worker(&app.base, "not-the-credential".into());
+    assert_eq!(wrong.register_worker("x").await.unwrap_err().status().unwrap().as_u16(), 401);
+    let embedded =
+        TestWorker::register(patchbay_client::Client::embedded_worker(&app.base, credential.expose().into()))
+            .await;
+    assert!(embedded.try_run_one(0).await && embedded.try_run_one(0).await, "both organizations' jobs");
+    let listed = app.client("acme", Role::Viewer).list_workers().await.unwrap();
+    assert!(listed.iter().any(|w| w.embedded && w.organization_id.is_none()));
+}
+
+async fn a_bundle_that_cannot_be_resolved_ends_as_error(app: TestApp) {
+    // DB_PASSWORD is listed by the integration but not in the vault.
+    let id = integration(&app, "acme", "pg", json!({"command": "true"})).await;
+    let worker = TestWorker::register(app.client("acme", Role::Worker)).await;
+    let (_, queued) = started(&app, "acme", &id, "?wait=false").await;
+    assert!(!worker.try_run_one(0).await, "nothing runnable was handed out");
+    let result = app
+        .client("acme", Role::Viewer)
+        .get_connection_test(queued["job_id"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(result.status, "error");
+    let output = result.output.unwrap();
+    assert!(output.contains("could not be resolved") && output.contains("DB_PASSWORD"), "{output}");
+}
+
+crate::both_backends!(
+    a_bundle_that_cannot_be_resolved_ends_as_error,
+    a_test_runs_on_a_worker_with_its_bundle,
+    a_waiting_request_gets_the_result,
+    without_a_worker_online_the_test_is_queued,
+    untestable_integrations_are_409,
+    disabled_mode_is_409,
+    roles_decide_who_starts_tests_and_who_works,
+    worker_tokens_never_see_another_organizations_jobs,
+    results_are_checked_and_taken_once,
+    the_embedded_credential_works_from_loopback_only_when_right,
+);
+
+mod documented {
+    use crate::harness::{Backend, TestApp};
+    use reqwest::Method;
+    use serde_json::Value;
+
+    #[tokio::test]
+    async fn connection_test_and_worker_routes_are_documented() {
+        let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+        let document: Value =
+            app.request(Method::GET, "/api/openapi.json").send().await.unwrap().json().await.unwrap();
+        let paths = &document["paths"];
+        for (path, method) in [
+            ("/api/v1/custom-integrations/{integration_id}/test", "post"),
+            ("/api/v1/custom-integrations/{integration_id}/tests", "get"),
+            ("/api/v1/connection-tests/{job_id}", "get"),
+            ("/api/v1/workers", "get"),
+            ("/api/v1/workers/register", "post"),
+            ("/api/v1/workers/{worker_id}/heartbeat", "post"),
+            ("/api/v1/workers/{worker_id}/jobs/claim", "post"),
+            ("/api/v1/workers/{worker_id}/jobs/{job_id}/result", "post"),
+        ] {
+            assert!(paths[path][method]["operationId"].is_string(), "{method} {path}");
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! Connection-test jobs and workers on PostgreSQL. Several replicas and
+//! workers claim at once: the claim locks the oldest claimable row with
+//! `FOR UPDATE SKIP LOCKED`, so each row goes to exactly one claimer and
+//! nobody waits for another's row.
+use crate::PostgresStore;
+use crate::pool::client;
+use async_trait::async_trait;
+use deadpool_postgres::GenericClient;
+use patchbay_domain::{Integration, OrganizationId, now_utc};
+use patchbay_store::codec::{decode_config, encode_config};
+use patchbay_store::{
+    ATTEMPTS_EXHAUSTED, Conflict, Job, JobResult, JobStatus, JobStore, MAX_ATTEMPTS, StoreError, Worker,
+    WorkerScope,
+};
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio_postgres::Row;
+use tokio_postgres::types::{FromSql, ToSql};
+use uuid::Uuid;
+
+const JOB_COLUMNS: &str = "id, organization_id, integration_id, integration_name, integration_type, revision, \
+     config, status, attempts, worker_id, exit_code, duration_ms, output, created_at, created_by, \
+     started_at, finished_at";
+
+const WORKER_COLUMNS: &str = "id, organization_id, name, registered_at, last_heartbeat_at";
+
+fn failed(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
+    move |e| StoreError::other(context, e)
+}
+
+fn column<'a, T: FromSql<'a>>(row: &'a Row, index: usize) -> Result<T, StoreError> {
+    row.try_get(index).map_err(|e| StoreError::other("reading a job column", e))
+}
+
+fn job_from_row(row: &Row) -> Result<Job, StoreError> {
+    let organization: &str = column(row, 1)?;
+    let status: &str = column(row, 7)?;
+    Ok(Job {
+        id: column(row, 0)?,
+        organization_id: OrganizationId::parse(organization)
+            .ok_or_else(|| StoreError::other("stored organization", "empty"))?,
+        integration_id: column(row, 2)?,
+        integration_name: column(row, 3)?,
+        integration_type: column(row, 4)?,
+        revision: column(row, 5)?,
+        config: decode_config(column(row, 6)?)?,
+        status: JobStatus::parse(status)
+            .ok_or_else(|| StoreError::other("stored job status", status.to_owned()))?,
+        attempts: column(row, 8)?,
+        worker_id: column(row, 9)?,
+        exit_code: column(row, 10)?,
+        duration_ms: column(row, 11)?,
+        output: column(row, 12)?,
+        created_at: column(row, 13)?,
+        created_by: column(row, 14)?,
+        started_at: column(row, 15)?,
+        finished_at: column(row, 16)?,
+    })
+}
+
+fn worker_from_row(row: &Row) -> Result<Worker, StoreError> {
+    let organization: Option<&str> = column(row, 1)?;
+    let scope = match organization {
+        None => WorkerScope::Embedded,
+        Some(org) => WorkerScope::Organization(
+            OrganizationId::parse(org).ok_or_else(|| StoreError::other("stored organization", "empty"))?,
+        ),
+    };
+    Ok(Worker {
+        id: column(row, 0)?,
+        scope,
+        name: column(row, 2)?,
+        registered_at: column(row, 3)?,
+        last_heartbeat_at: column(row, 4)?,
+    })
+}
+
+fn scope_org(scope: &WorkerScope) -> Option<&str> {
+    scope.organization().map(OrganizationId::as_str)
+}
+
+fn lease_end(now: OffsetDateTime, lease: Duration) -> OffsetDateTime {
+    now + time::Duration::try_from(lease).unwrap_or(time::Duration::DAY)
+}
+
+async fn query_opt(
+    db: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+    context: &'static str,
+) -> Result<Option<Row>, StoreError> {
+    let statement = db.prepare_cached(sql).await.map_err(failed("preparing a job statement"))?;
+    db.query_opt(&statement, params).await.map_err(failed(context))
+}
+
+async fn query(
+    db: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+    context: &'static str,
+) -> Result<Vec<Row>, StoreError> {
+    let statement = db.prepare_cached(sql).await.map_err(failed("preparing a job statement"))?;
+    db.query(&statement, params).await.map_err(failed(context))
+}
+
+#[async_trait]
+impl JobStore for PostgresStore {
+    async fn enqueue_job(
+        &self,
+        org: &OrganizationId,
+        integration: &Integration,
+        created_by: Option<String>,
+    ) -> Result<Job, StoreError> {
+        let db = client(&self.pool).await?;
+        let sql = format!(
+            "INSERT INTO connection_tests (id, organization_id, integration_id, integration_name, \
+                 integration_type, revision, config, status, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9) RETURNING {JOB_COLUMNS}"
+        );
+        let config = encode_config(&integration.config);
+        let row = query_opt(
+            &db,
+            &sql,
+            &[
+                &Uuid::new_v4(),
+                &org.as_str(),
+                &integration.id,
+                &integration.name,
+                &integration.integration_type,
+                &integration.revision,
+                &config,
+                &now_utc(),
+                &created_by,
+            ],
+            "queueing a job",
+        )
+        .await?
+        .ok_or_else(|| StoreError::other("queueing a job", "no row returned"))?;
+        job_from_row(&row)
+    }
+
+    async fn get_job(&self, org: &OrganizationId, id: Uuid) -> Result<Job, StoreError> {
+        let db = client(&self.pool).await?;
+        let sql =
+            format!("SELECT {JOB_COLUMNS} FROM connection_tests WHERE id = $1 AND organization_id = $2");
+        let row = query_opt(&db, &sql, &[&id, &org.as_str()], "reading a job").await?;
+        job_from_row(&row.ok_or(StoreError::NotFound)?)
+    }
+
+    async fn list_jobs(
+        &self,
+        org: &OrganizationId,
+        integration_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<Job>, StoreError> {
+        let db = client(&self.pool).await?;
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM connection_tests \
+             WHERE organization_id = $1 AND integration_id = $2 ORDER BY seq DESC LIMIT $3"
+        );
+        let rows =
+            query(&db, &sql, &[&org.as_str(), &integration_id, &i64::from(limit)], "listing jobs").await?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    async fn register_worker(&self, scope: &WorkerScope, name: &str) -> Result<Worker, StoreError> {
+        let db = client(&self.pool).await?;
+        let sql = format!(
+            "INSERT INTO workers (id, organization_id, name, registered_at, last_heartbeat_at) \
+             VALUES ($1, $2, $3, $4, $4) RETURNING {WORKER_COLUMNS}"
+        );
+        let row = query_opt(
+            &db,
+            &sql,
+            &[&Uuid::new_v4(), &scope_org(scope), &name, &now_utc()],
+            "registering a worker",
+        )
+        .await?
+        .ok_or_else(|| StoreError::other("registering a worker", "no row returned"))?;
+        worker_from_row(&row)
+    }
+
+    async fn heartbeat_worker(
+        &self,
+        scope: &WorkerScope,
+        id: Uuid,
+        lease: Duration,
+    ) -> Result<Worker, StoreError> {
+        let now = now_utc();
+        let mut db = client(&self.pool).await?;
+        let tx = db.transaction().await.map_err(failed("starting a heartbeat"))?;
+        let sql = format!(
+            "UPDATE workers SET last_heartbeat_at = $1 \
+             WHERE id = $2 AND organization_id IS NOT DISTINCT FROM $3 RETURNING {WORKER_COLUMNS}"
+        );
+        let row = query_opt(&tx, &sql, &[&now, &id, &scope_org(scope)], "recording a heartbeat")
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let worker = worker_from_row(&row)?;
+        query(
+            &tx,
+            "UPDATE connection_tests SET lease_until = $1 WHERE worker_id = $2 AND status = 'running'",
+            &[&lease_end(now, lease), &id],
+            "extending leases",
+        )
+        .await?;
+        tx.commit().await.map_err(failed("committing a heartbeat"))?;
+        Ok(worker)
+    }
+
+    async fn get_worker(&self, scope: &WorkerScope, id: Uuid) -> Result<Worker, StoreError> {
+        let db = client(&self.pool).await?;
+        let sql = format!(
+            "SELECT {WORKER_COLUMNS} FROM workers WHERE id = $1 AND organization_id IS NOT DISTINCT FROM $2"
+        );
+        let row = query_opt(&db, &sql, &[&id, &scope_org(scope)], "reading a worker").await?;
+        worker_from_row(&row.ok_or(StoreError::NotFound)?)
+    }
+
+    async fn list_workers(&self, org: &OrganizationId) -> Result<Vec<Worker>, StoreError> {
+        let db = client(&self.pool).await?;
+        let sql = format!(
+            "SELECT {WORKER_COLUMNS} FROM workers WHERE organization_id = $1 OR organization_id IS NULL \
+             ORDER BY last_heartbeat_at DESC"
+        );
+        let rows = query(&db, &sql, &[&org.as_str()], "listing workers").await?;
+        rows.iter().map(worker_from_row).collect()
+    }
+
+    async fn claim_job(
+        &self,
+        scope: &WorkerScope,
+        worker: Uuid,
+        lease: Duration,
+    ) -> Result<Option<Job>, StoreError> {
+        let now = now_utc();
+        let org = scope_org(scope);
+        let mut db = client(&self.pool).await?;
+        let tx = db.transaction().await.map_err(failed("starting a claim"))?;
+        query(
+            &tx,
+            "UPDATE connection_tests SET status = 'error', output = $3, finished_at = $1, lease_until = NULL \
+             WHERE seq IN (SELECT seq FROM connection_tests \
+                 WHERE status = 'running' AND lease_until < $1 AND attempts >= $4 \
+                   AND ($2::text IS NULL OR organization_id = $2) FOR UPDATE SKIP LOCKED)",
+            &[&now, &org, &ATTEMPTS_EXHAUSTED, &MAX_ATTEMPTS],
+            "ending exhausted jobs",
+        )
+        .await?;
+        let sql = format!(
+            "UPDATE connection_tests SET status = 'running', attempts = attempts + 1, worker_id = $3, \
+                 lease_until = $4, started_at = $1 \
+             WHERE seq = (SELECT seq FROM connection_tests \
+                 WHERE (status = 'queued' OR (status = 'running' AND lease_until < $1)) \
+                   AND attempts < $5 AND ($2::text IS NULL OR organization_id = $2) \
+                 ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) \
+             RETURNING {JOB_COLUMNS}"
+        );
+        let row = query_opt(
+            &tx,
+            &sql,
+            &[&now, &org, &worker, &lease_end(now, lease), &MAX_ATTEMPTS],
+            "claiming a job",
+        )
+        .await?;
+        tx.commit().await.map_err(failed("committing a claim"))?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
+    async fn finish_job(
+        &self,
+        scope: &WorkerScope,
+        worker: Uuid,
+        job: Uuid,
+        attempt: i32,
+        result: JobResult,
+    ) -> Result<Job, StoreError> {
+        let org = scope_org(scope);
+        let db = client(&self.pool).await?;
+        let sql = format!(
+            "UPDATE connection_tests SET status = $5, exit_code = $6, duration_ms = $7, output = $8, \
+                 started_at = $9, finished_at = $10, lease_until = NULL \
+             WHERE id = $1 AND ($2::text IS NULL OR organization_id = $2) AND status = 'running' \
+               AND worker_id = $3 AND attempts = $4 \
+             RETURNING {JOB_COLUMNS}"
+        );
+        let row = query_opt(
+            &db,
+            &sql,
+            &[
+                &job,
+                &org,
+                &worker,
+                &attempt,
+                &result.status.as_str(),
+                &result.exit_code,
+                &result.duration_ms,
+                &result.output,
+                &result.started_at,
+                &result.finished_at,
+            ],
+            "recording a job result",
+        )
+        .await?;
+        if let Some(row) = row {
+            return job_from_row(&row);
+        }
+        // Not held: a job this scope cannot see is not found; one it can
+        // see has finished or moved on.
+        let visible = query_opt(
+            &db,
+            "SELECT 1 FROM connection_tests WHERE id = $1 AND ($2::text IS NULL OR organization_id = $2)",
+            &[&job, &org],
+            "reading a job",
+        )
+        .await?;
+        Err(if visible.is_some() { StoreError::Conflict(Conflict::JobNotHeld) } else { StoreError::NotFound })
+    }
+}

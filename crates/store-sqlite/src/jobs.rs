@@ -1,0 +1,384 @@
+//! Connection-test jobs and workers on SQLite. Every write runs on the one
+//! writer connection, so a claim — a single `UPDATE ... RETURNING` choosing
+//! the oldest claimable row — is atomic and exclusive by construction.
+use crate::SqliteStore;
+use crate::time_codec::{from_micros, micros};
+use async_trait::async_trait;
+use patchbay_domain::{Integration, OrganizationId, now_utc};
+use patchbay_store::codec::{decode_config, encode_config};
+use patchbay_store::{
+    ATTEMPTS_EXHAUSTED, Conflict, Job, JobResult, JobStatus, JobStore, MAX_ATTEMPTS, StoreError, Worker,
+    WorkerScope,
+};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use std::time::Duration;
+use uuid::Uuid;
+
+const JOB_COLUMNS: &str = "id, organization_id, integration_id, integration_name, integration_type, revision, \
+     config, status, attempts, worker_id, exit_code, duration_ms, output, created_at, created_by, \
+     started_at, finished_at";
+
+const WORKER_COLUMNS: &str = "id, organization_id, name, registered_at, last_heartbeat_at";
+
+fn failed(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |e| StoreError::other(context, e)
+}
+
+fn bad(what: &'static str) -> impl Fn(String) -> rusqlite::Error {
+    move |detail| rusqlite::Error::ToSqlConversionFailure(Box::new(StoreError::other(what, detail)))
+}
+
+fn uuid(text: &str) -> rusqlite::Result<Uuid> {
+    Uuid::parse_str(text).map_err(|e| bad("stored uuid")(e.to_string()))
+}
+
+fn optional_micros(value: Option<i64>) -> rusqlite::Result<Option<time::OffsetDateTime>> {
+    value.map(from_micros).transpose()
+}
+
+fn job_from_row(row: &Row<'_>) -> rusqlite::Result<Job> {
+    let organization: String = row.get(1)?;
+    let status: String = row.get(7)?;
+    let config: String = row.get(6)?;
+    let worker: Option<String> = row.get(9)?;
+    Ok(Job {
+        id: uuid(&row.get::<_, String>(0)?)?,
+        organization_id: OrganizationId::parse(&organization)
+            .ok_or_else(|| bad("stored organization")(organization))?,
+        integration_id: uuid(&row.get::<_, String>(2)?)?,
+        integration_name: row.get(3)?,
+        integration_type: row.get(4)?,
+        revision: row.get(5)?,
+        config: decode_config(&config).map_err(|e| bad("stored job config")(e.to_string()))?,
+        status: JobStatus::parse(&status).ok_or_else(|| bad("stored job status")(status.clone()))?,
+        attempts: row.get(8)?,
+        worker_id: worker.as_deref().map(uuid).transpose()?,
+        exit_code: row.get(10)?,
+        duration_ms: row.get(11)?,
+        output: row.get(12)?,
+        created_at: from_micros(row.get(13)?)?,
+        created_by: row.get(14)?,
+        started_at: optional_micros(row.get(15)?)?,
+        finished_at: optional_micros(row.get(16)?)?,
+    })
+}
+
+fn worker_from_row(row: &Row<'_>) -> rusqlite::Result<Worker> {
+    let organization: Option<String> = row.get(1)?;
+    let scope = match organization {
+        None => WorkerScope::Embedded,
+        Some(org) => WorkerScope::Organization(
+            OrganizationId::parse(&org).ok_or_else(|| bad("stored organization")(org))?,
+        ),
+    };
+    Ok(Worker {
+        id: uuid(&row.get::<_, String>(0)?)?,
+        scope,
+        name: row.get(2)?,
+        registered_at: from_micros(row.get(3)?)?,
+        last_heartbeat_at: from_micros(row.get(4)?)?,
+    })
+}
+
+fn scope_org(scope: &WorkerScope) -> Option<&str> {
+    scope.organization().map(OrganizationId::as_str)
+}
+
+fn lease_micros(lease: Duration) -> i64 {
+    i64::try_from(lease.as_micros()).unwrap_or(i64::MAX)
+}
+
+fn claim(
+    conn: &mut Connection,
+    scope: &WorkerScope,
+    worker: Uuid,
+    lease: Duration,
+) -> Result<Option<Job>, StoreError> {
+    let now = micros(now_utc());
+    let org = scope_org(scope);
+    let tx = conn.transaction().map_err(failed("starting a claim"))?;
+    tx.prepare_cached(
+        "UPDATE connection_tests SET status = 'error', output = ?3, finished_at = ?1, lease_until = NULL \
+         WHERE status = 'running' AND lease_until < ?1 AND attempts >= ?4 \
+           AND (?2 IS NULL OR organization_id = ?2)",
+    )
+    .and_then(|mut s| s.execute(params![now, org, ATTEMPTS_EXHAUSTED, MAX_ATTEMPTS]))
+    .map_err(failed("ending exhausted jobs"))?;
+    let job = tx
+        .prepare_cached(&format!(
+            "UPDATE connection_tests SET status = 'running', attempts = attempts + 1, worker_id = ?3, \
+                 lease_until = ?4, started_at = ?1 \
+             WHERE seq = (SELECT seq FROM connection_tests \
+                 WHERE (status = 'queued' OR (status = 'running' AND lease_until < ?1)) \
+                   AND attempts < ?5 AND (?2 IS NULL OR organization_id = ?2) \
+                 ORDER BY seq LIMIT 1) \
+             RETURNING {JOB_COLUMNS}"
+        ))
+        .and_then(|mut s| {
+            s.query_row(
+                params![now, org, worker.to_string(), now.saturating_add(lease_micros(lease)), MAX_ATTEMPTS],
+                job_from_row,
+            )
+            .optional()
+        })
+        .map_err(failed("claiming a job"))?;
+    tx.commit().map_err(failed("committing a claim"))?;
+    Ok(job)
+}
+
+fn finish(
+    conn: &mut Connection,
+    scope: &WorkerScope,
+    worker: Uuid,
+    job: Uuid,
+    attempt: i32,
+    result: JobResult,
+) -> Result<Job, StoreError> {
+    let org = scope_org(scope);
+    let updated = conn
+        .prepare_cached(&format!(
+            "UPDATE connection_tests SET status = ?5, exit_code = ?6, duration_ms = ?7, output = ?8, \
+                 started_at = ?9, finished_at = ?10, lease_until = NULL \
+             WHERE id = ?1 AND (?2 IS NULL OR organization_id = ?2) AND status = 'running' \
+               AND worker_id = ?3 AND attempts = ?4 \
+             RETURNING {JOB_COLUMNS}"
+        ))
+        .and_then(|mut s| {
+            s.query_row(
+                params![
+                    job.to_string(),
+                    org,
+                    worker.to_string(),
+                    attempt,
+                    result.status.as_str(),
+                    result.exit_code,
+                    result.duration_ms,
+                    result.output,
+                    micros(result.started_at),
+                    micros(result.finished_at),
+                ],
+                job_from_row,
+            )
+            .optional()
+        })
+        .map_err(failed("recording a job result"))?;
+    if let Some(job) = updated {
+        return Ok(job);
+    }
+    // Not held: a job this scope cannot see is not found; one it can see
+    // has finished or moved on.
+    let visible: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM connection_tests WHERE id = ?1 AND (?2 IS NULL OR organization_id = ?2))",
+            params![job.to_string(), org],
+            |row| row.get(0),
+        )
+        .map_err(failed("reading a job"))?;
+    Err(if visible { StoreError::Conflict(Conflict::JobNotHeld) } else { StoreError::NotFound })
+}
+
+#[async_trait]
+impl JobStore for SqliteStore {
+    async fn enqueue_job(
+        &self,
+        org: &OrganizationId,
+        integration: &Integration,
+        created_by: Option<String>,
+    ) -> Result<Job, StoreError> {
+        let job = Job {
+            id: Uuid::new_v4(),
+            organization_id: org.clone(),
+            integration_id: integration.id,
+            integration_name: integration.name.clone(),
+            integration_type: integration.integration_type.clone(),
+            revision: integration.revision,
+            config: integration.config.clone(),
+            status: JobStatus::Queued,
+            attempts: 0,
+            worker_id: None,
+            exit_code: None,
+            duration_ms: None,
+            output: None,
+            created_at: now_utc(),
+            created_by,
+            started_at: None,
+            finished_at: None,
+        };
+        let row = job.clone();
+        self.pool
+            .write(move |conn| {
+                conn.prepare_cached(
+                    "INSERT INTO connection_tests (id, organization_id, integration_id, integration_name, \
+                         integration_type, revision, config, status, created_at, created_by) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?9)",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        row.id.to_string(),
+                        row.organization_id.as_str(),
+                        row.integration_id.to_string(),
+                        row.integration_name,
+                        row.integration_type,
+                        row.revision,
+                        encode_config(&row.config),
+                        micros(row.created_at),
+                        row.created_by,
+                    ])
+                })
+                .map_err(failed("queueing a job"))
+            })
+            .await?;
+        Ok(job)
+    }
+
+    async fn get_job(&self, org: &OrganizationId, id: Uuid) -> Result<Job, StoreError> {
+        self.pool
+            .read(|conn| {
+                conn.prepare_cached(&format!(
+                    "SELECT {JOB_COLUMNS} FROM connection_tests WHERE id = ?1 AND organization_id = ?2"
+                ))?
+                .query_row(params![id.to_string(), org.as_str()], job_from_row)
+                .optional()
+            })
+            .map_err(failed("reading a job"))?
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn list_jobs(
+        &self,
+        org: &OrganizationId,
+        integration_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<Job>, StoreError> {
+        self.pool
+            .read(|conn| {
+                conn.prepare_cached(&format!(
+                    "SELECT {JOB_COLUMNS} FROM connection_tests \
+                     WHERE organization_id = ?1 AND integration_id = ?2 ORDER BY seq DESC LIMIT ?3"
+                ))?
+                .query_map(params![org.as_str(), integration_id.to_string(), limit], job_from_row)?
+                .collect()
+            })
+            .map_err(failed("listing jobs"))
+    }
+
+    async fn register_worker(&self, scope: &WorkerScope, name: &str) -> Result<Worker, StoreError> {
+        let now = now_utc();
+        let worker = Worker {
+            id: Uuid::new_v4(),
+            scope: scope.clone(),
+            name: name.to_owned(),
+            registered_at: now,
+            last_heartbeat_at: now,
+        };
+        let row = worker.clone();
+        self.pool
+            .write(move |conn| {
+                conn.execute(
+                    "INSERT INTO workers (id, organization_id, name, registered_at, last_heartbeat_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?4)",
+                    params![row.id.to_string(), scope_org(&row.scope), row.name, micros(now)],
+                )
+                .map_err(failed("registering a worker"))
+            })
+            .await?;
+        Ok(worker)
+    }
+
+    async fn heartbeat_worker(
+        &self,
+        scope: &WorkerScope,
+        id: Uuid,
+        lease: Duration,
+    ) -> Result<Worker, StoreError> {
+        let scope = scope.clone();
+        self.pool
+            .write(move |conn| {
+                let now = micros(now_utc());
+                let tx = conn.transaction().map_err(failed("starting a heartbeat"))?;
+                let worker = tx
+                    .prepare_cached(&format!(
+                        "UPDATE workers SET last_heartbeat_at = ?1 \
+                         WHERE id = ?2 AND organization_id IS ?3 RETURNING {WORKER_COLUMNS}"
+                    ))
+                    .and_then(|mut s| {
+                        s.query_row(params![now, id.to_string(), scope_org(&scope)], worker_from_row).optional()
+                    })
+                    .map_err(failed("recording a heartbeat"))?
+                    .ok_or(StoreError::NotFound)?;
+                tx.prepare_cached(
+                    "UPDATE connection_tests SET lease_until = ?1 WHERE worker_id = ?2 AND status = 'running'",
+                )
+                .and_then(|mut s| s.execute(params![now.saturating_add(lease_micros(lease)), id.to_string()]))
+                .map_err(failed("extending leases"))?;
+                tx.commit().map_err(failed("committing a heartbeat"))?;
+                Ok(worker)
+            })
+            .await
+    }
+
+    async fn get_worker(&self, scope: &WorkerScope, id: Uuid) -> Result<Worker, StoreError> {
+        self.pool
+            .read(|conn| {
+                conn.prepare_cached(&format!(
+                    "SELECT {WORKER_COLUMNS} FROM workers WHERE id = ?1 AND organization_id IS ?2"
+                ))?
+                .query_row(params![id.to_string(), scope_org(scope)], worker_from_row)
+                .optional()
+            })
+            .map_err(failed("reading a worker"))?
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn list_workers(&self, org: &OrganizationId) -> Result<Vec<Worker>, StoreError> {
+        self.pool
+            .read(|conn| {
+                conn.prepare_cached(&format!(
+                    "SELECT {WORKER_COLUMNS} FROM workers WHERE organization_id = ?1 OR organization_id IS NULL \
+                     ORDER BY last_heartbeat_at DESC"
+                ))?
+                .query_map([org.as_str()], worker_from_row)?
+                .collect()
+            })
+            .map_err(failed("listing workers"))
+    }
+
+    async fn claim_job(
+        &self,
+        scope: &WorkerScope,
+        worker: Uuid,
+        lease: Duration,
+    ) -> Result<Option<Job>, StoreError> {
+        // Idle workers long-poll several times a second: look on a reader
+        // first, so an empty queue costs no write on the one writer.
+        let now = micros(now_utc());
+        let claimable: bool = self
+            .pool
+            .read(|conn| {
+                conn.prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM connection_tests \
+                     WHERE status IN ('queued', 'running') AND (status = 'queued' OR lease_until < ?1) \
+                       AND (?2 IS NULL OR organization_id = ?2))",
+                )?
+                .query_row(params![now, scope_org(scope)], |row| row.get(0))
+            })
+            .map_err(failed("looking for claimable jobs"))?;
+        if !claimable {
+            return Ok(None);
+        }
+        let scope = scope.clone();
+        self.pool.write(move |conn| claim(conn, &scope, worker, lease)).await
+    }
+
+    async fn finish_job(
+        &self,
+        scope: &WorkerScope,
+        worker: Uuid,
+        job: Uuid,
+        attempt: i32,
+        result: JobResult,
+    ) -> Result<Job, StoreError> {
+        let scope = scope.clone();
+        self.pool.write(move |conn| finish(conn, &scope, worker, job, attempt, result)).await
+    }
+}
