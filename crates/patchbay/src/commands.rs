@@ -51,6 +51,20 @@ pub enum IntegrationsCommand {
     History(HistoryArgs),
     /// Make an integration equal to one of its revisions again (admin tokens).
     Restore(RestoreArgs),
+    /// Run an integration's connection test on a worker (or `--all` of them).
+    Test(TestArgs),
+}
+
+#[derive(Args)]
+pub struct TestArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The integration's name or id.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub integration: Option<String>,
+    /// Test every active integration that has an enabled connection test.
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Args)]

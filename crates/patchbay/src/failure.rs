@@ -24,6 +24,10 @@ pub enum Exit {
     NotFound = 5,
     Conflict = 6,
     Invalid = 7,
+    /// A connection test ran and did not pass (failed, timeout, error).
+    TestFailed = 8,
+    /// A connection test is queued but no result came (no worker online, or too slow).
+    TestPending = 9,
 }
 
 /// A failure with its exit code; `main` prints the message and exits.

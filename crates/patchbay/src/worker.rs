@@ -2,8 +2,8 @@
 //! its organization's connection tests, runs each in a contained process
 //! (`patchbay_runner`) and posts the result. It speaks HTTP only.
 use crate::cli::{SandboxKind, WorkerArgs};
-use crate::worker_job::{result_request, test_job};
 use crate::client_config::DEFAULT_SERVER;
+use crate::worker_job::{result_request, test_job};
 use anyhow::{Context, bail};
 use patchbay_client::Client;
 use patchbay_runner::{RunnerConfig, Sandbox, run_test};

@@ -9,6 +9,7 @@ pub mod integrations;
 pub mod login;
 pub mod secrets;
 pub mod templates;
+pub mod test;
 
 use crate::failure;
 use anyhow::Context;

@@ -2,6 +2,7 @@
 //! `patchbay serve` on a free port (SQLite in a temporary directory), each
 //! test with its own server, config home and token.
 mod apply;
+mod connection;
 mod errors;
 mod history;
 mod session;

@@ -1,14 +1,16 @@
 //! Connection tests (DESIGN.md §6): ask for one, read one, read an
 //! integration's history. Tests never run here: they are queued for workers.
+use crate::audit::{Action, Resource, outcome_of};
 use crate::error::{ApiError, INTEGRATION_NOT_FOUND};
 use crate::jobs::{POLL_INTERVAL, WAIT_MARGIN};
 use crate::query::QueryParams;
+use crate::request_id::RequestId;
 use crate::state::{AppState, Caller, require};
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use patchbay_api_types::{ConnectionTestResponse, FieldError, parse_bool_str};
-use patchbay_domain::{Integration, IntegrationStatus, OrganizationId, format_timestamp, now_utc};
+use patchbay_domain::{Actor, Integration, IntegrationStatus, OrganizationId, format_timestamp, now_utc};
 use patchbay_store::{Job, StoreError};
 use serde_json::json;
 use std::time::Duration;
@@ -93,27 +95,47 @@ fn accepted(job: Job, message: String) -> Answer {
 }
 
 /// `POST /custom-integrations/{id}/test[?wait=false]`.
+/// Checks and queues a test: the part of `start` the audit log records.
+async fn enqueue(
+    state: &AppState,
+    actor: &Actor,
+    raw_id: &str,
+    query: Option<&str>,
+) -> Result<(Job, Integration, bool), ApiError> {
+    require(actor, actor.role.can_write_integrations(), "run connection tests", "a member or admin")?;
+    let wait = query_bool(&QueryParams::parse(query), "wait", true)?;
+    if !state.jobs.settings.enabled {
+        return Err(ApiError::Conflict(DISABLED.into()));
+    }
+    let integration = integration(state, &actor.organization, raw_id).await?;
+    if let Some(reason) = untestable(&integration) {
+        return Err(ApiError::Conflict(reason));
+    }
+    let job = state.store.enqueue_job(&actor.organization, &integration, actor.user_id.clone()).await?;
+    state.jobs.queued.notify_waiters();
+    tracing::info!(job = %job.id, integration = %integration.name, revision = job.revision, "connection test queued");
+    Ok((job, integration, wait))
+}
+
 pub async fn start(
     State(state): State<AppState>,
     caller: Caught,
+    request_id: RequestId,
     Path(raw_id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Answer, ApiError> {
     let Caller(actor) = caller?;
-    require(&actor, actor.role.can_write_integrations(), "run connection tests", "a member or admin")?;
-    let wait = query_bool(&QueryParams::parse(query.as_deref()), "wait", true)?;
-    if !state.jobs.settings.enabled {
-        return Err(ApiError::Conflict(DISABLED.into()));
-    }
+    let queued = enqueue(&state, &actor, &raw_id, query.as_deref()).await;
+    let resource = match &queued {
+        Ok((job, integration, _)) => Resource::integration(integration.id, Some(&integration.name))
+            .with("job_id", json!(job.id.to_string()))
+            .with("revision", json!(job.revision)),
+        Err(_) => Resource::integration_raw(&raw_id),
+    };
+    state.audit().record(&actor, Action::ConnectionTest, resource, outcome_of(&queued), &request_id).await;
+    let (job, integration, wait) = queued?;
     let org = &actor.organization;
-    let integration = integration(&state, org, &raw_id).await?;
-    if let Some(reason) = untestable(&integration) {
-        return Err(ApiError::Conflict(reason));
-    }
     let timeout = integration.config.connection_test.as_ref().map_or(5, |t| t.timeout.seconds());
-    let job = state.store.enqueue_job(org, &integration, actor.user_id.clone()).await?;
-    state.jobs.queued.notify_waiters();
-    tracing::info!(job = %job.id, integration = %integration.name, revision = job.revision, "connection test queued");
     let poll = format!("poll GET /api/v1/connection-tests/{}", job.id);
     if !wait {
         return Ok(accepted(job, format!("The test is queued (wait=false); {poll} for the result")));

@@ -87,6 +87,28 @@ async fn without_a_worker_online_the_test_is_queued(app: TestApp) {
     assert!(body["job_id"].is_string());
 }
 
+async fn every_test_request_is_audited(app: TestApp) {
+    secret(&app, "acme", "DB_PASSWORD", "x").await;
+    let id = integration(&app, "acme", "pg", json!({"command": "true"})).await;
+    let (status, queued) = started(&app, "acme", &id, "?wait=false").await;
+    assert_eq!(status, 202);
+    let path = format!("/api/v1/custom-integrations/{id}/test");
+    let refused =
+        app.request(Method::POST, &path).bearer_auth(app.token("acme", Role::Viewer)).send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+
+    let (status, page) = app
+        .send_json(Method::GET, "/api/v1/audit-events?action=integration.test", "acme", &Value::Null)
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let events = page["events"].as_array().unwrap_or_else(|| panic!("{page}"));
+    let outcomes: Vec<&str> = events.iter().map(|e| e["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["denied", "success"], "newest first: {page}");
+    let success = &events[1];
+    assert_eq!(success["resource_id"], json!(id));
+    assert_eq!(success["detail"]["job_id"], queued["job_id"], "{success}");
+}
+
 async fn untestable_integrations_are_409(app: TestApp) {
     let detail = |body: &Value| body["detail"].as_str().unwrap().to_owned();
     let body = json!({"name": "plain", "integration_type": "x", "config": {}});
@@ -239,6 +261,7 @@ crate::both_backends!(
     a_test_runs_on_a_worker_with_its_bundle,
     a_waiting_request_gets_the_result,
     without_a_worker_online_the_test_is_queued,
+    every_test_request_is_audited,
     untestable_integrations_are_409,
     disabled_mode_is_409,
     roles_decide_who_starts_tests_and_who_works,
