@@ -71,7 +71,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
         tracing::info!(listen = %listener.local_addr()?, backend = store.backend(), "patchbay is serving");
-        let state = AppState { store, auth: Arc::new(auth), vault: Arc::new(vault) };
+        let state = AppState::new(store, Arc::new(auth), Arc::new(vault));
         patchbay_server::serve(listener, state, shutdown_signal()).await.context("serving")
     })
 }

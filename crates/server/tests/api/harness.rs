@@ -98,7 +98,7 @@ impl TestApp {
         let auth = Authenticator::new(std::slice::from_ref(&self.secret), &public_keys).unwrap();
         let master = patchbay_vault::MasterKey::from_base64(&self.master_key).unwrap();
         let vault = patchbay_server::vault::Vault::open(master, store.clone()).await.unwrap();
-        let state = AppState { store, auth: Arc::new(auth), vault: Arc::new(vault) };
+        let state = AppState::new(store, Arc::new(auth), Arc::new(vault));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         self.base = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stopped) = oneshot::channel::<()>();
