@@ -5,6 +5,7 @@
 mod backend;
 mod bundle;
 mod cli;
+mod config_file;
 mod env;
 mod keys;
 mod master_key;
@@ -12,7 +13,6 @@ mod run;
 mod serve;
 mod token;
 
-use clap::Parser;
 use std::process::ExitCode;
 
 // Request handling allocates many small, short-lived values (rows, JSON);
@@ -21,10 +21,16 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let parsed = match config_file::parse() {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     let done = |result: anyhow::Result<()>| result.map(|()| ExitCode::SUCCESS);
-    let result = match cli.command {
-        cli::Command::Serve(args) => done(serve::run(args)),
+    let result = match parsed.cli.command {
+        cli::Command::Serve(args) => done(serve::run(args, &parsed.warnings, &parsed.settings)),
         cli::Command::Token(cli::TokenCommand::Mint(args)) => done(token::mint(args)),
         cli::Command::Keys(cli::KeysCommand::Generate) => done(keys::generate()),
         cli::Command::Keys(cli::KeysCommand::Rotate(args)) => done(keys::rotate(args)),

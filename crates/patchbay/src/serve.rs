@@ -1,5 +1,6 @@
 //! `patchbay serve`: pick the store, load keys, listen, stop gracefully.
 use crate::cli::{LogFormat, ServeArgs};
+use crate::config_file::Setting;
 use anyhow::Context;
 use patchbay_server::AppState;
 use patchbay_server::auth::{Authenticator, JwtSecret};
@@ -19,7 +20,7 @@ fn init_logging(format: LogFormat) {
 }
 
 fn authenticator(args: &ServeArgs) -> anyhow::Result<Authenticator> {
-    let configured = args.keys.jwt_secret.clone().map(JwtSecret::new);
+    let configured = args.keys.jwt_secret()?.map(JwtSecret::new);
     let (secret, created) = resolve_jwt_secret(configured, &args.keys.data_dir)
         .with_context(|| format!("preparing the signing key in {}", args.keys.data_dir.display()))?;
     if created {
@@ -52,8 +53,18 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
-pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+pub fn run(args: ServeArgs, warnings: &[String], settings: &[Setting]) -> anyhow::Result<()> {
+    if args.print_config {
+        for warning in warnings {
+            eprintln!("warning: {warning}");
+        }
+        print!("{}", crate::config_file::render(settings));
+        return Ok(());
+    }
     init_logging(args.log_format);
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let auth = authenticator(&args)?;
@@ -71,7 +82,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
         tracing::info!(listen = %listener.local_addr()?, backend = store.backend(), "patchbay is serving");
-        let state = AppState::new(store, Arc::new(auth), Arc::new(vault));
-        patchbay_server::serve(listener, state, shutdown_signal()).await.context("serving")
+        let state = AppState::new(store, Arc::new(auth), Arc::new(vault)).with_limits(args.limits.limits());
+        patchbay_server::serve_with_grace(listener, state, shutdown_signal(), args.limits.shutdown_grace)
+            .await
+            .context("serving")?;
+        tracing::info!("stopped");
+        Ok(())
     })
 }
