@@ -145,7 +145,10 @@ impl LimitArgs {
         patchbay_server::limits::Limits {
             request_timeout: Some(self.request_timeout).filter(|d| !d.is_zero()),
             rate_limit: self.rate_limit.map(|rate| {
-                patchbay_server::limits::RateLimiter::new(f64::from(rate), self.rate_limit_burst.unwrap_or(rate))
+                patchbay_server::limits::RateLimiter::new(
+                    f64::from(rate),
+                    self.rate_limit_burst.unwrap_or(rate),
+                )
             }),
         }
     }

@@ -67,7 +67,9 @@ pub fn parse_from(argv: Vec<OsString>) -> anyhow::Result<Parsed> {
         _ => first,
     };
     let settings = match matches.subcommand() {
-        Some(("serve", serve)) => settings(Cli::command().find_subcommand("serve").expect("serve"), serve, &from_file),
+        Some(("serve", serve)) => {
+            settings(Cli::command().find_subcommand("serve").expect("serve"), serve, &from_file)
+        }
         _ => Vec::new(),
     };
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
@@ -83,8 +85,10 @@ fn file_flags(
     warnings: &mut Vec<String>,
     from_file: &mut BTreeSet<String>,
 ) -> anyhow::Result<Vec<OsString>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading the config file {}", path.display()))?;
-    let table: toml::Table = text.parse().with_context(|| format!("parsing the config file {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the config file {}", path.display()))?;
+    let table: toml::Table =
+        text.parse().with_context(|| format!("parsing the config file {}", path.display()))?;
     let mut entries = Vec::new();
     flatten(&table, "", &mut entries);
     let mut flags = Vec::new();
@@ -93,7 +97,9 @@ fn file_flags(
         let candidates = [key.replace(['.', '_'], "-"), leaf.replace('_', "-")];
         let candidates = if section.is_empty() { &candidates[..1] } else { &candidates[..] };
         let arg = candidates.iter().find_map(|long| {
-            serve.get_arguments().find(|a| a.get_long() == Some(long) && !NOT_SETTINGS.contains(&a.get_id().as_str()))
+            serve
+                .get_arguments()
+                .find(|a| a.get_long() == Some(long) && !NOT_SETTINGS.contains(&a.get_id().as_str()))
         });
         let Some(arg) = arg else {
             warnings.push(format!("{}: unknown key `{key}` ignored", path.display()));
@@ -154,9 +160,9 @@ fn settings(serve: &clap::Command, matches: &ArgMatches, from_file: &BTreeSet<St
         .filter(|a| !NOT_SETTINGS.contains(&a.get_id().as_str()))
         .map(|arg| {
             let id = arg.get_id().as_str();
-            let raw = matches.get_raw(id).map(|values| {
-                values.map(|v| v.to_string_lossy().into_owned()).collect::<Vec<_>>().join(",")
-            });
+            let raw = matches
+                .get_raw(id)
+                .map(|values| values.map(|v| v.to_string_lossy().into_owned()).collect::<Vec<_>>().join(","));
             let source = match matches.value_source(id) {
                 None => Source::Unset,
                 Some(_) if from_file.contains(id) => Source::File,

@@ -87,7 +87,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         Some(i) => text.split_at(i),
         None => (text, "s"),
     };
-    let value: f64 = number.parse().map_err(|_| format!("`{text}` is not a duration such as 30s, 500ms or 2m"))?;
+    let value: f64 =
+        number.parse().map_err(|_| format!("`{text}` is not a duration such as 30s, 500ms or 2m"))?;
     let seconds = match unit {
         "ms" => value / 1e3,
         "s" => value,

@@ -15,7 +15,8 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 /// Upper bounds of the latency histogram, in seconds.
-const BUCKETS: [f64; 14] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+const BUCKETS: [f64; 14] =
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 const METHODS: [&str; 8] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "OTHER"];
 /// Route label of requests no route matched, so unknown paths cannot
 /// create a series each.
@@ -109,9 +110,11 @@ fn register<T: Default>(
     labels: &[(&str, &str)],
 ) -> Arc<T> {
     let mut families = families.lock().unwrap_or_else(|e| e.into_inner());
-    let family =
-        families.entry(name.to_owned()).or_insert_with(|| Family { help: help.to_owned(), series: Vec::new() });
-    let labels: Vec<(String, String)> = labels.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let family = families
+        .entry(name.to_owned())
+        .or_insert_with(|| Family { help: help.to_owned(), series: Vec::new() });
+    let labels: Vec<(String, String)> =
+        labels.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     if let Some((_, existing)) = family.series.iter().find(|(l, _)| *l == labels) {
         return existing.clone();
     }
@@ -169,13 +172,16 @@ impl Metrics {
                 }
             }
         };
-        out.push_str("# HELP patchbay_http_requests_total HTTP requests by route template, method and status.\n");
+        out.push_str(
+            "# HELP patchbay_http_requests_total HTTP requests by route template, method and status.\n",
+        );
         out.push_str("# TYPE patchbay_http_requests_total counter\n");
         each(&mut |route, method, series| {
             for (i, count) in series.statuses.iter().enumerate() {
                 let count = count.load(Ordering::Relaxed);
                 if count > 0 {
-                    let labels = format!("route=\"{}\",method=\"{method}\",status=\"{}\"", escape(route), i + 100);
+                    let labels =
+                        format!("route=\"{}\",method=\"{method}\",status=\"{}\"", escape(route), i + 100);
                     let _ = writeln!(out, "patchbay_http_requests_total{{{labels}}} {count}");
                 }
             }
@@ -239,9 +245,17 @@ mod tests {
         metrics.counter("patchbay_tests_total", "Tests", &[("status", "passed")]).inc();
         metrics.gauge("patchbay_queue_depth", "Jobs", &[]).set(3);
         let text = metrics.render();
-        assert!(text.contains(r#"patchbay_http_requests_total{route="/a/{id}",method="GET",status="200"} 2"#), "{text}");
+        assert!(
+            text.contains(r#"patchbay_http_requests_total{route="/a/{id}",method="GET",status="200"} 2"#),
+            "{text}"
+        );
         assert!(text.contains(r#"status="404"} 1"#));
-        assert!(text.contains(r#"patchbay_http_request_duration_seconds_bucket{route="/a/{id}",method="GET",le="0.001"} 2"#), "{text}");
+        assert!(
+            text.contains(
+                r#"patchbay_http_request_duration_seconds_bucket{route="/a/{id}",method="GET",le="0.001"} 2"#
+            ),
+            "{text}"
+        );
         assert!(text.contains(r#"le="+Inf"} 3"#));
         assert!(text.contains(r#"patchbay_tests_total{status="passed"} 2"#));
         assert!(text.contains("patchbay_queue_depth 3"));

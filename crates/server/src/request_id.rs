@@ -62,7 +62,11 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     // Mutations and failures are logged at info and above where they
     // happen, inside this span, so they carry the request id too.
     span.in_scope(|| {
-        tracing::debug!(status = response.status().as_u16(), elapsed_ms = elapsed.as_secs_f64() * 1e3, "request finished");
+        tracing::debug!(
+            status = response.status().as_u16(),
+            elapsed_ms = elapsed.as_secs_f64() * 1e3,
+            "request finished"
+        );
     });
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HEADER, value);

@@ -37,7 +37,7 @@ impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         std::fs::metadata(&self.path).map_err(|e| StoreError::other("sqlite database file", e))?;
         self.pool
-            .read(|conn| conn.query_row("SELECT count(*) FROM integrations WHERE 0", [], |_| Ok(())))
+            .read(|conn| conn.query_row("SELECT count(*) FROM custom_integrations WHERE 0", [], |_| Ok(())))
             .map_err(|e| StoreError::other("sqlite ping", e))
     }
 

@@ -14,3 +14,10 @@ mod restart;
 mod secrets;
 mod strict_validation;
 mod tenancy;
+
+mod extra_server;
+mod limits;
+mod observability;
+mod readiness;
+mod replicas;
+mod tcp_proxy;
