@@ -160,7 +160,7 @@ pub enum KeysCommand {
     Generate,
     /// Re-wrap every organization's data key under a new master key, in one
     /// transaction; servers keep running and must be restarted with the new key.
-    Rotate(RotateArgs),
+    Rotate(Box<RotateArgs>),
 }
 
 #[derive(Args)]

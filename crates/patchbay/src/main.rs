@@ -33,7 +33,7 @@ fn main() -> ExitCode {
         cli::Command::Serve(args) => done(serve::run(args, &parsed.warnings, &parsed.settings)),
         cli::Command::Token(cli::TokenCommand::Mint(args)) => done(token::mint(args)),
         cli::Command::Keys(cli::KeysCommand::Generate) => done(keys::generate()),
-        cli::Command::Keys(cli::KeysCommand::Rotate(args)) => done(keys::rotate(args)),
+        cli::Command::Keys(cli::KeysCommand::Rotate(args)) => done(keys::rotate(*args)),
         // `run` passes its command's exit code on.
         cli::Command::Run(args) => run::run(args),
         cli::Command::Env(args) => done(env::print(args)),

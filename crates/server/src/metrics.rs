@@ -87,9 +87,11 @@ impl RouteSeries {
 
 type MethodSlots = [OnceLock<RouteSeries>; METHODS.len()];
 
+type Labels = Vec<(String, String)>;
+
 struct Family<T> {
     help: String,
-    series: Vec<(Vec<(String, String)>, Arc<T>)>,
+    series: Vec<(Labels, Arc<T>)>,
 }
 
 #[derive(Default)]
