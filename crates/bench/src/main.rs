@@ -36,6 +36,9 @@ pub struct Args {
     /// Integrations in the measured organization for the scaling case (0: skip it).
     #[arg(long, default_value_t = 100_000)]
     pub scale_to: usize,
+    /// Run only the scenarios whose name contains this (e.g. `list`), for profiling.
+    #[arg(long)]
+    pub only: Option<String>,
     /// Skip SQLite (measure only the PostgreSQL given).
     #[arg(long)]
     pub skip_sqlite: bool,

@@ -38,6 +38,9 @@ struct Bench<'a> {
 
 impl Bench<'_> {
     async fn measure(&mut self, backend: &str, address: &str, scenario: Scenario) {
+        if self.args.only.as_deref().is_some_and(|only| !scenario.name.contains(only)) {
+            return;
+        }
         eprintln!("{backend}: {} ({} connections)...", scenario.name, scenario.connections);
         let outcome = load::run(
             address,
