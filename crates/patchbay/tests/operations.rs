@@ -123,7 +123,16 @@ fn secrets_come_from_files_too() {
     .unwrap();
     assert!(expected.verify(token.trim()).is_ok());
     // A bad file names itself; a value and a file at once are refused.
-    let output = patchbay(&["serve", "--database-url-file", "/nonexistent/url"]).output().unwrap();
+    let data_dir = dir.0.join("data");
+    let output = patchbay(&[
+        "serve",
+        "--database-url-file",
+        "/nonexistent/url",
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/url"), "{output:?}");
     let output = patchbay(&["serve", "--jwt-secret", "a", "--jwt-secret-file", "b", "--print-config"])
