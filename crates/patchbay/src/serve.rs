@@ -62,6 +62,10 @@ pub fn run(args: ServeArgs, warnings: &[String], settings: &[Setting]) -> anyhow
         return Ok(());
     }
     init_logging(args.log_format);
+    // Secrets given as files are read first, so a wrong path fails before
+    // anything is created in the data directory.
+    args.database.url()?;
+    args.keys.jwt_secret()?;
     for warning in warnings {
         tracing::warn!("{warning}");
     }
