@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 /// PostgreSQL for a `postgres://` URL, else SQLite in the data directory.
 pub async fn open(database: &DatabaseArgs, data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
-    match database.database_url.as_deref() {
+    match database.url()?.as_deref() {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             tracing::info!(database = %redact_url(url), "using PostgreSQL");
             let store = patchbay_store_postgres::PostgresStore::connect(url)

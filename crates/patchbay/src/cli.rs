@@ -57,16 +57,48 @@ pub struct KeyArgs {
     #[arg(long, env = "PATCHBAY_DATA_DIR", default_value = patchbay_server::config::DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
     /// HS256 secret for tokens. Without it, a secret is created in the data directory.
-    #[arg(long, env = "PATCHBAY_JWT_SECRET", hide_env_values = true)]
+    #[arg(long, env = "PATCHBAY_JWT_SECRET", hide_env_values = true, conflicts_with = "jwt_secret_file")]
     pub jwt_secret: Option<String>,
+    /// A file holding the HS256 secret (e.g. a mounted container secret).
+    #[arg(long, env = "PATCHBAY_JWT_SECRET_FILE")]
+    pub jwt_secret_file: Option<PathBuf>,
+}
+
+impl KeyArgs {
+    /// The configured secret, from the flag, its variable, or its file.
+    pub fn jwt_secret(&self) -> anyhow::Result<Option<String>> {
+        secret_or_file(&self.jwt_secret, &self.jwt_secret_file)
+    }
+}
+
+/// A value given directly, or the trimmed content of a `*_FILE`.
+fn secret_or_file(value: &Option<String>, file: &Option<PathBuf>) -> anyhow::Result<Option<String>> {
+    match (value, file) {
+        (Some(value), _) => Ok(Some(value.clone())),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+            Ok(Some(text.trim().to_owned()))
+        }
+        (None, None) => Ok(None),
+    }
 }
 
 /// Where the database is; shared by `serve` and `keys rotate`.
 #[derive(Args)]
 pub struct DatabaseArgs {
     /// `postgres://...` for PostgreSQL; default: SQLite in the data directory.
-    #[arg(long, env = "PATCHBAY_DATABASE_URL", hide_env_values = true)]
+    #[arg(long, env = "PATCHBAY_DATABASE_URL", hide_env_values = true, conflicts_with = "database_url_file")]
     pub database_url: Option<String>,
+    /// A file holding the database URL (it may carry a password).
+    #[arg(long, env = "PATCHBAY_DATABASE_URL_FILE")]
+    pub database_url_file: Option<PathBuf>,
+}
+
+impl DatabaseArgs {
+    pub fn url(&self) -> anyhow::Result<Option<String>> {
+        secret_or_file(&self.database_url, &self.database_url_file)
+    }
 }
 
 /// The vault's master key: a flag, a variable, a file, or (by default) the
@@ -102,6 +134,45 @@ pub struct ServeArgs {
     pub audit: crate::audit_args::AuditArgs,
     #[command(flatten)]
     pub connection_tests: crate::serve_jobs::ConnectionTestArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// A TOML file of settings: below `PATCHBAY_*` variables and flags, above defaults.
+    #[arg(long, env = "PATCHBAY_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Print the effective configuration (secrets masked) and exit.
+    #[arg(long)]
+    pub print_config: bool,
+}
+
+/// Request limits and shutdown.
+#[derive(Args)]
+pub struct LimitArgs {
+    /// Longest a request may run before it is answered 504 (`30s`, `500ms`; `0` for none).
+    #[arg(long, env = "PATCHBAY_REQUEST_TIMEOUT", default_value = "30s", value_parser = patchbay_server::limits::parse_duration)]
+    pub request_timeout: std::time::Duration,
+    /// Requests per second allowed to each token, on average (off when absent).
+    #[arg(long, env = "PATCHBAY_RATE_LIMIT", value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit: Option<u32>,
+    /// Requests a token may send at once above its rate (default: the rate).
+    #[arg(long, env = "PATCHBAY_RATE_LIMIT_BURST", requires = "rate_limit", value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_burst: Option<u32>,
+    /// After SIGTERM, how long in-flight requests may take to finish.
+    #[arg(long, env = "PATCHBAY_SHUTDOWN_GRACE", default_value = "30s", value_parser = patchbay_server::limits::parse_duration)]
+    pub shutdown_grace: std::time::Duration,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> patchbay_server::limits::Limits {
+        patchbay_server::limits::Limits {
+            request_timeout: Some(self.request_timeout).filter(|d| !d.is_zero()),
+            rate_limit: self.rate_limit.map(|rate| {
+                patchbay_server::limits::RateLimiter::new(
+                    f64::from(rate),
+                    self.rate_limit_burst.unwrap_or(rate),
+                )
+            }),
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -110,7 +181,7 @@ pub enum KeysCommand {
     Generate,
     /// Re-wrap every organization's data key under a new master key, in one
     /// transaction; servers keep running and must be restarted with the new key.
-    Rotate(RotateArgs),
+    Rotate(Box<RotateArgs>),
 }
 
 #[derive(Args)]

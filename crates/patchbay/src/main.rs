@@ -9,6 +9,7 @@ mod cli;
 mod client_cmds;
 mod client_config;
 mod commands;
+mod config_file;
 mod embedded_worker;
 mod env;
 mod failure;
@@ -22,7 +23,6 @@ mod token;
 mod worker;
 mod worker_job;
 
-use clap::Parser;
 use std::process::ExitCode;
 
 // Request handling allocates many small, short-lived values (rows, JSON);
@@ -31,16 +31,22 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let parsed = match config_file::parse() {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     // `run` exits with its command's code and `env` keeps the codes it
     // always had: only the other client commands use `failure`'s codes.
-    let own_codes = !matches!(cli.command, cli::Command::Run(_) | cli::Command::Env(_));
+    let own_codes = !matches!(parsed.cli.command, cli::Command::Run(_) | cli::Command::Env(_));
     let done = |result: anyhow::Result<()>| result.map(|()| ExitCode::SUCCESS);
-    let result = match cli.command {
-        cli::Command::Serve(args) => done(serve::run(args)),
+    let result = match parsed.cli.command {
+        cli::Command::Serve(args) => done(serve::run(args, &parsed.warnings, &parsed.settings)),
         cli::Command::Token(cli::TokenCommand::Mint(args)) => done(token::mint(args)),
         cli::Command::Keys(cli::KeysCommand::Generate) => done(keys::generate()),
-        cli::Command::Keys(cli::KeysCommand::Rotate(args)) => done(keys::rotate(args)),
+        cli::Command::Keys(cli::KeysCommand::Rotate(args)) => done(keys::rotate(*args)),
         // `run` passes its command's exit code on.
         cli::Command::Run(args) => run::run(args),
         cli::Command::Env(args) => done(env::print(args)),

@@ -1,5 +1,6 @@
 //! `patchbay serve`: pick the store, load keys, listen, stop gracefully.
 use crate::cli::{LogFormat, ServeArgs};
+use crate::config_file::Setting;
 use anyhow::Context;
 use patchbay_server::AppState;
 use patchbay_server::auth::{Authenticator, JwtSecret};
@@ -19,7 +20,7 @@ pub fn init_logging(format: LogFormat) {
 }
 
 fn authenticator(args: &ServeArgs) -> anyhow::Result<Authenticator> {
-    let configured = args.keys.jwt_secret.clone().map(JwtSecret::new);
+    let configured = args.keys.jwt_secret()?.map(JwtSecret::new);
     let (secret, created) = resolve_jwt_secret(configured, &args.keys.data_dir)
         .with_context(|| format!("preparing the signing key in {}", args.keys.data_dir.display()))?;
     if created {
@@ -52,8 +53,22 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
-pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+pub fn run(args: ServeArgs, warnings: &[String], settings: &[Setting]) -> anyhow::Result<()> {
+    if args.print_config {
+        for warning in warnings {
+            eprintln!("warning: {warning}");
+        }
+        print!("{}", crate::config_file::render(settings));
+        return Ok(());
+    }
     init_logging(args.log_format);
+    // Secrets given as files are read first, so a wrong path fails before
+    // anything is created in the data directory.
+    args.database.url()?;
+    args.keys.jwt_secret()?;
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let auth = authenticator(&args)?;
@@ -73,7 +88,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(listen = %listener.local_addr()?, backend = store.backend(), "patchbay is serving");
         patchbay_server::audit::spawn_retention(store.clone(), args.audit.audit_retention);
         let (jobs, embedded) = crate::serve_jobs::start(&args, listener.local_addr()?);
-        let state = AppState { store, auth: Arc::new(auth), vault: Arc::new(vault), jobs };
+        let state = AppState::new(store, Arc::new(auth), Arc::new(vault))
+            .with_jobs(jobs)
+            .with_limits(args.limits.limits());
         let queue = state.jobs.clone();
         let stopping = embedded.stopper();
         let shutdown = async move {
@@ -82,8 +99,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             queue.close();
             stopping.stop();
         };
-        let served = patchbay_server::serve(listener, state, shutdown).await.context("serving");
+        let served = patchbay_server::serve_with_grace(listener, state, shutdown, args.limits.shutdown_grace)
+            .await
+            .context("serving");
         embedded.stop().await;
-        served
+        served?;
+        tracing::info!("stopped");
+        Ok(())
     })
 }

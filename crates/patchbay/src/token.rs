@@ -35,7 +35,7 @@ pub fn mint(args: MintArgs) -> anyhow::Result<()> {
         bail!("--org must not be empty");
     }
     let ttl = parse_ttl(&args.ttl)?;
-    let (secret, _) = resolve_jwt_secret(args.keys.jwt_secret.map(JwtSecret::new), &args.keys.data_dir)
+    let (secret, _) = resolve_jwt_secret(args.keys.jwt_secret()?.map(JwtSecret::new), &args.keys.data_dir)
         .with_context(|| format!("reading the signing key in {}", args.keys.data_dir.display()))?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
     let claims = Claims {

@@ -25,6 +25,12 @@ pub enum ApiError {
         limit: usize,
     },
     Internal(StoreError),
+    /// The request ran longer than the configured timeout.
+    Timeout(std::time::Duration),
+    /// The caller's token went over its rate limit; retry after that many seconds.
+    TooManyRequests {
+        retry_after: u64,
+    },
 }
 
 pub const INTEGRATION_NOT_FOUND: &str = "Custom integration not found";
@@ -84,6 +90,21 @@ impl IntoResponse for ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("Request body is larger than the limit of {limit} bytes"),
             ),
+            Self::Timeout(limit) => {
+                tracing::warn!(limit_ms = limit.as_millis() as u64, "request timed out");
+                detail(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    format!("Request took longer than the limit of {} ms", limit.as_millis()),
+                )
+            }
+            Self::TooManyRequests { retry_after } => {
+                let mut response = detail(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!("Rate limit exceeded for this token; retry after {retry_after} s"),
+                );
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                response
+            }
             Self::Internal(error) => {
                 tracing::error!(error = %error, "request failed on an internal error");
                 detail(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")

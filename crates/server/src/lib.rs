@@ -10,6 +10,8 @@ pub mod config;
 mod docs;
 mod error;
 pub mod jobs;
+pub mod limits;
+pub mod metrics;
 mod openapi;
 mod query;
 pub mod request_id;
@@ -25,12 +27,13 @@ pub use state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use std::future::Future;
+use std::time::Duration;
 use tokio::net::TcpListener;
 
 pub fn router(state: AppState) -> Router {
     routes::routes()
         .layer(DefaultBodyLimit::max(body::BODY_LIMIT))
-        .layer(axum::middleware::from_fn(request_id::layer))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), request_id::layer))
         .with_state(state)
 }
 
@@ -44,4 +47,35 @@ pub async fn serve(
     // from loopback only (see `jobs::embedded`).
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// As `serve`, but once `shutdown` resolves, requests still running after
+/// `grace` are abandoned (their connections close when the runtime stops),
+/// so a stuck request cannot hold up a deployment forever.
+pub async fn serve_with_grace(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let signalled = async move {
+        shutdown.await;
+        let _ = stopping.send(());
+    };
+    let server = serve(listener, state, signalled);
+    tokio::pin!(server);
+    tokio::select! {
+        result = &mut server => result,
+        () = async {
+            if stopped.await.is_err() {
+                // The server ended first; `select!` takes that branch.
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!(grace_ms = grace.as_millis() as u64, "grace period over: abandoning requests still running");
+            Ok(())
+        }
+    }
 }

@@ -1,9 +1,13 @@
-//! Every request gets an id (the client's `X-Request-Id`, or a new one),
-//! carried by the span its logs are written in and echoed in the response.
-use axum::extract::Request;
+//! The middleware every request passes: it gets an id (the client's
+//! `X-Request-Id`, or a new one) carried by the span all its log lines are
+//! written in and echoed in the response; the limits are applied; and its
+//! route template, status and latency are counted for `/metrics`.
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -34,7 +38,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestId {
     }
 }
 
-pub async fn layer(mut request: Request, next: Next) -> Response {
+pub async fn layer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let id = client_id(&request).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     request.extensions_mut().insert(RequestId(Some(id.clone())));
     let span = tracing::info_span!(
@@ -45,7 +49,30 @@ pub async fn layer(mut request: Request, next: Next) -> Response {
         org = tracing::field::Empty,
     );
     let started = Instant::now();
-    let mut response = next.run(request).instrument(span.clone()).await;
+    // `Router::layer` runs after routing, so the template is known here;
+    // unmatched paths share one label.
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let method = request.method().clone();
+    let limited = match &state.limits.rate_limit {
+        Some(limiter) => limiter.check(request.headers()),
+        None => Ok(()),
+    };
+    let mut response = match limited {
+        Err(refused) => span.in_scope(|| refused.into_response()),
+        Ok(()) => {
+            let handled = next.run(request).instrument(span.clone());
+            match state.limits.request_timeout {
+                Some(limit) => match tokio::time::timeout(limit, handled).await {
+                    Ok(response) => response,
+                    Err(_) => span.in_scope(|| ApiError::Timeout(limit).into_response()),
+                },
+                None => handled.await,
+            }
+        }
+    };
+    let elapsed = started.elapsed();
+    let route = route.as_ref().map_or(crate::metrics::UNMATCHED, |r| r.as_str());
+    state.metrics.record_request(route, &method, response.status().as_u16(), elapsed);
     // The access line is debug-level: at tens of thousands of requests a
     // second an info line per request costs a third of the throughput.
     // Mutations and failures are logged at info and above where they
@@ -53,7 +80,7 @@ pub async fn layer(mut request: Request, next: Next) -> Response {
     span.in_scope(|| {
         tracing::debug!(
             status = response.status().as_u16(),
-            elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+            elapsed_ms = elapsed.as_secs_f64() * 1e3,
             "request finished"
         );
     });

@@ -1,6 +1,8 @@
 use crate::auth::{AuthFailure, Authenticator, extract_token};
 use crate::error::ApiError;
 use crate::jobs::JobQueue;
+use crate::limits::Limits;
+use crate::metrics::Metrics;
 use crate::vault::Vault;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
@@ -16,6 +18,26 @@ pub struct AppState {
     pub vault: Arc<Vault>,
     /// Connection-test settings and wake-ups (DESIGN.md §6).
     pub jobs: Arc<JobQueue>,
+    /// Counters and gauges for `/metrics`; any part of the server may add its own.
+    pub metrics: Arc<Metrics>,
+    pub limits: Arc<Limits>,
+}
+
+impl AppState {
+    /// A state with fresh metrics and the default limits.
+    pub fn new(store: Arc<dyn Store>, auth: Arc<Authenticator>, vault: Arc<Vault>) -> Self {
+        Self { store, auth, vault, jobs: Arc::default(), metrics: Arc::default(), limits: Arc::default() }
+    }
+
+    pub fn with_jobs(mut self, jobs: Arc<JobQueue>) -> Self {
+        self.jobs = jobs;
+        self
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = Arc::new(limits);
+        self
+    }
 }
 
 /// 403 unless `allowed`, naming the caller's role, the action and who may.

@@ -16,7 +16,7 @@ pub mod testing;
 
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
-use patchbay_store::{Store, StoreError};
+use patchbay_store::{PoolStats, Store, StoreError};
 
 pub use pool::redacted;
 
@@ -45,5 +45,14 @@ impl Store for PostgresStore {
 
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+
+    fn pool_stats(&self) -> Option<PoolStats> {
+        let status = self.pool.status();
+        Some(PoolStats {
+            in_use: status.size.saturating_sub(status.available),
+            idle: status.available,
+            max: status.max_size,
+        })
     }
 }

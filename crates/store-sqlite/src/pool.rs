@@ -68,6 +68,15 @@ impl Pool {
         .map_err(|e| StoreError::other("sqlite writer task", e))?
     }
 
+    /// Reader and writer connections busy and free right now.
+    pub fn stats(&self) -> patchbay_store::PoolStats {
+        let idle_readers = self.readers.iter().filter(|r| r.try_lock().is_ok()).count();
+        let idle_writer = usize::from(self.writer.try_lock().is_ok());
+        let max = READERS + 1;
+        let idle = idle_readers + idle_writer;
+        patchbay_store::PoolStats { in_use: max - idle, idle, max }
+    }
+
     /// The same, from synchronous code (start-up).
     pub fn write_blocking<T>(
         &self,

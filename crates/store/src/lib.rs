@@ -103,4 +103,18 @@ pub trait Store: IntegrationStore + SecretStore + HistoryStore + AuditStore + Jo
 
     /// The backend's name for logs ("sqlite", "postgres").
     fn backend(&self) -> &'static str;
+
+    /// Database connections in use and idle, for `/metrics`; `None` where
+    /// the backend cannot tell.
+    fn pool_stats(&self) -> Option<PoolStats> {
+        None
+    }
+}
+
+/// A snapshot of a backend's connection pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    pub in_use: usize,
+    pub idle: usize,
+    pub max: usize,
 }

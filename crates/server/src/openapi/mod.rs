@@ -148,7 +148,12 @@ fn service_paths() -> Value {
     };
     let mut ready = plain("Ready", "The service can serve requests: its database answers. 503 otherwise.");
     ready["get"]["responses"]["503"] = json!({"description": "Database unreachable"});
-    json!({"/health": plain("Health", "The process is up."), "/ready": ready})
+    let metrics = json!({"get": {
+        "tags": ["health"], "summary": "Metrics", "security": [],
+        "description": "Prometheus text exposition: requests by route template, method and status, latency histograms, database pool.",
+        "responses": {"200": {"description": "Successful Response", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+    }});
+    json!({"/health": plain("Health", "The process is up."), "/ready": ready, "/metrics": metrics})
 }
 
 /// The whole document, built once.

@@ -64,6 +64,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/secrets/{name}/versions", get(secrets::versions))
         .route("/health", get(service::health))
         .route("/ready", get(service::ready))
+        .route("/metrics", get(service::metrics))
         .route("/api/openapi.json", get(openapi::serve))
         .route("/docs", get(docs::redirect))
         .route("/docs/", get(docs::serve))

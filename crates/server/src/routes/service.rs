@@ -1,9 +1,16 @@
-//! Liveness and readiness, for load balancers and orchestrators.
+//! Liveness, readiness and metrics, for load balancers, orchestrators and
+//! Prometheus.
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
 use serde_json::{Value, json};
+use std::time::Duration;
+
+/// Longer than any healthy round trip; short enough that a probe never
+/// waits on the pool's own connect timeout.
+const READY_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The process is up.
 pub async fn health() -> Json<Value> {
@@ -12,7 +19,12 @@ pub async fn health() -> Json<Value> {
 
 /// The process can serve: its database answers.
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match state.store.ping().await {
+    let outcome = match tokio::time::timeout(READY_TIMEOUT, state.store.ping()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(error.to_string()),
+        Err(_) => Err(format!("no answer within {} s", READY_TIMEOUT.as_secs())),
+    };
+    match outcome {
         Ok(()) => (StatusCode::OK, Json(json!({"status": "ready", "database": state.store.backend()}))),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
@@ -24,4 +36,18 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             )
         }
     }
+}
+
+/// Every metric in the Prometheus text format; the pool gauges are read
+/// from the store at scrape time.
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    if let Some(pool) = state.store.pool_stats() {
+        let help = "Database connections of this process, by state";
+        let name = "patchbay_db_pool_connections";
+        state.metrics.gauge(name, help, &[("state", "in_use")]).set(pool.in_use as i64);
+        state.metrics.gauge(name, help, &[("state", "idle")]).set(pool.idle as i64);
+        let max = "patchbay_db_pool_max_connections";
+        state.metrics.gauge(max, "Most database connections this process opens", &[]).set(pool.max as i64);
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
 }

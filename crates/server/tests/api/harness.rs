@@ -102,7 +102,7 @@ impl TestApp {
         let master = patchbay_vault::MasterKey::from_base64(&self.master_key).unwrap();
         let vault = patchbay_server::vault::Vault::open(master, store.clone()).await.unwrap();
         let jobs = Arc::new(patchbay_server::jobs::JobQueue::new(self.job_settings.clone()));
-        let state = AppState { store, auth: Arc::new(auth), vault: Arc::new(vault), jobs };
+        let state = AppState::new(store, Arc::new(auth), Arc::new(vault)).with_jobs(jobs);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         self.base = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stopped) = oneshot::channel::<()>();

@@ -20,3 +20,10 @@ mod secrets;
 mod strict_validation;
 mod templates;
 mod tenancy;
+
+mod extra_server;
+mod limits;
+mod observability;
+mod readiness;
+mod replicas;
+mod tcp_proxy;

@@ -84,6 +84,7 @@ async fn every_route_is_documented(app: TestApp) {
         (PUT_PATH, &["get", "put", "delete"][..]),
         ("/health", &["get"][..]),
         ("/ready", &["get"][..]),
+        ("/metrics", &["get"][..]),
         ("/api/v1/custom-integrations/resolve", &["post"][..]),
         ("/api/v1/secrets", &["get"][..]),
         ("/api/v1/secrets/{name}", &["put", "delete"][..]),

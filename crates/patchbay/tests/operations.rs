@@ -1,0 +1,278 @@
+//! The binary as operators run it in production: configuration layers and
+//! `--print-config`, JSON logs whose every request line carries the request
+//! id, and SIGTERM with requests in flight (they all finish, exit 0).
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_patchbay");
+const SECRET: &str = "operations-test-secret";
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("patchbay-ops-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A `patchbay serve` command without any `PATCHBAY_*` of the caller's.
+fn patchbay(args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command.args(args);
+    for (name, _) in std::env::vars() {
+        if name.starts_with("PATCHBAY_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+fn print_config(args: &[&str], env: &[(&str, &str)]) -> (String, String) {
+    let mut command = patchbay(&[&["serve", "--print-config"], args].concat());
+    command.envs(env.iter().copied());
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    (String::from_utf8(output.stdout).unwrap(), String::from_utf8(output.stderr).unwrap())
+}
+
+fn line<'a>(printed: &'a str, key: &str) -> &'a str {
+    printed
+        .lines()
+        .find(|l| l.starts_with(&format!("{key} = ")))
+        .unwrap_or_else(|| panic!("no {key} in {printed}"))
+}
+
+#[test]
+fn configuration_layers_in_order_and_masks_secrets() {
+    let dir = TempDir::new();
+    let config = dir.0.join("patchbay.toml");
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:7001\"\nrequest_timeout = \"5s\"\nshutdown_grace = \"9s\"\n\
+         jwt_secret = \"from-the-file\"\nsurprise = 1\n[rate_limit]\nburst = 20\n[limits]\nrate_limit = 7\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+
+    // File over defaults; variables over the file; flags over variables.
+    let (printed, warnings) = print_config(
+        &["--config", config, "--listen", "127.0.0.1:7003"],
+        &[
+            ("PATCHBAY_LISTEN", "127.0.0.1:7002"),
+            ("PATCHBAY_REQUEST_TIMEOUT", "6s"),
+            ("PATCHBAY_DATABASE_URL", "postgres://app:hunter2@db.internal:5432/patchbay"),
+        ],
+    );
+    assert!(
+        line(&printed, "listen").contains("\"127.0.0.1:7003\"")
+            && line(&printed, "listen").ends_with("# flag")
+    );
+    assert!(
+        line(&printed, "request_timeout").contains("\"6s\"")
+            && line(&printed, "request_timeout").ends_with("# environment")
+    );
+    assert!(
+        line(&printed, "shutdown_grace").contains("\"9s\"")
+            && line(&printed, "shutdown_grace").ends_with("# config file")
+    );
+    assert!(line(&printed, "rate_limit_burst").contains("\"20\""), "sections name options: {printed}");
+    assert!(line(&printed, "rate_limit").contains("\"7\""), "a section's keys also work bare: {printed}");
+    assert!(line(&printed, "data_dir").ends_with("# default"));
+    // Secrets are masked wherever they came from; URLs lose their password.
+    assert!(line(&printed, "jwt_secret").contains("\"***\""), "{printed}");
+    assert!(line(&printed, "database_url").contains("postgres://app:***@db.internal:5432/patchbay"));
+    assert!(!printed.contains("from-the-file") && !printed.contains("hunter2"), "{printed}");
+    assert!(warnings.contains("unknown key `surprise`"), "{warnings}");
+
+    // Without the file, the defaults.
+    let (printed, _) = print_config(&[], &[]);
+    assert!(line(&printed, "listen").contains("127.0.0.1:8080"));
+    assert!(line(&printed, "request_timeout").contains("30s"));
+    assert!(printed.contains("# rate_limit is not set"), "rate limiting is off by default: {printed}");
+}
+
+#[test]
+fn secrets_come_from_files_too() {
+    let dir = TempDir::new();
+    let secret_file = dir.0.join("jwt");
+    std::fs::write(&secret_file, "secret-from-file\n").unwrap();
+    let (printed, _) = print_config(&[], &[("PATCHBAY_JWT_SECRET_FILE", secret_file.to_str().unwrap())]);
+    assert!(line(&printed, "jwt_secret_file").ends_with("# environment"));
+    // The token minted with the file's secret is the one the server verifies.
+    let output = patchbay(&["token", "mint", "--org", "acme"])
+        .env("PATCHBAY_JWT_SECRET_FILE", &secret_file)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let token = String::from_utf8(output.stdout).unwrap();
+    let expected = patchbay_server::auth::Authenticator::new(
+        &[patchbay_server::auth::JwtSecret::new("secret-from-file")],
+        &[],
+    )
+    .unwrap();
+    assert!(expected.verify(token.trim()).is_ok());
+    // A bad file names itself; a value and a file at once are refused.
+    let data_dir = dir.0.join("data");
+    let output = patchbay(&[
+        "serve",
+        "--database-url-file",
+        "/nonexistent/url",
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/url"), "{output:?}");
+    let output = patchbay(&["serve", "--jwt-secret", "a", "--jwt-secret-file", "b", "--print-config"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    // A config file with an option of the wrong type says which.
+    let bad = dir.0.join("bad.toml");
+    std::fs::write(&bad, "request_timeout = \"soon\"\n").unwrap();
+    let output = patchbay(&["serve", "--print-config", "--config", bad.to_str().unwrap()]).output().unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("request-timeout"), "{output:?}");
+}
+
+struct Server {
+    child: Child,
+    address: String,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+/// Starts `patchbay serve` with JSON logs at debug level on a free port.
+fn serve(data_dir: &Path, extra: &[&str]) -> Server {
+    let mut command = patchbay(
+        &[&["serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--jwt-secret", SECRET], extra]
+            .concat(),
+    );
+    let mut child = command
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("RUST_LOG", "debug,hyper=info,h2=info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = loop {
+        let line = stdout.next().expect("the server printed its address").unwrap();
+        lines.lock().unwrap().push(line.clone());
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+        if let Some(address) = json["fields"]["listen"].as_str() {
+            break address.to_owned();
+        }
+    };
+    let collected = lines.clone();
+    std::thread::spawn(move || {
+        for line in stdout.map_while(Result::ok) {
+            collected.lock().unwrap().push(line);
+        }
+    });
+    Server { child, address, lines }
+}
+
+fn token(org: &str) -> String {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
+    let claims = patchbay_server::auth::Claims {
+        organization: org.to_owned(),
+        exp: now + 3600,
+        email: None,
+        user_id: Some("ops".to_owned()),
+        sub: None,
+        token_id: None,
+        role: Some("admin".to_owned()),
+        jti: None,
+        iat: Some(now),
+    };
+    patchbay_server::auth::mint(&patchbay_server::auth::JwtSecret::new(SECRET), &claims).unwrap()
+}
+
+fn terminate(child: &Child) {
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+}
+
+async fn create(http: &reqwest::Client, address: &str, name: &str, request_id: &str) -> u16 {
+    http.post(format!("http://{address}/api/v1/custom-integrations"))
+        .bearer_auth(token("acme"))
+        .header("X-Request-Id", request_id)
+        .json(&serde_json::json!({"name": name, "integration_type": "postgres", "config": {}}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn every_log_line_of_a_request_carries_its_id() {
+    let dir = TempDir::new();
+    let mut server = serve(&dir.0, &[]);
+    let http = reqwest::Client::new();
+    assert_eq!(create(&http, &server.address, "traced", "trace-me-42").await, 201);
+    terminate(&server.child);
+    assert!(server.child.wait().unwrap().success());
+    let lines = server.lines.lock().unwrap().clone();
+    let of_request: Vec<serde_json::Value> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| l["span"]["name"] == "request" || l["fields"]["message"] == "custom integration created")
+        .collect();
+    let messages: Vec<&str> = of_request.iter().filter_map(|l| l["fields"]["message"].as_str()).collect();
+    assert!(messages.contains(&"custom integration created"), "{lines:#?}");
+    assert!(messages.contains(&"request finished"), "{lines:#?}");
+    for line in &of_request {
+        assert_eq!(line["span"]["request_id"], "trace-me-42", "{line}");
+        assert_eq!(line["span"]["org"], "acme", "{line}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_requests_in_flight_and_exits_zero() {
+    let dir = TempDir::new();
+    let mut server = serve(&dir.0, &["--shutdown-grace", "20s"]);
+    let address = server.address.clone();
+    // Hold the database's write lock, so creates wait in the server.
+    let lock = rusqlite::Connection::open(dir.0.join("patchbay.db")).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let http = reqwest::Client::new();
+    let in_flight: Vec<_> = (0..5)
+        .map(|i| {
+            let (http, address) = (http.clone(), address.clone());
+            tokio::spawn(
+                async move { create(&http, &address, &format!("inflight-{i}"), &format!("r-{i}")).await },
+            )
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    terminate(&server.child);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // It no longer accepts connections, while the five still wait.
+    assert!(std::net::TcpStream::connect(&address).is_err(), "still accepting after SIGTERM");
+    assert!(server.child.try_wait().unwrap().is_none(), "exited with requests in flight");
+    lock.execute_batch("COMMIT").unwrap();
+    for request in in_flight {
+        assert_eq!(request.await.unwrap(), 201);
+    }
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
+    // All five were really written.
+    let conn = rusqlite::Connection::open(dir.0.join("patchbay.db")).unwrap();
+    let count: i64 = conn.query_row("SELECT count(*) FROM custom_integrations", [], |r| r.get(0)).unwrap();
+    assert_eq!(count, 5);
+}
