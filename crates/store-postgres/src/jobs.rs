@@ -147,6 +147,20 @@ impl JobStore for PostgresStore {
         job_from_row(&row.ok_or(StoreError::NotFound)?)
     }
 
+    async fn open_job_counts(&self) -> Result<(i64, i64), StoreError> {
+        let db = client(&self.pool).await?;
+        let statement = db
+            .prepare_cached(
+                "SELECT COUNT(*) FILTER (WHERE status = 'queued'), COUNT(*) FILTER (WHERE status = 'running') \
+                 FROM connection_tests WHERE status IN ('queued', 'running')",
+            )
+            .await
+            .map_err(|e| StoreError::other("preparing a job count", e))?;
+        let row =
+            db.query_one(&statement, &[]).await.map_err(|e| StoreError::other("counting open jobs", e))?;
+        Ok((row.get(0), row.get(1)))
+    }
+
     async fn list_jobs(
         &self,
         org: &OrganizationId,

@@ -244,6 +244,19 @@ impl JobStore for SqliteStore {
             .ok_or(StoreError::NotFound)
     }
 
+    async fn open_job_counts(&self) -> Result<(i64, i64), StoreError> {
+        self.pool
+            .read(|conn| {
+                // Served by the partial index of open jobs.
+                conn.prepare_cached(
+                    "SELECT COALESCE(SUM(status = 'queued'), 0), COALESCE(SUM(status = 'running'), 0) \
+                     FROM connection_tests WHERE status IN ('queued', 'running')",
+                )?
+                .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
+            })
+            .map_err(failed("counting open jobs"))
+    }
+
     async fn list_jobs(
         &self,
         org: &OrganizationId,

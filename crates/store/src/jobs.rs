@@ -155,6 +155,10 @@ pub trait JobStore: Send + Sync {
 
     async fn get_job(&self, org: &OrganizationId, id: Uuid) -> Result<Job, StoreError>;
 
+    /// Jobs not finished yet, across every organization, as (queued,
+    /// running): the queue depth `/metrics` reports.
+    async fn open_job_counts(&self) -> Result<(i64, i64), StoreError>;
+
     /// The integration's tests, newest first, at most `limit`.
     async fn list_jobs(
         &self,

@@ -49,5 +49,15 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         let max = "patchbay_db_pool_max_connections";
         state.metrics.gauge(max, "Most database connections this process opens", &[]).set(pool.max as i64);
     }
+    match state.store.open_job_counts().await {
+        Ok((queued, running)) => {
+            let help = "Connection tests not finished yet, every organization, by status";
+            let name = "patchbay_connection_tests_open";
+            state.metrics.gauge(name, help, &[("status", "queued")]).set(queued);
+            state.metrics.gauge(name, help, &[("status", "running")]).set(running);
+        }
+        // A scrape still answers: the gauges keep their last values.
+        Err(error) => tracing::warn!(%error, "counting open connection tests for /metrics failed"),
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
 }

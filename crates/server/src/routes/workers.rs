@@ -214,6 +214,11 @@ pub async fn result(
         Err(other) => return Err(other.into()),
     };
     state.jobs.finished.notify_waiters();
+    let outcomes = "Connection test results reported by workers, by status";
+    state
+        .metrics
+        .counter("patchbay_connection_tests_total", outcomes, &[("status", finished.status.as_str())])
+        .inc();
     tracing::info!(job = %finished.id, status = finished.status.as_str(), duration_ms = ?finished.duration_ms, "job finished");
     Ok(Json(response(finished, None)))
 }

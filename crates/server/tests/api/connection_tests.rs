@@ -87,6 +87,21 @@ async fn without_a_worker_online_the_test_is_queued(app: TestApp) {
     assert!(body["job_id"].is_string());
 }
 
+async fn metrics_show_the_queue_and_the_outcomes(app: TestApp) {
+    secret(&app, "acme", "DB_PASSWORD", "x").await;
+    let id = integration(&app, "acme", "pg", json!({"command": "true"})).await;
+    let scrape =
+        || async { app.request(Method::GET, "/metrics").send().await.unwrap().text().await.unwrap() };
+    let worker = TestWorker::register(app.client("acme", Role::Worker)).await;
+    assert_eq!(started(&app, "acme", &id, "?wait=false").await.0, 202);
+    let text = scrape().await;
+    assert!(text.contains("patchbay_connection_tests_open{status=\"queued\"} 1"), "{text}");
+    assert!(worker.try_run_one(0).await);
+    let text = scrape().await;
+    assert!(text.contains("patchbay_connection_tests_open{status=\"queued\"} 0"), "{text}");
+    assert!(text.contains("patchbay_connection_tests_total{status=\"passed\"} 1"), "{text}");
+}
+
 async fn every_test_request_is_audited(app: TestApp) {
     secret(&app, "acme", "DB_PASSWORD", "x").await;
     let id = integration(&app, "acme", "pg", json!({"command": "true"})).await;
@@ -262,6 +277,7 @@ crate::both_backends!(
     a_waiting_request_gets_the_result,
     without_a_worker_online_the_test_is_queued,
     every_test_request_is_audited,
+    metrics_show_the_queue_and_the_outcomes,
     untestable_integrations_are_409,
     disabled_mode_is_409,
     roles_decide_who_starts_tests_and_who_works,
