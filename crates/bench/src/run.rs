@@ -103,7 +103,8 @@ async fn backend(
     let (secrets, resolvable) = seed::resolvable();
     seed::apply(&address, token, secrets).await?;
     seed::apply(&address, token, resolvable).await?;
-    let fixture = Fixture { token: token(seed::ORG), ids: Arc::new(ids) };
+    let test_id = seed::apply(&address, token, seed::testable()).await?.remove(0);
+    let fixture = Fixture { token: token(seed::ORG), ids: Arc::new(ids), test_id };
     let connections = context.args.connections;
 
     if !context.ceiling_measured {

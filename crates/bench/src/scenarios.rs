@@ -17,7 +17,13 @@ pub struct Scenario {
 pub struct Fixture {
     pub token: String,
     pub ids: Arc<Vec<String>>,
+    /// The integration whose connection test is `true`.
+    pub test_id: String,
 }
+
+/// Connections for the connection-test scenario: as many as the embedded
+/// worker runs tests at once, so the figure is a test's cost, not queueing.
+const TEST_CONNECTIONS: usize = 2;
 
 const ITEMS: &str = "/api/v1/custom-integrations";
 
@@ -63,6 +69,9 @@ pub fn standard(fixture: &Fixture, connections: usize) -> Vec<Scenario> {
     let resolve: MakeRequest = Arc::new(move |_, _| {
         (request("POST", &format!("{ITEMS}/resolve"), &token, Some(&resolve_body)), 200)
     });
+    let token = fixture.token.clone();
+    let test_path = format!("{ITEMS}/{}/test", fixture.test_id);
+    let connection_test: MakeRequest = Arc::new(move |_, _| (request("POST", &test_path, &token, None), 200));
     vec![
         get_by_id(fixture, connections, "get by id"),
         list_by_type(fixture, connections, "list by type (50)"),
@@ -70,6 +79,7 @@ pub fn standard(fixture: &Fixture, connections: usize) -> Vec<Scenario> {
         Scenario { name: "create", connections, make: create },
         Scenario { name: "update", connections, make: update },
         Scenario { name: "resolve 5 integrations, 10 secrets", connections, make: resolve },
+        Scenario { name: "connection test of `true`", connections: TEST_CONNECTIONS, make: connection_test },
         get_by_id(fixture, 1000, "get by id, 1,000 connections"),
     ]
 }

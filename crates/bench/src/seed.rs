@@ -83,6 +83,17 @@ pub fn resolvable() -> (Vec<Write>, Vec<Write>) {
     (secrets, integrations)
 }
 
+/// One integration whose connection test is `true`: the connection-test
+/// scenario measures what running a test adds to the command itself.
+pub fn testable() -> Vec<Write> {
+    let body = json!({
+        "name": "test-true",
+        "integration_type": "testable",
+        "config": {"env_vars": {"HOST": "localhost"}, "connection_test": {"command": "true", "timeout": 5}}
+    });
+    vec![(ORG.to_owned(), "POST", "/api/v1/custom-integrations".to_owned(), body.to_string())]
+}
+
 /// The bulk of the scaling case: `count` integrations of types and tags no
 /// measured filter selects.
 pub fn bulk(from: usize, count: usize) -> Vec<Write> {

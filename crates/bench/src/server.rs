@@ -54,6 +54,8 @@ impl Server {
         let mut command = Command::new(binary);
         command
             .args(["serve", "--listen", &address, "--jwt-secret", secret, "--master-key", master_key])
+            // Connection tests run on the embedded worker, on either backend.
+            .arg("--embedded-worker")
             .arg("--data-dir")
             .arg(&data_dir)
             .env("RUST_LOG", "warn")

@@ -95,6 +95,28 @@ pub struct NewIntegration {
     pub created_by: Option<String>,
 }
 
+impl NewIntegration {
+    /// The integration as first stored: a new id, created and updated now,
+    /// revision 1. Every backend creates through this.
+    pub fn into_integration(self, organization: OrganizationId) -> Integration {
+        let now = crate::now_utc();
+        Integration {
+            id: Uuid::new_v4(),
+            organization_id: organization,
+            name: self.name,
+            integration_type: self.integration_type,
+            description: self.description,
+            status: self.status,
+            config: self.config,
+            tags: self.tags,
+            created_at: now,
+            updated_at: now,
+            created_by: self.created_by,
+            revision: 1,
+        }
+    }
+}
+
 /// A partial update: `None` leaves a field as it is (the reference treats
 /// absent and `null` alike), `config` replaces the whole config.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -28,22 +28,17 @@ pub fn fetch(args: &ClientArgs, names: &[String]) -> anyhow::Result<BundleRespon
     Ok(bundle)
 }
 
-/// The bundle's files as the runner writes them; modes come as octal text.
+/// One file as the runner writes it; the server sends its mode as octal text.
+pub fn file_to_write(path: &str, content: &str, mode: &str) -> anyhow::Result<FileToWrite> {
+    let bits = FileMode::parse(mode)
+        .map_err(|_| anyhow!("the server sent {path:?} with an invalid mode {mode:?}"))?
+        .bits();
+    Ok(FileToWrite { path: path.to_owned(), content: content.as_bytes().to_vec(), mode: bits })
+}
+
+/// The bundle's files as the runner writes them.
 pub fn files_to_write(bundle: &BundleResponse) -> anyhow::Result<Vec<FileToWrite>> {
-    bundle
-        .files
-        .iter()
-        .map(|file| {
-            let mode = FileMode::parse(&file.mode).map_err(|_| {
-                anyhow!("the server sent {:?} with an invalid mode {:?}", file.path, file.mode)
-            })?;
-            Ok(FileToWrite {
-                path: file.path.clone(),
-                content: file.content.clone().into_bytes(),
-                mode: mode.bits(),
-            })
-        })
-        .collect()
+    bundle.files.iter().map(|file| file_to_write(&file.path, &file.content, &file.mode)).collect()
 }
 
 /// Resolution problems are listed as such; every other failure is

@@ -1,8 +1,7 @@
 //! Between the API's job bodies and the runner's types.
-use anyhow::anyhow;
 use patchbay_api_types::{ClaimedJob, JobResultRequest};
-use patchbay_domain::{FileMode, format_timestamp};
-use patchbay_runner::{FileToWrite, TestJob, TestOutcome};
+use patchbay_domain::format_timestamp;
+use patchbay_runner::{TestJob, TestOutcome};
 use std::time::Duration;
 
 /// The runner's job; a file with an invalid mode is an error naming it.
@@ -10,16 +9,7 @@ pub fn test_job(claimed: &ClaimedJob) -> anyhow::Result<TestJob> {
     let files = claimed
         .files
         .iter()
-        .map(|file| {
-            let mode = FileMode::parse(&file.mode).map_err(|_| {
-                anyhow!("the server sent {:?} with an invalid mode {:?}", file.path, file.mode)
-            })?;
-            Ok(FileToWrite {
-                path: file.path.clone(),
-                content: file.content.clone().into_bytes(),
-                mode: mode.bits(),
-            })
-        })
+        .map(|file| crate::bundle::file_to_write(&file.path, &file.content, &file.mode))
         .collect::<anyhow::Result<_>>()?;
     Ok(TestJob {
         command: claimed.command.clone(),

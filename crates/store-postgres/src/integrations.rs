@@ -78,21 +78,8 @@ async fn create(
     org: &OrganizationId,
     new: NewIntegration,
 ) -> Result<Integration, StoreError> {
-    let now = now_utc();
-    let integration = Integration {
-        id: Uuid::new_v4(),
-        organization_id: org.clone(),
-        name: new.name,
-        integration_type: new.integration_type,
-        description: new.description,
-        status: new.status,
-        config: new.config,
-        tags: new.tags,
-        created_at: now,
-        updated_at: now,
-        created_by: new.created_by,
-        revision: 1,
-    };
+    let integration = new.into_integration(org.clone());
+    let now = integration.created_at;
     let db = client(&store.pool).await?;
     let statement = db.prepare_cached(INSERT).await.map_err(failed("preparing a create"))?;
     db.execute(
