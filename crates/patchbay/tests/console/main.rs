@@ -61,7 +61,8 @@ impl Server {
                 return Self { child, base: format!("http://{address}"), data };
             }
         }
-        panic!("the server exited before serving");
+        let status = child.wait();
+        panic!("the server exited before serving: {status:?}");
     }
 
     fn token(&self, role: &str) -> String {
@@ -121,6 +122,26 @@ async fn source(browser: &Browser, seen: &mut Vec<String>) -> String {
     let html = browser.source().await;
     seen.push(html.clone());
     html
+}
+
+/// Sample integrations from templates, for screenshots only.
+async fn seed_samples(server: &Server) {
+    let token = server.token("admin");
+    let http = reqwest::Client::new();
+    for (template, name, description) in [
+        ("github", "github-ci", "Release automation for the platform repositories"),
+        ("redis", "session-cache", "Session cache in the EU region"),
+        ("s3", "report-archive", "Monthly reports bucket"),
+    ] {
+        let response = http
+            .post(format!("{}/api/v1/custom-integrations/from-template/{template}", server.base))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({ "name": name, "description": description }))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{template}: {}", response.status());
+    }
 }
 
 const SECRET_VALUE: &str = "pa55-Browser-Secret-Value";
@@ -187,7 +208,6 @@ async fn console_in_a_real_browser() {
     assert!(browser.text(".notice").await.contains("Connection test finished"));
     assert_eq!(browser.text("table.tests tbody tr:first-child .badge").await, "passed");
     assert!(browser.text("table.tests pre.output").await.contains("reached localhost as postgres"));
-    save_screenshot(&browser, "console-detail.png").await;
     source(&browser, &mut seen).await;
 
     // Edit, see the change in history, and restore revision 1.
@@ -207,6 +227,13 @@ async fn console_in_a_real_browser() {
     assert!(browser.text("dl.facts").await.contains("Orders, typed in a browser"));
     assert!(browser.text("#history-h + table").await.contains("restore"));
     source(&browser, &mut seen).await;
+
+    // For the README's screenshots, a few more integrations make a fuller list.
+    if screenshot_dir().is_some() {
+        seed_samples(&server).await;
+        browser.goto(&detail).await;
+        save_screenshot(&browser, "console-detail.png").await;
+    }
 
     // The list shows the last test result; a POST without the CSRF token is
     // refused even with the session cookie.

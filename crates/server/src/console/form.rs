@@ -312,7 +312,7 @@ pub fn render(
                     input.mono id="test_command" name="test_command" value=(form.test_command) aria-describedby=(describe("test_command"));
                 }))
                 (field(errors, "test_timeout", "Timeout (seconds)", "", html! {
-                    input id="test_timeout" name="test_timeout" inputmode="numeric" value=(form.test_timeout);
+                    input id="test_timeout" name="test_timeout" inputmode="numeric" value=(form.test_timeout) aria-describedby=(describe("test_timeout"));
                 }))
             }
             div.actions { button type="submit" { (submit) } }

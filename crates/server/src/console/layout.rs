@@ -118,3 +118,14 @@ pub fn failure(session: &Session, title: &str, message: &str) -> Html<String> {
         html! { h1 { (title) } (error(message)) a href="/integrations" { "Back to integrations" } },
     )
 }
+
+/// An API timestamp as people read it: `2026-01-31 12:00 UTC`, full value on hover.
+pub fn when(timestamp: &str) -> Markup {
+    let short = match (timestamp.get(..10), timestamp.get(11..16)) {
+        (Some(date), Some(time)) if timestamp.ends_with("+00:00") || timestamp.ends_with('Z') => {
+            format!("{date} {time} UTC")
+        }
+        _ => timestamp.to_owned(),
+    };
+    html! { time datetime=(timestamp) title=(timestamp) { (short) } }
+}

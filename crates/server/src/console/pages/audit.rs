@@ -51,7 +51,7 @@ pub async fn page(State(console): State<Console>, user: SignedIn, RawQuery(query
                 table.list {
                     thead { tr { th { "When" } th { "Actor" } th { "Action" } th { "Resource" } th { "Outcome" } th { "Detail" } } }
                     tbody { @for event in &page.events { tr {
-                        td data-label="When" { (event.occurred_at) }
+                        td data-label="When" { (layout::when(&event.occurred_at)) }
                         td data-label="Actor" { (event.actor.as_deref().unwrap_or("—")) @if let Some(role) = &event.actor_role { div.muted { (role) } } }
                         td data-label="Action" { code { (event.action) } }
                         td data-label="Resource" { (event.resource_type) @if let Some(id) = &event.resource_id { div.muted { code { (id) } } } }

@@ -77,7 +77,7 @@ pub async fn page(
             dt { "Type" } dd { (integration.integration_type) }
             dt { "Description" } dd { (integration.description.as_deref().unwrap_or("—")) }
             dt { "Tags" } dd { @for tag in &integration.tags { span.tag { (tag) } " " } @if integration.tags.is_empty() { "—" } }
-            dt { "Updated" } dd { (integration.updated_at) @if let Some(by) = &integration.created_by { " · created by " (by) } }
+            dt { "Updated" } dd { (layout::when(&integration.updated_at)) @if let Some(by) = &integration.created_by { " · created by " (by) } }
         }
         section aria-labelledby="env-h" {
             h2 id="env-h" { "Environment variables" }
@@ -128,7 +128,7 @@ pub async fn page(
                         td data-label="Exit" { (test.exit_code.map_or("—".to_owned(), |c| c.to_string())) }
                         td data-label="Duration" { (test.duration_ms.map_or("—".to_owned(), |d| format!("{d} ms"))) }
                         td data-label="Revision" { (test.revision) }
-                        td data-label="Started" { (test.started_at.as_deref().unwrap_or("—")) }
+                        td data-label="Started" { @match &test.started_at { Some(t) => (layout::when(t)), None => "—" } }
                         td data-label="Output" {
                             @match &test.output { Some(output) if !output.is_empty() => details open[test.job_id == tests[0].job_id] { summary { "output" } pre.output { (output) } }, _ => span.muted { "—" } }
                         }
@@ -144,7 +144,7 @@ pub async fn page(
                     td data-label="Revision" { (revision.revision) @if let Some(from) = revision.restored_from { " (from " (from) ")" } }
                     td data-label="Change" { (revision.kind) }
                     td data-label="By" { (revision.actor.as_deref().unwrap_or("—")) }
-                    td data-label="When" { (revision.created_at) }
+                    td data-label="When" { (layout::when(&revision.created_at)) }
                     td.buttons {
                         a href={ "/integrations/" (integration.id) "/revisions/" (revision.revision) } { "Changes" }
                         @if role == Role::Admin && Some(revision.revision) != current {

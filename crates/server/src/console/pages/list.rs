@@ -101,7 +101,7 @@ pub async fn page(State(console): State<Console>, user: SignedIn, RawQuery(query
                                     None => span.muted { "never run" },
                                 }
                             }
-                            td data-label="Updated" { time { (item.updated_at) } }
+                            td data-label="Updated" { (layout::when(&item.updated_at)) }
                         }
                     }
                 }

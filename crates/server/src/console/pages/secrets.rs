@@ -85,7 +85,7 @@ async fn render(
                 tbody { @for secret in secrets { tr {
                     td data-label="Name" { code { (secret.name) } @if let Some(d) = &secret.description { div.muted { (d) } } }
                     td data-label="Version" { (secret.version) }
-                    td data-label="Updated" { (secret.updated_at) @if let Some(by) = &secret.created_by { div.muted { "by " (by) } } }
+                    td data-label="Updated" { (layout::when(&secret.updated_at)) @if let Some(by) = &secret.created_by { div.muted { "by " (by) } } }
                     td data-label="Used by" {
                         @match used.get(&secret.name) {
                             Some(list) => { @for i in list { a href={ "/integrations/" (i.id) } { (i.name) } " " } },

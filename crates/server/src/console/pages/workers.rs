@@ -21,8 +21,8 @@ pub async fn page(State(console): State<Console>, user: SignedIn) -> Response {
                 tbody { @for worker in workers { tr {
                     td data-label="Name" { (worker.name) div.muted { code { (worker.id) } } }
                     td data-label="State" { (layout::badge(&worker.state)) }
-                    td data-label="Last heartbeat" { (worker.last_heartbeat_at) }
-                    td data-label="Registered" { (worker.registered_at) }
+                    td data-label="Last heartbeat" { (layout::when(&worker.last_heartbeat_at)) }
+                    td data-label="Registered" { (layout::when(&worker.registered_at)) }
                     td data-label="Kind" { @if worker.embedded { "embedded in the server" } @else { "separate process" } }
                 } } }
             },
