@@ -1,6 +1,7 @@
 //! The console calls the API in process, as the signed-in user: each call
 //! goes through the same router, so roles, validation, ETags and the audit
 //! log are exactly the API's.
+use super::session::Session;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderValue, Method, Request, StatusCode, header};
@@ -50,21 +51,26 @@ impl Api {
         Self { router }
     }
 
-    pub async fn call(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Reply {
-        self.call_with(method, path, token, body, None).await
+    pub async fn call(&self, method: Method, path: &str, session: &Session, body: Option<Value>) -> Reply {
+        self.call_with(method, path, session, body, None).await
     }
 
     pub async fn call_with(
         &self,
         method: Method,
         path: &str,
-        token: &str,
+        session: &Session,
         body: Option<Value>,
         if_match: Option<i64>,
     ) -> Reply {
         let mut request = Request::builder().method(method).uri(path);
-        if let Ok(bearer) = HeaderValue::from_str(&format!("Bearer {token}")) {
+        if let Ok(bearer) = HeaderValue::from_str(&format!("Bearer {}", session.token)) {
             request = request.header(header::AUTHORIZATION, bearer);
+        }
+        // The browser request's id, so the API's log lines and audit events
+        // lead back to the page that caused them.
+        if let Some(id) = &session.request_id {
+            request = request.header(crate::request_id::HEADER, id.as_str());
         }
         if let Some(revision) = if_match {
             request = request.header(header::IF_MATCH, format!("\"{revision}\""));

@@ -32,7 +32,12 @@ pub struct Console {
 pub fn router(state: AppState) -> Router<AppState> {
     let console = Console {
         auth: state.auth.clone(),
-        api: Api::new(crate::routes::routes().with_state(state)),
+        // The request-id layer gives each call the id its audit event records.
+        api: Api::new(
+            crate::routes::routes()
+                .layer(axum::middleware::from_fn(crate::request_id::layer))
+                .with_state(state),
+        ),
         sessions: Sessions::default(),
     };
     Router::new()
@@ -65,9 +70,12 @@ impl FromRequestParts<Console> for SignedIn {
 
     async fn from_request_parts(parts: &mut Parts, console: &Console) -> Result<Self, Response> {
         let cookie = parts.headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
-        session::cookie_value(cookie)
-            .and_then(|id| Some(Self { id: id.to_owned(), session: console.sessions.get(id)? }))
-            .ok_or_else(|| Redirect::to("/signin").into_response())
+        let request_id = parts.extensions.get::<crate::request_id::RequestId>().and_then(|r| r.0.clone());
+        let (id, mut session) = session::cookie_value(cookie)
+            .and_then(|id| Some((id.to_owned(), console.sessions.get(id)?)))
+            .ok_or_else(|| Redirect::to("/signin").into_response())?;
+        session.request_id = request_id;
+        Ok(Self { id, session })
     }
 }
 

@@ -21,6 +21,8 @@ pub struct Session {
     /// Bound to this session; every form carries it and every POST checks it.
     pub csrf: String,
     pub expires_at: i64,
+    /// The id of the browser request being served (set per request, not stored).
+    pub request_id: Option<String>,
 }
 
 #[derive(Clone, Default)]
@@ -40,7 +42,7 @@ impl Sessions {
     /// Starts a session; returns its id (the cookie's value).
     pub fn start(&self, token: String, actor: Actor, expires_at: i64) -> String {
         let id = random_id();
-        let session = Session { token, actor, csrf: random_id(), expires_at };
+        let session = Session { token, actor, csrf: random_id(), expires_at, request_id: None };
         let mut sessions = self.0.lock().expect("session map poisoned");
         let now = now();
         sessions.retain(|_, s| s.expires_at > now);

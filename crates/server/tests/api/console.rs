@@ -272,7 +272,76 @@ async fn a_secret_value_never_reaches_a_page(app: TestApp) {
     );
 }
 
+async fn a_stale_edit_is_refused_and_pages_and_audit_work(app: TestApp) {
+    let id = create(&app, "acme", json!({"name": "db", "integration_type": "postgres", "config": {}})).await;
+    let member = Visitor::sign_in(&app, "acme", Role::Member).await;
+    let (status, form) = member.get(&format!("/integrations/{id}/edit")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(form.contains(r#"name="revision" value="1""#), "the form carries the revision it started from");
+    // Someone else saves meanwhile; the form's save is refused, not applied over it.
+    let path = format!("/api/v1/custom-integrations/{id}");
+    let (status, _) = app.send_json(Method::PUT, &path, "acme", &json!({"description": "theirs"})).await;
+    assert_eq!(status, 200);
+    let edit = [
+        ("csrf", member.csrf.as_str()),
+        ("revision", "1"),
+        ("name", "db"),
+        ("integration_type", "postgres"),
+        ("status", "active"),
+        ("description", "mine"),
+    ];
+    let (status, html) = member.post(&format!("/integrations/{id}/edit"), &edit).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Someone changed this integration"), "{html}");
+    assert!(html.contains(">mine</textarea>"), "the typed description is kept");
+    let (_, current) = app.send_json(Method::GET, &path, "acme", &json!(null)).await;
+    assert_eq!(current["description"], "theirs");
+
+    // Pages of 20, with a link to the next.
+    for n in 0..21 {
+        create(
+            &app,
+            "acme",
+            json!({"name": format!("svc-{n:02}"), "integration_type": "custom", "config": {}}),
+        )
+        .await;
+    }
+    let (_, first) = member.get("/integrations?integration_type=custom").await;
+    assert_eq!(first.matches("data-label=\"Name\"").count(), 20);
+    assert!(
+        first.contains(r#"href="/integrations?integration_type=custom&amp;page=2""#),
+        "a next link keeps the filter"
+    );
+    let (_, second) = member.get("/integrations?integration_type=custom&page=2").await;
+    assert_eq!(second.matches("data-label=\"Name\"").count(), 1);
+    assert!(second.contains("rel=\"prev\"") && !second.contains("rel=\"next\""));
+    let (_, searched) = member.get("/integrations?q=svc-07").await;
+    assert_eq!(searched.matches("data-label=\"Name\"").count(), 1);
+
+    // The audit log is for admins; its events carry the browser request's id.
+    let (_, html) = member.get("/audit").await;
+    assert!(html.contains("cannot read the audit log"), "{html}");
+    let admin = Visitor::sign_in(&app, "acme", Role::Admin).await;
+    let response = admin
+        .http
+        .post(format!("{}/secrets", admin.base))
+        .header(header::COOKIE, &admin.cookie)
+        .header("x-request-id", "console-req-42")
+        .form(&[("csrf", admin.csrf.as_str()), ("name", "TOKEN"), ("value", "v")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (status, html) = admin.get("/audit?action=secret.write").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("secret.write") && !html.contains("integration.create"), "filtered by action");
+    let (_, events) =
+        app.send_json(Method::GET, "/api/v1/audit-events?action=secret.write", "acme", &json!(null)).await;
+    assert_eq!(events["events"][0]["request_id"], "console-req-42", "{events}");
+}
+
 crate::both_backends!(
+    a_stale_edit_is_refused_and_pages_and_audit_work,
     session_cookie_is_http_only_strict_and_ends_at_sign_out,
     posts_without_the_session_csrf_token_are_refused,
     hostile_text_renders_escaped,

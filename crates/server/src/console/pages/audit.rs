@@ -27,7 +27,7 @@ pub async fn page(State(console): State<Console>, user: SignedIn, RawQuery(query
         .collect();
     let path = format!("/api/v1/audit-events?{filters}limit=50");
     let events: Result<AuditPageResponse, String> =
-        console.api.call(Method::GET, &path, &session.token, None).await.into();
+        console.api.call(Method::GET, &path, session, None).await.into();
     let next = |cursor: &str| {
         let kept: String = FILTERS
             .iter()

@@ -29,7 +29,7 @@ async fn get<T: serde::de::DeserializeOwned>(
     session: &Session,
     path: &str,
 ) -> Result<T, String> {
-    console.api.call(Method::GET, path, &session.token, None).await.into()
+    console.api.call(Method::GET, path, session, None).await.into()
 }
 
 pub async fn page(
@@ -166,7 +166,7 @@ pub async fn page(
 pub async fn run_test(State(console): State<Console>, Path(id): Path<String>, posted: Posted) -> Response {
     let session = &posted.user.session;
     let path = format!("{INTEGRATIONS}/{}/test", encode(&id));
-    let reply = console.api.call(Method::POST, &path, &session.token, None).await;
+    let reply = console.api.call(Method::POST, &path, session, None).await;
     let notice = match reply.status {
         StatusCode::OK => "tested",
         StatusCode::ACCEPTED => "queued",

@@ -13,7 +13,7 @@ use patchbay_api_types::IntegrationTemplateSummary;
 use serde_json::Value;
 
 async fn templates(console: &Console, session: &Session) -> Vec<IntegrationTemplateSummary> {
-    let reply = console.api.call(Method::GET, "/api/v1/integration-templates", &session.token, None).await;
+    let reply = console.api.call(Method::GET, "/api/v1/integration-templates", session, None).await;
     reply.into().unwrap_or_default()
 }
 
@@ -57,7 +57,7 @@ pub async fn new_form(State(console): State<Console>, user: SignedIn, RawQuery(q
         }
     } else {
         let path = format!("/api/v1/integration-templates/{}", encode(chosen));
-        match console.api.call(Method::GET, &path, &session.token, None).await.into::<Value>() {
+        match console.api.call(Method::GET, &path, session, None).await.into::<Value>() {
             Ok(template) => {
                 let mut form = IntegrationForm::from_json(&template);
                 // The template's name is its title; the integration needs its own.
@@ -79,7 +79,7 @@ pub async fn create(State(console): State<Console>, posted: Posted) -> Response 
     let mut errors = Errors::default();
     let body = form.to_body(false, &mut errors);
     if errors.is_empty() {
-        let reply = console.api.call(Method::POST, INTEGRATIONS, &session.token, Some(body)).await;
+        let reply = console.api.call(Method::POST, INTEGRATIONS, session, Some(body)).await;
         if reply.status.is_success() {
             let id = reply.body["id"].as_str().unwrap_or_default();
             return Redirect::to(&format!("/integrations/{id}?notice=created")).into_response();
@@ -118,7 +118,7 @@ fn edit_page(session: &Session, id: &str, form: &IntegrationForm, errors: &Error
 pub async fn edit_form(State(console): State<Console>, user: SignedIn, Path(id): Path<String>) -> Response {
     let session = &user.session;
     let path = format!("{INTEGRATIONS}/{}", encode(&id));
-    let reply = console.api.call(Method::GET, &path, &session.token, None).await;
+    let reply = console.api.call(Method::GET, &path, session, None).await;
     match reply.into::<Value>() {
         Ok(integration) => {
             let mut form = IntegrationForm::from_json(&integration);
@@ -132,8 +132,7 @@ pub async fn edit_form(State(console): State<Console>, user: SignedIn, Path(id):
 /// The current revision (the newest in the history), sent back as `If-Match`.
 async fn current_revision(console: &Console, session: &Session, id: &str) -> Option<String> {
     let path = format!("{INTEGRATIONS}/{}/revisions?limit=1", encode(id));
-    let revisions: Vec<Value> =
-        console.api.call(Method::GET, &path, &session.token, None).await.into().ok()?;
+    let revisions: Vec<Value> = console.api.call(Method::GET, &path, session, None).await.into().ok()?;
     revisions.first().map(|r| r["revision"].to_string())
 }
 
@@ -145,7 +144,7 @@ pub async fn update(State(console): State<Console>, Path(id): Path<String>, post
     if errors.is_empty() {
         let path = format!("{INTEGRATIONS}/{}", encode(&id));
         let if_match = form.revision.parse().ok();
-        let reply = console.api.call_with(Method::PUT, &path, &session.token, Some(body), if_match).await;
+        let reply = console.api.call_with(Method::PUT, &path, session, Some(body), if_match).await;
         if reply.status.is_success() {
             return Redirect::to(&format!("/integrations/{}?notice=saved", encode(&id))).into_response();
         }

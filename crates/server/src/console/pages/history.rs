@@ -25,11 +25,10 @@ pub async fn diff(
 ) -> Response {
     let session = &user.session;
     let path = format!("{INTEGRATIONS}/{}/revisions/{n}/diff", encode(&id));
-    let diff: RevisionDiffResponse =
-        match console.api.call(Method::GET, &path, &session.token, None).await.into() {
-            Ok(diff) => diff,
-            Err(message) => return layout::failure(session, "Revision not found", &message).into_response(),
-        };
+    let diff: RevisionDiffResponse = match console.api.call(Method::GET, &path, session, None).await.into() {
+        Ok(diff) => diff,
+        Err(message) => return layout::failure(session, "Revision not found", &message).into_response(),
+    };
     let content = html! {
         p.crumbs { a href={ "/integrations/" (id) "#history-h" } { "← Integration" } }
         h1 { "Revision " (diff.revision) }
@@ -59,7 +58,7 @@ pub async fn restore(
     // `If-Match` with the revision the page showed: restoring over a change
     // made meanwhile is refused (412) rather than silently undoing it.
     let if_match = posted.fields.get("current").parse().ok();
-    let reply = console.api.call_with(Method::POST, &path, &session.token, None, if_match).await;
+    let reply = console.api.call_with(Method::POST, &path, session, None, if_match).await;
     if reply.status.is_success() {
         return Redirect::to(&format!("/integrations/{}?notice=restored", encode(&id))).into_response();
     }

@@ -24,8 +24,7 @@ pub async fn page(State(console): State<Console>, user: SignedIn, RawQuery(query
         .collect();
     let filtered = !api_query.is_empty();
     api_query.push_str(&format!("limit={}&offset={}", PAGE_SIZE + 1, (page - 1) * PAGE_SIZE));
-    let reply =
-        console.api.call(Method::GET, &format!("{INTEGRATIONS}?{api_query}"), &session.token, None).await;
+    let reply = console.api.call(Method::GET, &format!("{INTEGRATIONS}?{api_query}"), session, None).await;
     let listed: Result<Vec<IntegrationResponse>, String> = reply.into();
     let (mut items, error) = match listed {
         Ok(items) => (items, None),
@@ -37,7 +36,7 @@ pub async fn page(State(console): State<Console>, user: SignedIn, RawQuery(query
     for item in &items {
         let path = format!("{INTEGRATIONS}/{}/tests?limit=1", item.id);
         let tests: Vec<ConnectionTestResponse> =
-            console.api.call(Method::GET, &path, &session.token, None).await.into().unwrap_or_default();
+            console.api.call(Method::GET, &path, session, None).await.into().unwrap_or_default();
         last_tests.push(tests.into_iter().next());
     }
     let link = |page: usize| {

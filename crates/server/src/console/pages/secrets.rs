@@ -61,10 +61,10 @@ async fn render(
     errors: &FormErrors,
 ) -> Response {
     let secrets: Result<Vec<SecretResponse>, String> =
-        console.api.call(Method::GET, "/api/v1/secrets", &session.token, None).await.into();
+        console.api.call(Method::GET, "/api/v1/secrets", session, None).await.into();
     let integrations: Vec<IntegrationResponse> = console
         .api
-        .call(Method::GET, &format!("{INTEGRATIONS}?limit=1000"), &session.token, None)
+        .call(Method::GET, &format!("{INTEGRATIONS}?limit=1000"), session, None)
         .await
         .into()
         .unwrap_or_default();
@@ -146,7 +146,7 @@ pub async fn set(State(console): State<Console>, posted: Posted) -> Response {
         body["description"] = json!(description);
     }
     let path = format!("/api/v1/secrets/{}", encode(name));
-    let reply = console.api.call(Method::PUT, &path, &session.token, Some(body)).await;
+    let reply = console.api.call(Method::PUT, &path, session, Some(body)).await;
     if reply.status.is_success() {
         return Redirect::to("/secrets?notice=secret").into_response();
     }

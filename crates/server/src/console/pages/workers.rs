@@ -9,7 +9,7 @@ use patchbay_api_types::WorkerResponse;
 pub async fn page(State(console): State<Console>, user: SignedIn) -> Response {
     let session = &user.session;
     let workers: Result<Vec<WorkerResponse>, String> =
-        console.api.call(Method::GET, "/api/v1/workers", &session.token, None).await.into();
+        console.api.call(Method::GET, "/api/v1/workers", session, None).await.into();
     let content = html! {
         h1 { "Workers" }
         p.hint { "Workers run connection tests. " code { "patchbay serve" } " runs one of its own; start more with " code { "patchbay worker" } "." }
