@@ -266,6 +266,16 @@ async fn console_in_a_real_browser() {
     assert_eq!(browser.count("input[type=password]").await, 0);
     source(&browser, &mut seen).await;
 
+    // At a phone's width no page scrolls sideways.
+    browser.resize(390, 844).await;
+    for page in
+        ["/integrations".to_owned(), detail.clone(), "/secrets".into(), format!("{detail}/revisions/2")]
+    {
+        let url = if page.starts_with("http") { page.clone() } else { format!("{base}{page}") };
+        browser.goto(&url).await;
+        assert!(!browser.overflows().await, "{page} scrolls sideways at phone width");
+    }
+
     for html in &seen {
         assert!(!html.contains(SECRET_VALUE), "a page showed the secret value");
     }

@@ -179,6 +179,19 @@ impl Browser {
         self.post("/execute/async", json!({ "script": script, "args": [] })).await
     }
 
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.post("/window/rect", json!({ "width": width, "height": height })).await;
+    }
+
+    /// Whether the page is wider than the window (a sideways scroll).
+    pub async fn overflows(&self) -> bool {
+        let script = "return [document.documentElement.scrollWidth, window.innerWidth];";
+        let widths = self.post("/execute/sync", json!({ "script": script, "args": [] })).await;
+        let (page, window) = (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap());
+        assert!(window < 500, "the window was resized to a phone's width: {window}");
+        page > window
+    }
+
     pub async fn delete_cookies(&self) {
         self.command(reqwest::Method::DELETE, "/cookie", None).await;
     }
