@@ -28,7 +28,24 @@ pub async fn page(State(console): State<Console>, headers: HeaderMap) -> Respons
     layout::bare("Sign in", form(None)).into_response()
 }
 
-pub async fn submit(State(console): State<Console>, body: axum::body::Bytes) -> Response {
+/// Whether a sign-in came from another site's page. The sign-in form has no
+/// session to bind a CSRF token to, so a cross-site `Origin` is refused:
+/// another site must not sign a visitor in under its own token.
+fn cross_site(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return false };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+    origin_host != host
+}
+
+pub async fn submit(State(console): State<Console>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    if cross_site(&headers) {
+        return (
+            StatusCode::FORBIDDEN,
+            layout::bare("Sign in", form(Some("Sign in from this console's own page."))),
+        )
+            .into_response();
+    }
     let fields = Fields::parse(&body);
     let token = fields.get("token").trim().to_owned();
     let verified = console.auth.verify(&token).ok().zip(token_expiry(&token));
