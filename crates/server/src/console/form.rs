@@ -1,7 +1,6 @@
 //! The integration form: what the user typed (kept verbatim across a 422),
 //! the API body it becomes, and where each of the API's errors belongs.
 use super::Fields;
-use maud::{Markup, html};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
@@ -220,102 +219,80 @@ impl IntegrationForm {
     }
 }
 
-/// A labelled input or textarea with its errors beside it.
-fn field(errors: &Errors, id: &'static str, label: &str, hint: &str, control: Markup) -> Markup {
-    let messages = errors.fields.get(id);
-    html! {
-        div.field.invalid[messages.is_some()] {
-            label for=(id) { (label) }
-            @if !hint.is_empty() { small.hint id={ (id) "-hint" } { (hint) } }
-            (control)
-            @if let Some(messages) = messages {
-                ul.field-errors id={ (id) "-error" } role="alert" {
-                    @for message in messages { li { (message) } }
-                }
-            }
-        }
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The whole form. `editing` adds the status field and the revision.
-pub fn render(
-    form: &IntegrationForm,
-    errors: &Errors,
-    action: &str,
-    submit: &str,
-    editing: bool,
-    csrf: Markup,
-) -> Markup {
-    let describe = |id: &str| -> String {
-        let mut ids = format!("{id}-hint");
-        if errors.fields.contains_key(id) {
-            ids.push_str(&format!(" {id}-error"));
-        }
-        ids
-    };
-    html! {
-        @if !errors.is_empty() {
-            div.error role="alert" {
-                p { "The integration was not saved: correct the fields marked below." }
-                @for message in &errors.general { p { (message) } }
-            }
-        }
-        form.integration method="post" action=(action) novalidate {
-            (csrf)
-            @if editing { input type="hidden" name="revision" value=(form.revision); }
-            fieldset {
-                legend { "Integration" }
-                (field(errors, "name", "Name", "Unique in your organization.", html! {
-                    input id="name" name="name" value=(form.name) aria-describedby=(describe("name")) aria-invalid[errors.fields.contains_key("name")];
-                }))
-                (field(errors, "integration_type", "Type", "For example postgres, github, custom.", html! {
-                    input id="integration_type" name="integration_type" value=(form.integration_type) aria-describedby=(describe("integration_type"));
-                }))
-                (field(errors, "description", "Description", "", html! {
-                    textarea id="description" name="description" rows="2" { (form.description) }
-                }))
-                @if editing {
-                    (field(errors, "status", "Status", "", html! {
-                        select id="status" name="status" {
-                            @for status in ["active", "inactive", "deleted"] {
-                                option value=(status) selected[form.status == status] { (status) }
-                            }
-                        }
-                    }))
-                }
-                (field(errors, "tags", "Tags", "Comma-separated.", html! {
-                    input id="tags" name="tags" value=(form.tags) aria-describedby=(describe("tags"));
-                }))
-            }
-            fieldset {
-                legend { "Configuration" }
-                (field(errors, "env_vars", "Environment variables", "One KEY=value a line; {{secrets.NAME}} places a secret.", html! {
-                    textarea.mono id="env_vars" name="env_vars" rows="5" aria-describedby=(describe("env_vars")) { (form.env_vars) }
-                }))
-                (field(errors, "secrets", "Secrets", "Names of vault secrets to export, one a line.", html! {
-                    textarea.mono id="secrets" name="secrets" rows="3" aria-describedby=(describe("secrets")) { (form.secrets) }
-                }))
-                (field(errors, "files", "Files", r#"A JSON list: [{"path": "~/.pgpass", "secret_ref": "PGPASS", "mode": "0600"}]; "content" instead of "secret_ref" for plain text."#, html! {
-                    textarea.mono id="files" name="files" rows="5" aria-describedby=(describe("files")) { (form.files) }
-                }))
-                (field(errors, "context_prompt", "Context prompt", "What the agent is told about this integration.", html! {
-                    textarea id="context_prompt" name="context_prompt" rows="4" aria-describedby=(describe("context_prompt")) { (form.context_prompt) }
-                }))
-            }
-            fieldset {
-                legend { "Connection test" }
-                div.field.check {
-                    input id="test_enabled" name="test_enabled" type="checkbox" checked[form.test_enabled];
-                    label for="test_enabled" { "Enabled" }
-                }
-                (field(errors, "test_command", "Command", "Run by a worker with the integration's environment; exit 0 passes.", html! {
-                    input.mono id="test_command" name="test_command" value=(form.test_command) aria-describedby=(describe("test_command"));
-                }))
-                (field(errors, "test_timeout", "Timeout (seconds)", "", html! {
-                    input id="test_timeout" name="test_timeout" inputmode="numeric" value=(form.test_timeout) aria-describedby=(describe("test_timeout"));
-                }))
-            }
-            div.actions { button type="submit" { (submit) } }
-        }
+    fn form_of(pairs: &[(&str, &str)]) -> IntegrationForm {
+        let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        IntegrationForm::from_fields(&Fields::parse(body.as_bytes()))
+    }
+
+    #[test]
+    fn builds_the_api_body_from_text_fields() {
+        let form = form_of(&[
+            ("name", "db"),
+            ("integration_type", "postgres"),
+            ("tags", " a, b ,,"),
+            ("env_vars", "A=1\n\nB=x=y\n"),
+            ("secrets", "S1\nS2, S3"),
+            ("test_command", "true"),
+        ]);
+        let mut errors = Errors::default();
+        let body = form.to_body(false, &mut errors);
+        assert!(errors.is_empty());
+        assert_eq!(body["tags"], json!(["a", "b"]));
+        assert_eq!(body["config"]["env_vars"], json!({"A": "1", "B": "x=y"}));
+        assert_eq!(body["config"]["secrets"], json!(["S1", "S2", "S3"]));
+        assert_eq!(
+            body["config"]["connection_test"],
+            json!({"enabled": false, "command": "true", "timeout": 5})
+        );
+        assert_eq!(body["description"], Value::Null);
+        assert!(body.get("status").is_none());
+    }
+
+    #[test]
+    fn reports_what_the_console_cannot_read() {
+        let form = form_of(&[("env_vars", "A=1\nnot a pair"), ("files", "[{")]);
+        let mut errors = Errors::default();
+        form.to_body(true, &mut errors);
+        assert_eq!(errors.fields["env_vars"], ["line 2: write KEY=value"]);
+        assert!(errors.fields["files"][0].starts_with("not a JSON list of files"));
+    }
+
+    #[test]
+    fn files_api_errors_under_their_fields() {
+        let mut errors = Errors::default();
+        errors.add_api(&json!({"detail": [
+            {"loc": ["body", "name"], "msg": "Field required"},
+            {"loc": ["body", "config", "env_vars", "1BAD"], "msg": "bad name"},
+            {"loc": ["body", "config", "secrets", 0], "msg": "bad secret"},
+            {"loc": ["body", "config", "connection_test", "timeout"], "msg": "too big"},
+            {"loc": ["body", "config", "files", 1, "mode"], "msg": "bad mode"},
+            {"loc": ["body"], "msg": "whole body"},
+        ]}));
+        assert_eq!(errors.fields["name"], ["Field required"]);
+        assert_eq!(errors.fields["env_vars"], ["1BAD: bad name"]);
+        assert_eq!(errors.fields["secrets"], ["line 1: bad secret"]);
+        assert_eq!(errors.fields["test_timeout"], ["too big"]);
+        assert_eq!(errors.fields["files"], ["file 2: bad mode"]);
+        assert_eq!(errors.general, ["whole body"]);
+    }
+
+    #[test]
+    fn a_loaded_integration_round_trips_through_the_form() {
+        let integration = json!({"name": "db", "integration_type": "postgres", "description": null, "status": "inactive",
+            "tags": ["a", "b"], "revision": 3, "config": {"env_vars": {"A": "1"}, "secrets": ["S"],
+            "files": [{"path": "~/.x", "content": "hi", "secret_ref": null, "mode": "0600", "description": null}],
+            "context_prompt": "p", "connection_test": {"enabled": true, "command": "true", "timeout": 7}}});
+        let form = IntegrationForm::from_json(&integration);
+        assert_eq!(form.revision, "3");
+        let mut errors = Errors::default();
+        let body = form.to_body(true, &mut errors);
+        assert!(errors.is_empty());
+        assert_eq!(body["config"], integration["config"]);
+        assert_eq!(body["status"], "inactive");
+        assert_eq!(body["tags"], integration["tags"]);
     }
 }

@@ -4,6 +4,7 @@
 //! Every asset is embedded; pages work without JavaScript.
 mod api;
 mod form;
+mod form_view;
 mod layout;
 mod pages;
 mod session;

@@ -1,7 +1,8 @@
 //! Create (blank or from a template) and edit. A 422 re-renders the form
 //! with what the user typed and each error beside its field.
 use crate::console::api::encode;
-use crate::console::form::{Errors, IntegrationForm, render};
+use crate::console::form::{Errors, IntegrationForm};
+use crate::console::form_view::render;
 use crate::console::session::Session;
 use crate::console::{Console, Fields, Posted, SignedIn, layout};
 use crate::routes::INTEGRATIONS;
