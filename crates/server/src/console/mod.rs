@@ -57,7 +57,25 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/audit", get(pages::audit::page))
         .route("/console/console.css", get(pages::assets::css))
         .route("/console/console.js", get(pages::assets::js))
+        .layer(axum::middleware::from_fn(security_headers))
         .with_state(console)
+}
+
+/// Headers on every console response: only this origin's scripts, styles,
+/// forms and frames (the pages use no inline script), and pages that hold
+/// a CSRF token and organization data are never cached.
+async fn security_headers(request: Request, next: axum::middleware::Next) -> Response {
+    use axum::http::HeaderValue;
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let policy = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 /// A signed-in caller; without a live session, pages redirect to sign-in.

@@ -96,6 +96,12 @@ async fn session_cookie_is_http_only_strict_and_ends_at_sign_out(app: TestApp) {
     assert!(!cookie.contains("eyJ"), "the token itself never goes into the cookie: {cookie}");
 
     let visitor = Visitor::sign_in(&app, "acme", Role::Member).await;
+    let page = visitor.http.get(format!("{}/integrations", app.base)).header(header::COOKIE, &visitor.cookie);
+    let page = page.send().await.unwrap();
+    let csp = page.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(page.headers()[header::CACHE_CONTROL], "no-store");
+    assert_eq!(page.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     let (status, _) = visitor.post("/signout", &[("csrf", &visitor.csrf)]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (status, _) = visitor.get("/integrations").await;

@@ -13,13 +13,14 @@ use patchbay_domain::Role;
 use std::collections::BTreeSet;
 
 /// A secret's name with whether the vault holds a value for it.
-fn secret_marker(name: &str, present: &BTreeSet<String>) -> Markup {
+fn secret_marker(name: &str, present: &BTreeSet<String>, writer: bool) -> Markup {
     html! {
         code { (name) } " "
         @if present.contains(name) {
             span.badge.ok title="A value is stored in the vault" { "present" }
         } @else {
             span.badge.bad.missing title="No value in the vault: resolving this integration will fail" { "missing" }
+            @if writer { " " a href={ "/secrets?name=" (encode(name)) "#set" } { "Set " (name) } }
         }
     }
 }
@@ -88,7 +89,7 @@ pub async fn page(
         section aria-labelledby="secrets-h" {
             h2 id="secrets-h" { "Secrets" }
             @if config.secrets.is_empty() { p.muted { "None." } } @else {
-                ul.secrets { @for name in &config.secrets { li { (secret_marker(name.as_str(), &present)) } } }
+                ul.secrets { @for name in &config.secrets { li { (secret_marker(name.as_str(), &present, writer)) } } }
                 @if config.secrets.iter().any(|s| !present.contains(s.as_str())) {
                     p.hint { "Set missing values on the " a href="/secrets" { "Secrets" } " page." }
                 }
@@ -103,7 +104,7 @@ pub async fn page(
                         td data-label="Path" { code { (file.path.as_str()) } @if let Some(d) = &file.description { div.muted { (d) } } }
                         td data-label="Mode" { code { (file.mode.as_ref().map_or("—", |m| m.as_str())) } }
                         td data-label="Source" {
-                            @if let Some(secret) = &file.secret_ref { "secret " (secret_marker(secret, &present)) }
+                            @if let Some(secret) = &file.secret_ref { "secret " (secret_marker(secret, &present, writer)) }
                             @else if let Some(content) = &file.content { details { summary { "inline text, " (content.len()) " bytes" } pre { (content) } } }
                         }
                     } } }

@@ -79,7 +79,7 @@ async fn render(
         p.hint { "Values are encrypted in the vault and never shown: not here, not in the API's lists, not in the audit log." }
         @match &secrets {
             Err(message) => (layout::error(message)),
-            Ok(secrets) if secrets.is_empty() => div.empty { p { "No secrets yet. Integrations name the secrets they need; set each one's value below." } },
+            Ok(secrets) if secrets.is_empty() => div.empty { p { "No secrets yet. Integrations name the secrets they need" @if writer { "; set each one's value below." } @else { ": a member or an admin sets their values." } } },
             Ok(secrets) => table.list {
                 thead { tr { th { "Name" } th { "Version" } th { "Updated" } th { "Used by" } } }
                 tbody { @for secret in secrets { tr {
