@@ -94,7 +94,7 @@ pub fn render(
                 (field(errors, "test_command", "Command", "Run by a worker with the integration's environment; exit 0 passes.", html! {
                     input.mono id="test_command" name="test_command" value=(form.test_command) aria-describedby=(describe("test_command"));
                 }))
-                (field(errors, "test_timeout", "Timeout (seconds)", "", html! {
+                (field(errors, "test_timeout", "Timeout (seconds)", "From 1 to 300.", html! {
                     input id="test_timeout" name="test_timeout" inputmode="numeric" value=(form.test_timeout) aria-describedby=(describe("test_timeout"));
                 }))
             }

@@ -106,12 +106,12 @@ async fn render(
                 (layout::csrf(session))
                 div.field.invalid[errors.0.contains_key("name")] {
                     label for="name" { "Name" }
-                    input id="name" name="name" value=(name) required aria-describedby="name-error";
+                    input id="name" name="name" value=(name) required aria-describedby=[errors.0.contains_key("name").then_some("name-error")];
                     (field_errors("name"))
                 }
                 div.field.invalid[errors.0.contains_key("value")] {
                     label for="value" { "Value" }
-                    input id="value" name="value" type="password" autocomplete="new-password" required aria-describedby="value-error";
+                    input id="value" name="value" type="password" autocomplete="new-password" required aria-describedby=[errors.0.contains_key("value").then_some("value-error")];
                     (field_errors("value"))
                 }
                 div.field.invalid[errors.0.contains_key("description")] {
