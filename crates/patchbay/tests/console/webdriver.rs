@@ -208,18 +208,18 @@ impl Drop for Browser {
     /// then stops chromedriver. Drop cannot await, so the `DELETE` is sent
     /// over a plain blocking socket.
     fn drop(&mut self) {
-        if let Some((host, path)) = self.session.strip_prefix("http://").and_then(|rest| rest.split_once('/'))
+        let target = self.session.strip_prefix("http://").and_then(|rest| rest.split_once('/'));
+        if let Some((host, path)) = target
+            && let Ok(mut stream) = std::net::TcpStream::connect(host)
         {
-            if let Ok(mut stream) = std::net::TcpStream::connect(host) {
-                use std::io::{Read, Write};
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-                let request = format!(
-                    "DELETE /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                );
-                let _ = stream.write_all(request.as_bytes());
-                // The first bytes of the answer mean the session is gone.
-                let _ = stream.read(&mut [0u8; 512]);
-            }
+            use std::io::{Read, Write};
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+            let request = format!(
+                "DELETE /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = stream.write_all(request.as_bytes());
+            // The first bytes of the answer mean the session is gone.
+            let _ = stream.read(&mut [0u8; 512]);
         }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
