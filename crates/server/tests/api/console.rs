@@ -346,7 +346,27 @@ async fn a_stale_edit_is_refused_and_pages_and_audit_work(app: TestApp) {
     assert_eq!(events["events"][0]["request_id"], "console-req-42", "{events}");
 }
 
+async fn a_queued_test_marks_the_page_for_reload(app: TestApp) {
+    let id = create(
+        &app,
+        "acme",
+        json!({"name": "db", "integration_type": "custom",
+               "config": {"connection_test": {"enabled": true, "command": "true", "timeout": 5}}}),
+    )
+    .await;
+    let visitor = Visitor::sign_in(&app, "acme", Role::Member).await;
+    let (_, html) = visitor.get(&format!("/integrations/{id}")).await;
+    assert!(!html.contains("data-pending"));
+    let path = format!("/api/v1/custom-integrations/{id}/test?wait=false");
+    let (status, _) = app.send_json(Method::POST, &path, "acme", &json!(null)).await;
+    assert_eq!(status, 202);
+    let (_, html) = visitor.get(&format!("/integrations/{id}")).await;
+    assert!(html.contains("data-pending"), "the script reloads until the result is in");
+    assert!(html.contains("badge neutral\">queued"), "{html}");
+}
+
 crate::both_backends!(
+    a_queued_test_marks_the_page_for_reload,
     a_stale_edit_is_refused_and_pages_and_audit_work,
     session_cookie_is_http_only_strict_and_ends_at_sign_out,
     posts_without_the_session_csrf_token_are_refused,

@@ -16,3 +16,9 @@ document.addEventListener("DOMContentLoaded", () => {
   const invalid = document.querySelector(".field.invalid input, .field.invalid textarea, .field.invalid select");
   if (invalid) invalid.focus();
 });
+
+// A connection test still queued or running: reload until it has a result,
+// so the page shows it live (without JavaScript, reload by hand).
+if (document.querySelector("[data-pending]")) {
+  setTimeout(() => window.location.reload(), 2000);
+}

@@ -122,7 +122,8 @@ pub async fn page(
                 None => p.muted { "No connection test is configured." },
             }
             @if !tests.is_empty() {
-                table.list.tests {
+                @let pending = matches!(tests[0].status.as_str(), "queued" | "running");
+                table.list.tests data-pending[pending] {
                     thead { tr { th { "Result" } th { "Exit" } th { "Duration" } th { "Revision" } th { "Started" } th { "Output" } } }
                     tbody { @for test in &tests { tr {
                         td data-label="Result" { (layout::badge(&test.status)) }
