@@ -67,11 +67,6 @@ impl Api {
         if let Ok(bearer) = HeaderValue::from_str(&format!("Bearer {}", session.token)) {
             request = request.header(header::AUTHORIZATION, bearer);
         }
-        // The browser request's id, so the API's log lines and audit events
-        // lead back to the page that caused them.
-        if let Some(id) = &session.request_id {
-            request = request.header(crate::request_id::HEADER, id.as_str());
-        }
         if let Some(revision) = if_match {
             request = request.header(header::IF_MATCH, format!("\"{revision}\""));
         }
@@ -82,9 +77,12 @@ impl Api {
             }
             None => Body::empty(),
         };
-        let Ok(request) = request.body(body) else {
+        let Ok(mut request) = request.body(body) else {
             return Reply { status: StatusCode::BAD_REQUEST, body: Value::Null };
         };
+        // The browser request's id (set by the outer request-id layer), so
+        // the audit events an API call records lead back to the page.
+        request.extensions_mut().insert(crate::request_id::RequestId(session.request_id.clone()));
         let response = match self.router.clone().oneshot(request).await {
             Ok(response) => response,
             Err(never) => match never {},

@@ -33,12 +33,7 @@ pub struct Console {
 pub fn router(state: AppState) -> Router<AppState> {
     let console = Console {
         auth: state.auth.clone(),
-        // The request-id layer gives each call the id its audit event records.
-        api: Api::new(
-            crate::routes::routes()
-                .layer(axum::middleware::from_fn(crate::request_id::layer))
-                .with_state(state),
-        ),
+        api: Api::new(crate::routes::routes().with_state(state)),
         sessions: Sessions::default(),
     };
     Router::new()
