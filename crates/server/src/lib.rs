@@ -7,6 +7,7 @@ pub mod auth;
 mod body;
 mod conditional;
 pub mod config;
+mod console;
 mod docs;
 mod error;
 pub mod jobs;
@@ -32,6 +33,7 @@ use tokio::net::TcpListener;
 
 pub fn router(state: AppState) -> Router {
     routes::routes()
+        .merge(console::router(state.clone()))
         .layer(DefaultBodyLimit::max(body::BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), request_id::layer))
         .with_state(state)

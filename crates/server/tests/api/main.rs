@@ -9,6 +9,7 @@ mod auth;
 mod by_name;
 mod concurrency;
 mod connection_tests;
+mod console;
 mod history;
 mod http_details;
 mod openapi;

@@ -1,0 +1,178 @@
+//! One integration, readably: configuration with secret markers, recent
+//! connection tests with their output, and the revision history.
+use crate::console::api::encode;
+use crate::console::session::Session;
+use crate::console::{Console, Fields, Posted, SignedIn, layout};
+use crate::routes::INTEGRATIONS;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use patchbay_api_types::{ConnectionTestResponse, IntegrationResponse, RevisionResponse, SecretResponse};
+use patchbay_domain::Role;
+use std::collections::BTreeSet;
+
+/// A secret's name with whether the vault holds a value for it.
+fn secret_marker(name: &str, present: &BTreeSet<String>, writer: bool) -> Markup {
+    html! {
+        code { (name) } " "
+        @if present.contains(name) {
+            span.badge.ok title="A value is stored in the vault" { "present" }
+        } @else {
+            span.badge.bad.missing title="No value in the vault: resolving this integration will fail" { "missing" }
+            @if writer { " " a href={ "/secrets?name=" (encode(name)) "#set" } { "Set " (name) } }
+        }
+    }
+}
+
+async fn get<T: serde::de::DeserializeOwned>(
+    console: &Console,
+    session: &Session,
+    path: &str,
+) -> Result<T, String> {
+    console.api.call(Method::GET, path, session, None).await.into()
+}
+
+pub async fn page(
+    State(console): State<Console>,
+    user: SignedIn,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let session = &user.session;
+    let base = format!("{INTEGRATIONS}/{}", encode(&id));
+    let integration: IntegrationResponse = match get(&console, session, &base).await {
+        Ok(integration) => integration,
+        Err(message) => {
+            return (StatusCode::NOT_FOUND, layout::failure(session, "Integration not found", &message))
+                .into_response();
+        }
+    };
+    let secrets: Vec<SecretResponse> = get(&console, session, "/api/v1/secrets").await.unwrap_or_default();
+    let present: BTreeSet<String> = secrets.into_iter().map(|s| s.name).collect();
+    let tests: Vec<ConnectionTestResponse> =
+        get(&console, session, &format!("{base}/tests?limit=5")).await.unwrap_or_default();
+    let revisions: Vec<RevisionResponse> =
+        get(&console, session, &format!("{base}/revisions?limit=20")).await.unwrap_or_default();
+    let params = Fields::parse(query.unwrap_or_default().as_bytes());
+    let role = session.actor.role;
+    let writer = role.can_write_integrations();
+    let config = &integration.config;
+    let current = revisions.first().map(|r| r.revision);
+    let content = html! {
+        p.crumbs { a href="/integrations" { "← Integrations" } }
+        div.title-row {
+            h1 { (integration.name) " " (layout::badge(&integration.status)) }
+            @if writer {
+                div.buttons {
+                    a.button href={ "/integrations/" (integration.id) "/edit" } { "Edit" }
+                    form method="post" action={ "/integrations/" (integration.id) "/test" } data-busy="Running…" {
+                        (layout::csrf(session))
+                        button type="submit" { "Run test" }
+                    }
+                }
+            }
+        }
+        (layout::notice(Some(params.get("notice"))))
+        dl.facts {
+            dt { "Type" } dd { (integration.integration_type) }
+            dt { "Description" } dd { (integration.description.as_deref().unwrap_or("—")) }
+            dt { "Tags" } dd { @for tag in &integration.tags { span.tag { (tag) } " " } @if integration.tags.is_empty() { "—" } }
+            dt { "Updated" } dd { (layout::when(&integration.updated_at)) @if let Some(by) = &integration.created_by { " · created by " (by) } }
+        }
+        section aria-labelledby="env-h" {
+            h2 id="env-h" { "Environment variables" }
+            @if config.env_vars.is_empty() { p.muted { "None." } } @else {
+                table.kv { tbody { @for (key, value) in &config.env_vars { tr { th scope="row" { code { (key.as_str()) } } td { code { (value) } } } } } }
+            }
+        }
+        section aria-labelledby="secrets-h" {
+            h2 id="secrets-h" { "Secrets" }
+            @if config.secrets.is_empty() { p.muted { "None." } } @else {
+                ul.secrets { @for name in &config.secrets { li { (secret_marker(name.as_str(), &present, writer)) } } }
+                @if config.secrets.iter().any(|s| !present.contains(s.as_str())) {
+                    p.hint { "Set missing values on the " a href="/secrets" { "Secrets" } " page." }
+                }
+            }
+        }
+        section aria-labelledby="files-h" {
+            h2 id="files-h" { "Files" }
+            @if config.files.is_empty() { p.muted { "None." } } @else {
+                table.list {
+                    thead { tr { th { "Path" } th { "Mode" } th { "Source" } } }
+                    tbody { @for file in &config.files { tr {
+                        td data-label="Path" { code { (file.path.as_str()) } @if let Some(d) = &file.description { div.muted { (d) } } }
+                        td data-label="Mode" { code { (file.mode.as_ref().map_or("—", |m| m.as_str())) } }
+                        td data-label="Source" {
+                            @if let Some(secret) = &file.secret_ref { "secret " (secret_marker(secret, &present, writer)) }
+                            @else if let Some(content) = &file.content { details { summary { "inline text, " (content.len()) " bytes" } pre { (content) } } }
+                        }
+                    } } }
+                }
+            }
+        }
+        section aria-labelledby="prompt-h" {
+            h2 id="prompt-h" { "Context prompt" }
+            @match &config.context_prompt { Some(prompt) => pre.prompt { (prompt) }, None => p.muted { "None." } }
+        }
+        section aria-labelledby="test-h" {
+            h2 id="test-h" { "Connection test" }
+            @match &config.connection_test {
+                Some(test) => p { code { (test.command) } " · timeout " (test.timeout.seconds()) " s" @if !test.enabled { " · " span.badge.neutral { "disabled" } } },
+                None => p.muted { "No connection test is configured." },
+            }
+            @if !tests.is_empty() {
+                @let pending = matches!(tests[0].status.as_str(), "queued" | "running");
+                table.list.tests data-pending[pending] {
+                    thead { tr { th { "Result" } th { "Exit" } th { "Duration" } th { "Revision" } th { "Started" } th { "Output" } } }
+                    tbody { @for test in &tests { tr {
+                        td data-label="Result" { (layout::badge(&test.status)) }
+                        td data-label="Exit" { (test.exit_code.map_or("—".to_owned(), |c| c.to_string())) }
+                        td data-label="Duration" { (test.duration_ms.map_or("—".to_owned(), |d| format!("{d} ms"))) }
+                        td data-label="Revision" { (test.revision) }
+                        td data-label="Started" { @match &test.started_at { Some(t) => (layout::when(t)), None => "—" } }
+                        td data-label="Output" {
+                            @match &test.output { Some(output) if !output.is_empty() => details open[test.job_id == tests[0].job_id] { summary { "output" } pre.output { (output) } }, _ => span.muted { "—" } }
+                        }
+                    } } }
+                }
+            }
+        }
+        section aria-labelledby="history-h" {
+            h2 id="history-h" { "History" }
+            table.list {
+                thead { tr { th { "Revision" } th { "Change" } th { "By" } th { "When" } th { span.visually-hidden { "Actions" } } } }
+                tbody { @for revision in &revisions { tr {
+                    td data-label="Revision" { (revision.revision) @if let Some(from) = revision.restored_from { " (from " (from) ")" } }
+                    td data-label="Change" { (revision.kind) }
+                    td data-label="By" { (revision.actor.as_deref().unwrap_or("—")) }
+                    td data-label="When" { (layout::when(&revision.created_at)) }
+                    td.buttons {
+                        a href={ "/integrations/" (integration.id) "/revisions/" (revision.revision) } { "Changes" }
+                        @if role == Role::Admin && Some(revision.revision) != current {
+                            form method="post" action={ "/integrations/" (integration.id) "/revisions/" (revision.revision) "/restore" } {
+                                (layout::csrf(session))
+                                input type="hidden" name="current" value=(current.unwrap_or_default());
+                                button.secondary type="submit" { "Restore " (revision.revision) }
+                            }
+                        }
+                    }
+                } } }
+            }
+        }
+    };
+    layout::page(&integration.name, session, "Integrations", content).into_response()
+}
+
+/// Runs the connection test, waiting for its result as the API does.
+pub async fn run_test(State(console): State<Console>, Path(id): Path<String>, posted: Posted) -> Response {
+    let session = &posted.user.session;
+    let path = format!("{INTEGRATIONS}/{}/test", encode(&id));
+    let reply = console.api.call(Method::POST, &path, session, None).await;
+    let notice = match reply.status {
+        StatusCode::OK => "tested",
+        StatusCode::ACCEPTED => "queued",
+        _ => return layout::failure(session, "The test could not start", &reply.message()).into_response(),
+    };
+    Redirect::to(&format!("/integrations/{}?notice={notice}#test-h", encode(&id))).into_response()
+}

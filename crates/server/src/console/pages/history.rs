@@ -1,0 +1,66 @@
+//! A revision's changes, and restoring one (admins; the API enforces it).
+use crate::console::api::encode;
+use crate::console::{Console, Posted, SignedIn, layout};
+use crate::routes::INTEGRATIONS;
+use axum::extract::{Path, State};
+use axum::http::Method;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+use patchbay_api_types::RevisionDiffResponse;
+use serde_json::Value;
+
+/// A JSON value as people read it: strings bare, null as a dash.
+fn shown(value: &Value) -> String {
+    match value {
+        Value::Null => "—".into(),
+        Value::String(s) => s.clone(),
+        other => serde_json::to_string_pretty(other).unwrap_or_default(),
+    }
+}
+
+pub async fn diff(
+    State(console): State<Console>,
+    user: SignedIn,
+    Path((id, n)): Path<(String, i64)>,
+) -> Response {
+    let session = &user.session;
+    let path = format!("{INTEGRATIONS}/{}/revisions/{n}/diff", encode(&id));
+    let diff: RevisionDiffResponse = match console.api.call(Method::GET, &path, session, None).await.into() {
+        Ok(diff) => diff,
+        Err(message) => return layout::failure(session, "Revision not found", &message).into_response(),
+    };
+    let content = html! {
+        p.crumbs { a href={ "/integrations/" (id) "#history-h" } { "← Integration" } }
+        h1 { "Revision " (diff.revision) }
+        p { @match diff.previous { Some(p) => { "Changes since revision " (p) "." }, None => "The first revision: everything was added." } }
+        @if diff.changes.is_empty() { p.muted { "No field changed." } } @else {
+            table.list.diff {
+                thead { tr { th { "Field" } th { "Change" } th { "Before" } th { "After" } } }
+                tbody { @for change in &diff.changes { tr {
+                    td data-label="Field" { code { (change.field) } }
+                    td data-label="Change" { (change.change) }
+                    td.old data-label="Before" { pre { (shown(&change.old)) } }
+                    td.new data-label="After" { pre { (shown(&change.new)) } }
+                } } }
+            }
+        }
+    };
+    layout::page(&format!("Revision {n}"), session, "Integrations", content).into_response()
+}
+
+pub async fn restore(
+    State(console): State<Console>,
+    Path((id, n)): Path<(String, i64)>,
+    posted: Posted,
+) -> Response {
+    let session = &posted.user.session;
+    let path = format!("{INTEGRATIONS}/{}/revisions/{n}/restore", encode(&id));
+    // `If-Match` with the revision the page showed: restoring over a change
+    // made meanwhile is refused (412) rather than silently undoing it.
+    let if_match = posted.fields.get("current").parse().ok();
+    let reply = console.api.call_with(Method::POST, &path, session, None, if_match).await;
+    if reply.status.is_success() {
+        return Redirect::to(&format!("/integrations/{}?notice=restored", encode(&id))).into_response();
+    }
+    layout::failure(session, "The revision was not restored", &reply.message()).into_response()
+}
