@@ -222,7 +222,9 @@ async fn create(http: &reqwest::Client, address: &str, name: &str, request_id: &
 #[tokio::test]
 async fn every_log_line_of_a_request_carries_its_id() {
     let dir = TempDir::new();
-    let mut server = serve(&dir.0, &[]);
+    // Without the embedded worker: its own requests (registering, polling)
+    // would log inside request spans of their own while this one runs.
+    let mut server = serve(&dir.0, &["--no-embedded-worker"]);
     let http = reqwest::Client::new();
     assert_eq!(create(&http, &server.address, "traced", "trace-me-42").await, 201);
     terminate(&server.child);
