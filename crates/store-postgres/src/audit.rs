@@ -3,14 +3,10 @@ use crate::PostgresStore;
 use crate::pool::client;
 use async_trait::async_trait;
 use patchbay_domain::{AuditAction, AuditEvent, AuditFilter, AuditOutcome, OrganizationId, StoredAuditEvent};
-use patchbay_store::{AuditStore, StoreError};
+use patchbay_store::{AuditStore, StoreError, failed};
 use time::OffsetDateTime;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
-
-fn failed(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
-    move |e| StoreError::other(context, e)
-}
 
 fn column<'a, T: tokio_postgres::types::FromSql<'a>>(row: &'a Row, index: usize) -> Result<T, StoreError> {
     row.try_get(index).map_err(|e| StoreError::other("reading an audit column", e))

@@ -9,13 +9,9 @@ use patchbay_domain::{
     Integration, IntegrationPatch, IntegrationStatus, OrganizationId, Revision, RevisionKind,
 };
 use patchbay_store::codec::{decode_config, decode_tags, encode_config, encode_tags};
-use patchbay_store::{Change, HistoryStore, StoreError, check_revision};
+use patchbay_store::{Change, HistoryStore, StoreError, check_revision, failed};
 use tokio_postgres::Row;
 use uuid::Uuid;
-
-fn failed(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
-    move |e| StoreError::other(context, e)
-}
 
 /// Records `integration` as it now is, as revision `integration.revision`.
 pub(crate) async fn insert_revision(

@@ -9,13 +9,9 @@ use patchbay_domain::{
     RevisionKind, now_utc,
 };
 use patchbay_store::codec::{contains_pattern, distinct_tags, encode_config, encode_tags};
-use patchbay_store::{Change, DeleteMode, IntegrationStore, StoreError, check_revision};
+use patchbay_store::{Change, DeleteMode, IntegrationStore, StoreError, check_revision, failed};
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
-
-fn failed(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
-    move |e| StoreError::other(context, e)
-}
 
 /// One integration of the organization and its `seq`; `lock` holds the row
 /// until the caller's transaction ends, so concurrent updates serialize.

@@ -9,24 +9,14 @@ use deadpool_postgres::GenericClient;
 use patchbay_domain::{Integration, OrganizationId, now_utc};
 use patchbay_store::codec::{decode_config, encode_config};
 use patchbay_store::{
-    ATTEMPTS_EXHAUSTED, Conflict, Job, JobResult, JobStatus, JobStore, MAX_ATTEMPTS, StoreError, Worker,
-    WorkerScope,
+    ATTEMPTS_EXHAUSTED, Conflict, JOB_COLUMNS, Job, JobResult, JobStatus, JobStore, MAX_ATTEMPTS, StoreError,
+    WORKER_COLUMNS, Worker, WorkerScope, failed,
 };
 use std::time::Duration;
 use time::OffsetDateTime;
 use tokio_postgres::Row;
 use tokio_postgres::types::{FromSql, ToSql};
 use uuid::Uuid;
-
-const JOB_COLUMNS: &str = "id, organization_id, integration_id, integration_name, integration_type, revision, \
-     config, status, attempts, worker_id, exit_code, duration_ms, output, created_at, created_by, \
-     started_at, finished_at";
-
-const WORKER_COLUMNS: &str = "id, organization_id, name, registered_at, last_heartbeat_at";
-
-fn failed(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
-    move |e| StoreError::other(context, e)
-}
 
 fn column<'a, T: FromSql<'a>>(row: &'a Row, index: usize) -> Result<T, StoreError> {
     row.try_get(index).map_err(|e| StoreError::other("reading a job column", e))

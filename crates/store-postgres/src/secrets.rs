@@ -7,7 +7,7 @@ use crate::pool::client;
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use patchbay_domain::{OrganizationId, SecretMeta, SecretName, SecretVersionMeta, now_utc};
-use patchbay_store::{Conflict, Rewrap, SealedBlob, SecretStore, SecretWrite, StoreError};
+use patchbay_store::{Conflict, Rewrap, SealedBlob, SecretStore, SecretWrite, StoreError, failed};
 use tokio_postgres::types::FromSql;
 use tokio_postgres::{Row, Statement};
 
@@ -25,10 +25,6 @@ const UPSERT: &str = "INSERT INTO secrets \
         current_version = secrets.current_version + 1, updated_at = EXCLUDED.updated_at, \
         description = COALESCE(EXCLUDED.description, secrets.description) \
     RETURNING name, description, current_version, created_at, updated_at, created_by, seq";
-
-fn failed(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
-    move |e| StoreError::other(context, e)
-}
 
 async fn statement(db: &impl GenericClient, sql: &str) -> Result<Statement, StoreError> {
     db.prepare_cached(sql).await.map_err(failed("preparing a vault statement"))

@@ -3,14 +3,10 @@ use crate::SqliteStore;
 use crate::time_codec::{from_micros, micros};
 use async_trait::async_trait;
 use patchbay_domain::{AuditAction, AuditEvent, AuditFilter, AuditOutcome, OrganizationId, StoredAuditEvent};
-use patchbay_store::{AuditStore, StoreError};
+use patchbay_store::{AuditStore, StoreError, failed};
 use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params, params_from_iter};
 use time::OffsetDateTime;
-
-fn failed(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
-    move |e| StoreError::other(context, e)
-}
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<StoredAuditEvent> {
     let organization: String = row.get(1)?;

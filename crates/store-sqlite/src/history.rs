@@ -8,13 +8,9 @@ use patchbay_domain::{
     Integration, IntegrationPatch, IntegrationStatus, OrganizationId, Revision, RevisionKind,
 };
 use patchbay_store::codec::{decode_config, decode_tags, encode_config, encode_tags};
-use patchbay_store::{Change, HistoryStore, StoreError, check_revision};
+use patchbay_store::{Change, HistoryStore, StoreError, check_revision, failed};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use uuid::Uuid;
-
-fn failed(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
-    move |e| StoreError::other(context, e)
-}
 
 fn conversion(e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
     rusqlite::Error::ToSqlConversionFailure(Box::new(e))

@@ -7,22 +7,12 @@ use async_trait::async_trait;
 use patchbay_domain::{Integration, OrganizationId, now_utc};
 use patchbay_store::codec::{decode_config, encode_config};
 use patchbay_store::{
-    ATTEMPTS_EXHAUSTED, Conflict, Job, JobResult, JobStatus, JobStore, MAX_ATTEMPTS, StoreError, Worker,
-    WorkerScope,
+    ATTEMPTS_EXHAUSTED, Conflict, JOB_COLUMNS, Job, JobResult, JobStatus, JobStore, MAX_ATTEMPTS, StoreError,
+    WORKER_COLUMNS, Worker, WorkerScope, failed,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::time::Duration;
 use uuid::Uuid;
-
-const JOB_COLUMNS: &str = "id, organization_id, integration_id, integration_name, integration_type, revision, \
-     config, status, attempts, worker_id, exit_code, duration_ms, output, created_at, created_by, \
-     started_at, finished_at";
-
-const WORKER_COLUMNS: &str = "id, organization_id, name, registered_at, last_heartbeat_at";
-
-fn failed(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
-    move |e| StoreError::other(context, e)
-}
 
 fn bad(what: &'static str) -> impl Fn(String) -> rusqlite::Error {
     move |detail| rusqlite::Error::ToSqlConversionFailure(Box::new(StoreError::other(what, detail)))

@@ -2,14 +2,10 @@ use crate::SqliteStore;
 use crate::time_codec::{from_micros, micros};
 use async_trait::async_trait;
 use patchbay_domain::{OrganizationId, SecretMeta, SecretName, SecretVersionMeta, now_utc};
-use patchbay_store::{Conflict, Rewrap, SealedBlob, SecretStore, SecretWrite, StoreError};
+use patchbay_store::{Conflict, Rewrap, SealedBlob, SecretStore, SecretWrite, StoreError, failed};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 const FINGERPRINT: &str = "master_key_fingerprint";
-
-fn failed(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
-    move |e| StoreError::other(context, e)
-}
 
 fn meta_from_row(row: &Row<'_>) -> rusqlite::Result<SecretMeta> {
     let name: String = row.get(0)?;

@@ -54,3 +54,12 @@ impl StoreError {
         Self::Other { context, source: source.into() }
     }
 }
+
+/// For `map_err` on a database call: whatever the driver's error, it
+/// becomes `StoreError::Other` with `context`, for the log.
+pub fn failed<E>(context: &'static str) -> impl FnOnce(E) -> StoreError
+where
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    move |e| StoreError::other(context, e)
+}

@@ -16,6 +16,15 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+/// The columns a job row is read with, in the order every backend maps
+/// them (both schemas name them alike).
+pub const JOB_COLUMNS: &str = "id, organization_id, integration_id, integration_name, integration_type, revision, \
+     config, status, attempts, worker_id, exit_code, duration_ms, output, created_at, created_by, \
+     started_at, finished_at";
+
+/// The columns a worker row is read with.
+pub const WORKER_COLUMNS: &str = "id, organization_id, name, registered_at, last_heartbeat_at";
+
 /// Attempts before a job whose workers keep disappearing ends as `error`.
 pub const MAX_ATTEMPTS: i32 = 3;
 

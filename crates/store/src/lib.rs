@@ -11,9 +11,12 @@ mod secrets;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use error::{Conflict, StoreError};
+pub use error::{Conflict, StoreError, failed};
 pub use history::{AuditStore, Change, HistoryStore, check_revision};
-pub use jobs::{ATTEMPTS_EXHAUSTED, Job, JobResult, JobStatus, JobStore, MAX_ATTEMPTS, Worker, WorkerScope};
+pub use jobs::{
+    ATTEMPTS_EXHAUSTED, JOB_COLUMNS, Job, JobResult, JobStatus, JobStore, MAX_ATTEMPTS, WORKER_COLUMNS,
+    Worker, WorkerScope,
+};
 pub use secrets::{Rewrap, Seal, SealedBlob, SecretStore, SecretWrite};
 
 use async_trait::async_trait;
