@@ -29,7 +29,13 @@ impl Pool {
             configure(&conn).map_err(|e| StoreError::other("configuring sqlite", e))?;
             Ok::<_, StoreError>(conn)
         };
-        let writer = open(OpenFlags::default())?;
+        let mut writer = open(OpenFlags::default())?;
+        // Every write transaction takes the write lock when it begins. A
+        // deferred one starts as a reader and, in WAL mode, fails at once
+        // ("database is locked") if another process (`patchbay keys rotate`,
+        // a second server) wrote meanwhile; an immediate one waits for the
+        // lock under the busy timeout instead.
+        writer.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         // WAL is a property of the file: set once, before any reader opens.
         writer
             .pragma_update(None, "journal_mode", "WAL")

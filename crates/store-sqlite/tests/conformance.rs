@@ -21,3 +21,37 @@ async fn fresh_store() -> Option<(Arc<dyn Store>, TempDir)> {
 }
 
 patchbay_store::conformance_tests!(fresh_store);
+
+/// Two stores on one file, as a server and `patchbay keys rotate` (or a
+/// second server) are: read-then-write transactions of both must wait for
+/// each other under the busy timeout, never fail with "database is locked".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_stores_on_one_file_write_without_locking_errors() {
+    use patchbay_domain::IntegrationPatch;
+    use patchbay_store::testing::{new_integration, org};
+
+    let Some((first, guard)) = fresh_store().await else { return };
+    let path = guard.0.join("patchbay.db");
+    let second: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+    let a = org("org-a");
+    let created = first.create_integration(&a, new_integration("pg", "postgres", &[])).await.unwrap();
+    let writers: Vec<_> = [first, second]
+        .into_iter()
+        .enumerate()
+        .map(|(n, store)| {
+            let a = a.clone();
+            tokio::spawn(async move {
+                for i in 0..40 {
+                    let patch = IntegrationPatch {
+                        description: Some(format!("store {n}, write {i}")),
+                        ..Default::default()
+                    };
+                    store.update_integration(&a, created.id, patch).await.expect("no locking error");
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+}
