@@ -1,7 +1,7 @@
 //! Bodies of the history API: revisions, their field-level differences,
 //! and audit events.
 use crate::IntegrationResponse;
-use patchbay_domain::{FileSpec, Integration, Revision, StoredAuditEvent, format_timestamp};
+use patchbay_domain::{Approval, FileSpec, Integration, Revision, StoredAuditEvent, format_timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -16,7 +16,36 @@ pub struct RevisionResponse {
     pub created_at: String,
     /// For a rollback, the revision it restored.
     pub restored_from: Option<i64>,
+    /// An admin's word that this revision's config may receive secret
+    /// values; null until an admin writes or approves it. Tests whose
+    /// bundle carries secret values run only on approved revisions.
+    #[serde(default)]
+    pub approval: Option<ApprovalResponse>,
     pub integration: IntegrationResponse,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalResponse {
+    /// `written` (an admin wrote the revision) or `approved` (an admin
+    /// approved it later).
+    pub kind: String,
+    /// The revision the admin wrote or approved: this one, or an earlier one
+    /// with the same config (a later change of tags or description by a
+    /// member keeps the approval).
+    pub revision: i64,
+    pub by: Option<String>,
+    pub at: String,
+}
+
+impl From<Approval> for ApprovalResponse {
+    fn from(approval: Approval) -> Self {
+        Self {
+            kind: approval.kind.as_str().to_owned(),
+            revision: approval.revision,
+            by: approval.by,
+            at: format_timestamp(approval.at),
+        }
+    }
 }
 
 impl From<Revision> for RevisionResponse {
@@ -27,6 +56,7 @@ impl From<Revision> for RevisionResponse {
             actor: revision.actor,
             created_at: format_timestamp(revision.created_at),
             restored_from: revision.restored_from,
+            approval: revision.approval.map(ApprovalResponse::from),
             integration: revision.snapshot.into(),
         }
     }

@@ -19,11 +19,25 @@ pub fn components() -> Map<String, Value> {
                    "actor": optional("string", "Actor"),
                    "created_at": text("Created At"),
                    "restored_from": optional("integer", "Restored From"),
+                   "approval": {"anyOf": [{"$ref": "#/components/schemas/ApprovalResponse"}, {"type": "null"}],
+                                "title": "Approval",
+                                "description": "An admin's word that this revision may receive secret values; null until an admin writes or approves it"},
                    "integration": {"$ref": "#/components/schemas/CustomIntegrationResponse"}},
                "type": "object",
-               "required": ["revision", "kind", "actor", "created_at", "restored_from", "integration"],
+               "required": ["revision", "kind", "actor", "created_at", "restored_from", "approval", "integration"],
                "title": "RevisionResponse",
                "description": "An immutable revision: the integration as the API returned it after the change"}),
+    );
+    schemas.insert(
+        "ApprovalResponse".into(),
+        json!({"properties": {
+                   "kind": {"type": "string", "enum": ["written", "approved"], "title": "Kind",
+                            "description": "written: an admin wrote the revision; approved: an admin approved it later"},
+                   "revision": {"type": "integer", "title": "Revision",
+                                "description": "The revision the admin wrote or approved: this one, or an earlier one with the same config"},
+                   "by": optional("string", "By"),
+                   "at": text("At")},
+               "type": "object", "required": ["kind", "revision", "by", "at"], "title": "ApprovalResponse"}),
     );
     schemas.insert(
         "FieldChange".into(),

@@ -18,7 +18,7 @@ mod templates;
 
 pub use error::{FieldError, LocItem, ValidationErrorBody};
 pub use history::{
-    AuditEventResponse, AuditPageResponse, FieldChange, RevisionDiffResponse, RevisionResponse,
+    ApprovalResponse, AuditEventResponse, AuditPageResponse, FieldChange, RevisionDiffResponse, RevisionResponse,
     diff_integrations,
 };
 pub use jobs::{

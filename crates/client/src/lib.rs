@@ -302,6 +302,13 @@ impl Client {
         self.json(self.request(Method::POST, &path)).await
     }
 
+    /// Records an admin's approval of `revision`, so its connection test may
+    /// receive secret values (admin tokens only).
+    pub async fn approve_revision(&self, id: &str, revision: i64) -> Result<RevisionResponse, ClientError> {
+        let path = format!("{INTEGRATIONS}/{id}/revisions/{revision}/approve");
+        self.json(self.request(Method::POST, &path)).await
+    }
+
     /// One page of the audit log (admin tokens only); pass the page's
     /// `next_cursor` in `query.cursor` for the next.
     pub async fn list_audit_events(&self, query: &AuditQuery) -> Result<AuditPageResponse, ClientError> {

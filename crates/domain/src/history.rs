@@ -1,6 +1,6 @@
 //! Revisions of integrations and the audit log (DESIGN.md §7): what was
 //! changed, by whom, and what happened. Neither ever holds a secret value.
-use crate::{Integration, IntegrationStatus, OrganizationId};
+use crate::{Integration, IntegrationConfig, IntegrationStatus, OrganizationId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -53,7 +53,73 @@ pub struct Revision {
     pub created_at: OffsetDateTime,
     /// For a rollback: the revision it restored.
     pub restored_from: Option<i64>,
+    /// An admin's word that this revision's config may receive secret
+    /// values; `None` until an admin writes or approves it.
+    pub approval: Option<Approval>,
     pub snapshot: Integration,
+}
+
+/// How an admin vouched for a revision's config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApprovalKind {
+    /// An admin wrote the revision.
+    Written,
+    /// An admin approved it after a non-admin wrote it.
+    Approved,
+}
+
+impl ApprovalKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Written => "written",
+            Self::Approved => "approved",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Written, Self::Approved].into_iter().find(|kind| kind.as_str() == value)
+    }
+}
+
+/// An admin's approval of an integration's config: whoever chooses a command
+/// that receives a secret can read that secret (masking cannot stop `rev`
+/// or a network call), so secret values go only to commands an admin wrote
+/// or approved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    pub kind: ApprovalKind,
+    /// The revision the admin wrote or approved. A later revision that
+    /// changed nothing of the config (a new tag, a description) carries the
+    /// same approval, and names that earlier revision here.
+    pub revision: i64,
+    /// The admin's user id.
+    pub by: Option<String>,
+    pub at: OffsetDateTime,
+}
+
+impl Approval {
+    /// The approval a newly written revision carries. An admin's write is
+    /// approved by its author; anyone else's needs an admin's approval,
+    /// unless it left the config (everything that decides what runs and
+    /// which secrets it gets) as the previous, approved revision had it.
+    pub fn of_new_revision(
+        revision: i64,
+        actor: Option<&str>,
+        by_admin: bool,
+        at: OffsetDateTime,
+        previous: Option<(&IntegrationConfig, Option<&Approval>)>,
+        config: &IntegrationConfig,
+    ) -> Option<Approval> {
+        if by_admin {
+            let by = actor.map(str::to_owned);
+            return Some(Approval { kind: ApprovalKind::Written, revision, by, at });
+        }
+        match previous {
+            Some((before, Some(approval))) if before == config => Some(approval.clone()),
+            _ => None,
+        }
+    }
 }
 
 /// What an audit event records the actor did.
@@ -68,10 +134,14 @@ pub enum AuditAction {
     SecretRead,
     Resolve,
     ConnectionTest,
+    /// An admin approved a revision for secret values.
+    IntegrationApprove,
+    /// A worker claimed a connection test whose bundle carries secret values.
+    JobClaim,
 }
 
 impl AuditAction {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 11] = [
         Self::IntegrationCreate,
         Self::IntegrationUpdate,
         Self::IntegrationDelete,
@@ -81,6 +151,8 @@ impl AuditAction {
         Self::SecretRead,
         Self::Resolve,
         Self::ConnectionTest,
+        Self::IntegrationApprove,
+        Self::JobClaim,
     ];
 
     /// The stored and filtered spelling, `area.verb`.
@@ -95,6 +167,8 @@ impl AuditAction {
             Self::SecretRead => "secret.read",
             Self::Resolve => "integration.resolve",
             Self::ConnectionTest => "integration.test",
+            Self::IntegrationApprove => "integration.approve",
+            Self::JobClaim => "job.claim",
         }
     }
 
@@ -178,6 +252,23 @@ mod tests {
         assert_eq!(RevisionKind::of_update(Deleted, Inactive), RevisionKind::Restore);
         assert_eq!(RevisionKind::of_update(Active, Inactive), RevisionKind::Update);
         assert_eq!(RevisionKind::of_update(Deleted, Deleted), RevisionKind::Update);
+    }
+
+    #[test]
+    fn approvals_follow_the_author_and_the_config() {
+        let at = crate::now_utc();
+        let config = IntegrationConfig::default();
+        let written = Approval::of_new_revision(3, Some("ada"), true, at, None, &config).unwrap();
+        assert_eq!((written.kind, written.revision, written.by.as_deref()), (ApprovalKind::Written, 3, Some("ada")));
+        // A member's write needs an approval of its own...
+        assert_eq!(Approval::of_new_revision(1, Some("bob"), false, at, None, &config), None);
+        let mut changed = config.clone();
+        changed.env_vars.insert(crate::EnvVarName::parse("X").unwrap(), "1".into());
+        let previous = Some((&config, Some(&written)));
+        assert_eq!(Approval::of_new_revision(4, Some("bob"), false, at, previous.clone(), &changed), None);
+        // ...unless it left the config as an approved revision had it.
+        assert_eq!(Approval::of_new_revision(4, Some("bob"), false, at, previous, &config), Some(written));
+        assert_eq!(Approval::of_new_revision(4, Some("bob"), false, at, Some((&config, None)), &config), None);
     }
 
     #[test]

@@ -93,6 +93,9 @@ pub struct NewIntegration {
     pub tags: Vec<String>,
     pub status: IntegrationStatus,
     pub created_by: Option<String>,
+    /// The creator is an admin: the first revision is approved for secret
+    /// values (see `Approval`).
+    pub created_by_admin: bool,
 }
 
 impl NewIntegration {

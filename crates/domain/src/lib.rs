@@ -12,7 +12,8 @@ mod secret;
 mod timestamp;
 
 pub use history::{
-    AuditAction, AuditEvent, AuditFilter, AuditOutcome, Revision, RevisionKind, StoredAuditEvent,
+    Approval, ApprovalKind, AuditAction, AuditEvent, AuditFilter, AuditOutcome, Revision, RevisionKind,
+    StoredAuditEvent,
 };
 pub use integration::{
     ConnectionTest, DEFAULT_FILE_MODE, DEFAULT_TEST_TIMEOUT_SECS, FileSpec, Integration, IntegrationConfig,

@@ -51,6 +51,9 @@ pub enum IntegrationsCommand {
     History(HistoryArgs),
     /// Make an integration equal to one of its revisions again (admin tokens).
     Restore(RestoreArgs),
+    /// Approve a revision written by a non-admin, so its connection test may
+    /// receive secret values (admin tokens). Shows what changed first.
+    Approve(ApproveArgs),
     /// Run an integration's connection test on a worker (or `--all` of them).
     Test(TestArgs),
 }
@@ -87,6 +90,17 @@ pub struct RestoreArgs {
     /// The revision to restore.
     #[arg(long)]
     pub revision: i64,
+}
+
+#[derive(Args)]
+pub struct ApproveArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The integration's name or id.
+    pub integration: String,
+    /// The revision to approve (default: the current one).
+    #[arg(long)]
+    pub revision: Option<i64>,
 }
 
 #[derive(Args)]

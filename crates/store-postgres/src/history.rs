@@ -6,7 +6,8 @@ use crate::pool::client;
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use patchbay_domain::{
-    Integration, IntegrationPatch, IntegrationStatus, OrganizationId, Revision, RevisionKind,
+    Approval, ApprovalKind, Integration, IntegrationPatch, IntegrationStatus, OrganizationId, Revision,
+    RevisionKind, now_utc,
 };
 use patchbay_store::codec::{decode_config, decode_tags, encode_config, encode_tags};
 use patchbay_store::{Change, HistoryStore, StoreError, check_revision, failed};
@@ -19,14 +20,16 @@ pub(crate) async fn insert_revision(
     seq: i64,
     integration: &Integration,
     kind: RevisionKind,
-    actor: Option<&str>,
+    change: &Change,
     restored_from: Option<i64>,
+    approval: Option<&Approval>,
 ) -> Result<(), StoreError> {
     let statement = db
         .prepare_cached(
             "INSERT INTO integration_revisions (integration_seq, revision, kind, actor, recorded_at, \
              restored_from, name, integration_type, description, status, config, tags, created_at, \
-             updated_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $5, $14)",
+             updated_at, created_by, approval_kind, approved_revision, approved_by, approved_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $5, $14, $15, $16, $17, $18)",
         )
         .await
         .map_err(failed("preparing a revision write"))?;
@@ -36,7 +39,7 @@ pub(crate) async fn insert_revision(
             &seq,
             &integration.revision,
             &kind.as_str(),
-            &actor,
+            &change.actor,
             &integration.updated_at,
             &restored_from,
             &integration.name,
@@ -47,6 +50,10 @@ pub(crate) async fn insert_revision(
             &encode_tags(&integration.tags),
             &integration.created_at,
             &integration.created_by,
+            &approval.map(|a| a.kind.as_str()),
+            &approval.map(|a| a.revision),
+            &approval.and_then(|a| a.by.as_deref()),
+            &approval.map(|a| a.at),
         ],
     )
     .await
@@ -55,7 +62,38 @@ pub(crate) async fn insert_revision(
 }
 
 const COLUMNS: &str = "revision, kind, actor, recorded_at, restored_from, name, integration_type, \
-                       description, status, config, tags, created_at, updated_at, created_by";
+                       description, status, config, tags, created_at, updated_at, created_by, \
+                       approval_kind, approved_revision, approved_by, approved_at";
+
+/// The approval in the four approval columns starting at `first`.
+fn approval_from_row(row: &Row, first: usize) -> Result<Option<Approval>, StoreError> {
+    let Some(kind) = column::<Option<&str>>(row, first)? else { return Ok(None) };
+    let kind = ApprovalKind::parse(kind)
+        .ok_or_else(|| StoreError::other("stored approval kind", kind.to_owned()))?;
+    Ok(Some(Approval {
+        kind,
+        revision: column(row, first + 1)?,
+        by: column(row, first + 2)?,
+        at: column(row, first + 3)?,
+    }))
+}
+
+/// The approval revision `revision` was stored with (`None`: not approved).
+pub(crate) async fn read_approval(
+    db: &impl GenericClient,
+    seq: i64,
+    revision: i64,
+) -> Result<Option<Approval>, StoreError> {
+    let statement = db
+        .prepare_cached(
+            "SELECT approval_kind, approved_revision, approved_by, approved_at FROM integration_revisions \
+             WHERE integration_seq = $1 AND revision = $2",
+        )
+        .await
+        .map_err(failed("preparing an approval read"))?;
+    let row = db.query_opt(&statement, &[&seq, &revision]).await.map_err(failed("reading an approval"))?;
+    row.map_or(Ok(None), |row| approval_from_row(&row, 0))
+}
 
 fn column<'a, T: tokio_postgres::types::FromSql<'a>>(row: &'a Row, index: usize) -> Result<T, StoreError> {
     row.try_get(index).map_err(|e| StoreError::other("reading a revision column", e))
@@ -70,6 +108,7 @@ fn revision_from_row(id: Uuid, org: &OrganizationId, row: &Row) -> Result<Revisi
         actor: column(row, 2)?,
         created_at: column(row, 3)?,
         restored_from: column(row, 4)?,
+        approval: approval_from_row(row, 14)?,
         snapshot: Integration {
             id,
             organization_id: org.clone(),
@@ -139,6 +178,30 @@ impl HistoryStore for PostgresStore {
         let db = client(&self.pool).await?;
         let (seq, _) = fetch(&db, org, id, false).await?;
         read_revision(&db, org, id, seq, revision).await
+    }
+
+    async fn approve_revision(
+        &self,
+        org: &OrganizationId,
+        id: Uuid,
+        revision: i64,
+        by: Option<String>,
+    ) -> Result<Revision, StoreError> {
+        let mut db = client(&self.pool).await?;
+        let tx = db.transaction().await.map_err(failed("starting an approval"))?;
+        let (seq, _) = fetch(&tx, org, id, true).await?;
+        let statement = tx
+            .prepare_cached(
+                "UPDATE integration_revisions SET approval_kind = 'approved', approved_revision = revision, \
+                 approved_by = $3, approved_at = $4 \
+                 WHERE integration_seq = $1 AND revision = $2 AND approval_kind IS NULL",
+            )
+            .await
+            .map_err(failed("preparing an approval"))?;
+        tx.execute(&statement, &[&seq, &revision, &by, &now_utc()]).await.map_err(failed("approving a revision"))?;
+        let approved = read_revision(&tx, org, id, seq, revision).await?;
+        tx.commit().await.map_err(failed("committing an approval"))?;
+        Ok(approved)
     }
 
     async fn restore_revision(

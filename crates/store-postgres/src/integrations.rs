@@ -1,5 +1,5 @@
 use crate::PostgresStore;
-use crate::history::insert_revision;
+use crate::history::{insert_revision, read_approval};
 use crate::pool::client;
 use crate::rows::{COLUMNS, from_row, write_error};
 use async_trait::async_trait;
@@ -9,7 +9,10 @@ use patchbay_domain::{
     RevisionKind, now_utc,
 };
 use patchbay_store::codec::{contains_pattern, distinct_tags, encode_config, encode_tags};
-use patchbay_store::{Change, DeleteMode, IntegrationStore, StoreError, check_revision, failed};
+use patchbay_store::{
+    Change, DeleteMode, IntegrationStore, StoreError, check_revision, failed, needs_previous_approval,
+    new_revision_approval,
+};
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
@@ -66,16 +69,20 @@ const INSERT: &str = "WITH created AS ( \
     ) \
     INSERT INTO integration_revisions (integration_seq, revision, kind, actor, recorded_at, \
         restored_from, name, integration_type, description, status, config, tags, created_at, \
-        updated_at, created_by) \
-    SELECT seq, $11, 'create', $10, $9, NULL, $3, $4, $5, $6, $7, $8, $9, $9, $10 FROM created";
+        updated_at, created_by, approval_kind, approved_revision, approved_by, approved_at) \
+    SELECT seq, $11, 'create', $10, $9, NULL, $3, $4, $5, $6, $7, $8, $9, $9, $10, $13, $14, $15, $16 \
+    FROM created";
 
 async fn create(
     store: &PostgresStore,
     org: &OrganizationId,
     new: NewIntegration,
 ) -> Result<Integration, StoreError> {
+    let by_admin = new.created_by_admin;
     let integration = new.into_integration(org.clone());
     let now = integration.created_at;
+    let change = Change { actor: integration.created_by.clone(), by_admin, expected_revision: None };
+    let approval = new_revision_approval(&change, &integration, None);
     let db = client(&store.pool).await?;
     let statement = db.prepare_cached(INSERT).await.map_err(failed("preparing a create"))?;
     db.execute(
@@ -93,6 +100,10 @@ async fn create(
             &integration.created_by,
             &integration.revision,
             &distinct_tags(&integration.tags),
+            &approval.as_ref().map(|a| a.kind.as_str()),
+            &approval.as_ref().map(|a| a.revision),
+            &approval.as_ref().and_then(|a| a.by.as_deref()),
+            &approval.as_ref().map(|a| a.at),
         ],
     )
     .await
@@ -131,6 +142,7 @@ pub(crate) async fn apply(
     restored_from: Option<i64>,
 ) -> Result<Integration, StoreError> {
     let (old_tags, old_status) = (integration.tags.clone(), integration.status);
+    let (old_config, old_revision) = (integration.config.clone(), integration.revision);
     if !patch.apply_to(&mut integration) {
         return Ok(integration);
     }
@@ -166,7 +178,13 @@ pub(crate) async fn apply(
         Some(_) => RevisionKind::Restore,
         None => RevisionKind::of_update(old_status, integration.status),
     };
-    insert_revision(tx, seq, &integration, kind, change.actor.as_deref(), restored_from).await?;
+    let previous = match needs_previous_approval(change, &old_config, &integration) {
+        true => Some(read_approval(tx, seq, old_revision).await?),
+        false => None,
+    };
+    let previous = previous.as_ref().map(|approval| (&old_config, approval.as_ref()));
+    let approval = new_revision_approval(change, &integration, previous);
+    insert_revision(tx, seq, &integration, kind, change, restored_from, approval.as_ref()).await?;
     Ok(integration)
 }
 

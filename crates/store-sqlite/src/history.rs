@@ -5,7 +5,8 @@ use crate::integrations::{apply, fetch};
 use crate::time_codec::{from_micros, micros};
 use async_trait::async_trait;
 use patchbay_domain::{
-    Integration, IntegrationPatch, IntegrationStatus, OrganizationId, Revision, RevisionKind,
+    Approval, ApprovalKind, Integration, IntegrationPatch, IntegrationStatus, OrganizationId, Revision,
+    RevisionKind, now_utc,
 };
 use patchbay_store::codec::{decode_config, decode_tags, encode_config, encode_tags};
 use patchbay_store::{Change, HistoryStore, StoreError, check_revision, failed};
@@ -22,20 +23,22 @@ pub(crate) fn insert_revision(
     seq: i64,
     integration: &Integration,
     kind: RevisionKind,
-    actor: Option<&str>,
+    change: &Change,
     restored_from: Option<i64>,
+    approval: Option<&Approval>,
 ) -> Result<(), StoreError> {
     tx.prepare_cached(
         "INSERT INTO integration_revisions (integration_seq, revision, kind, actor, recorded_at, \
          restored_from, name, integration_type, description, status, config, tags, created_at, \
-         updated_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?5, ?14)",
+         updated_at, created_by, approval_kind, approved_revision, approved_by, approved_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?5, ?14, ?15, ?16, ?17, ?18)",
     )
     .and_then(|mut insert| {
         insert.execute(params![
             seq,
             integration.revision,
             kind.as_str(),
-            actor,
+            change.actor,
             micros(integration.updated_at),
             restored_from,
             integration.name,
@@ -46,6 +49,10 @@ pub(crate) fn insert_revision(
             encode_tags(&integration.tags),
             micros(integration.created_at),
             integration.created_by,
+            approval.map(|a| a.kind.as_str()),
+            approval.map(|a| a.revision),
+            approval.and_then(|a| a.by.as_deref()),
+            approval.map(|a| micros(a.at)),
         ])
     })
     .map_err(failed("writing a revision"))?;
@@ -54,7 +61,21 @@ pub(crate) fn insert_revision(
 
 const COLUMNS: &str = "r.revision, r.kind, r.actor, r.recorded_at, r.restored_from, r.name, \
                        r.integration_type, r.description, r.status, r.config, r.tags, r.created_at, \
-                       r.updated_at, r.created_by";
+                       r.updated_at, r.created_by, r.approval_kind, r.approved_revision, r.approved_by, \
+                       r.approved_at";
+
+/// The approval in the four approval columns starting at `first`.
+fn approval_from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<Option<Approval>> {
+    let Some(kind) = row.get::<_, Option<String>>(first)? else { return Ok(None) };
+    let kind = ApprovalKind::parse(&kind)
+        .ok_or_else(|| conversion(StoreError::other("stored approval kind", kind.clone())))?;
+    Ok(Some(Approval {
+        kind,
+        revision: row.get(first + 1)?,
+        by: row.get(first + 2)?,
+        at: from_micros(row.get(first + 3)?)?,
+    }))
+}
 
 fn revision_from_row(id: Uuid, org: &OrganizationId, row: &Row<'_>) -> rusqlite::Result<Revision> {
     let kind: String = row.get(1)?;
@@ -67,6 +88,7 @@ fn revision_from_row(id: Uuid, org: &OrganizationId, row: &Row<'_>) -> rusqlite:
         actor: row.get(2)?,
         created_at: from_micros(row.get(3)?)?,
         restored_from: row.get(4)?,
+        approval: approval_from_row(row, 14)?,
         snapshot: Integration {
             id,
             organization_id: org.clone(),
@@ -82,6 +104,39 @@ fn revision_from_row(id: Uuid, org: &OrganizationId, row: &Row<'_>) -> rusqlite:
             revision: row.get(0)?,
         },
     })
+}
+
+/// The approval revision `revision` was stored with (`None`: not approved).
+pub(crate) fn read_approval(conn: &Connection, seq: i64, revision: i64) -> Result<Option<Approval>, StoreError> {
+    conn.prepare_cached(
+        "SELECT approval_kind, approved_revision, approved_by, approved_at FROM integration_revisions \
+         WHERE integration_seq = ?1 AND revision = ?2",
+    )
+    .and_then(|mut s| s.query_row(params![seq, revision], |row| approval_from_row(row, 0)).optional())
+    .map_err(failed("reading an approval"))
+    .map(Option::flatten)
+}
+
+/// Marks revision `revision` approved by `by`, unless it is approved already.
+fn approve(
+    conn: &mut Connection,
+    org: &OrganizationId,
+    id: Uuid,
+    revision: i64,
+    by: Option<&str>,
+) -> Result<Revision, StoreError> {
+    let tx = conn.transaction().map_err(failed("starting an approval"))?;
+    let (seq, _) = fetch(&tx, org, id)?;
+    tx.execute(
+        "UPDATE integration_revisions SET approval_kind = 'approved', approved_revision = revision, \
+         approved_by = ?3, approved_at = ?4 \
+         WHERE integration_seq = ?1 AND revision = ?2 AND approval_kind IS NULL",
+        params![seq, revision, by, micros(now_utc())],
+    )
+    .map_err(failed("approving a revision"))?;
+    let approved = read_revision(&tx, org, id, seq, revision)?;
+    tx.commit().map_err(failed("committing an approval"))?;
+    Ok(approved)
 }
 
 fn read_revision(
@@ -166,6 +221,17 @@ impl HistoryStore for SqliteStore {
             let (seq, _) = fetch(conn, org, id)?;
             read_revision(conn, org, id, seq, revision)
         })
+    }
+
+    async fn approve_revision(
+        &self,
+        org: &OrganizationId,
+        id: Uuid,
+        revision: i64,
+        by: Option<String>,
+    ) -> Result<Revision, StoreError> {
+        let org = org.clone();
+        self.pool.write(move |conn| approve(conn, &org, id, revision, by.as_deref())).await
     }
 
     async fn restore_revision(

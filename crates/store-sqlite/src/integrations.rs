@@ -1,5 +1,5 @@
 use crate::SqliteStore;
-use crate::history::insert_revision;
+use crate::history::{insert_revision, read_approval};
 use crate::time_codec::{from_micros, micros};
 use async_trait::async_trait;
 use patchbay_domain::{
@@ -9,7 +9,10 @@ use patchbay_domain::{
 use patchbay_store::codec::{
     contains_pattern, decode_config, decode_tags, distinct_tags, encode_config, encode_tags,
 };
-use patchbay_store::{Change, Conflict, DeleteMode, IntegrationStore, StoreError, check_revision};
+use patchbay_store::{
+    Change, Conflict, DeleteMode, IntegrationStore, StoreError, check_revision, needs_previous_approval,
+    new_revision_approval,
+};
 use rusqlite::types::Value;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, Transaction, params, params_from_iter};
 use uuid::Uuid;
@@ -89,6 +92,7 @@ fn create(
     org: &OrganizationId,
     new: NewIntegration,
 ) -> Result<Integration, StoreError> {
+    let by_admin = new.created_by_admin;
     let integration = new.into_integration(org.clone());
     let now = integration.created_at;
     let tx = conn.transaction().map_err(|e| StoreError::other("starting a create", e))?;
@@ -112,8 +116,9 @@ fn create(
     .map_err(write_error(&integration.name, "inserting an integration"))?;
     let seq = tx.last_insert_rowid();
     write_tags(&tx, org, seq, &integration.tags).map_err(|e| StoreError::other("writing tags", e))?;
-    let actor = integration.created_by.as_deref();
-    insert_revision(&tx, seq, &integration, RevisionKind::Create, actor, None)?;
+    let change = Change { actor: integration.created_by.clone(), by_admin, expected_revision: None };
+    let approval = new_revision_approval(&change, &integration, None);
+    insert_revision(&tx, seq, &integration, RevisionKind::Create, &change, None, approval.as_ref())?;
     tx.commit().map_err(|e| StoreError::other("committing a create", e))?;
     Ok(integration)
 }
@@ -148,6 +153,7 @@ pub(crate) fn apply(
     restored_from: Option<i64>,
 ) -> Result<Integration, StoreError> {
     let (old_tags, old_status) = (integration.tags.clone(), integration.status);
+    let (old_config, old_revision) = (integration.config.clone(), integration.revision);
     if !patch.apply_to(&mut integration) {
         return Ok(integration);
     }
@@ -176,7 +182,13 @@ pub(crate) fn apply(
         Some(_) => RevisionKind::Restore,
         None => RevisionKind::of_update(old_status, integration.status),
     };
-    insert_revision(tx, seq, &integration, kind, change.actor.as_deref(), restored_from)?;
+    let previous = match needs_previous_approval(change, &old_config, &integration) {
+        true => Some(read_approval(tx, seq, old_revision)?),
+        false => None,
+    };
+    let previous = previous.as_ref().map(|approval| (&old_config, approval.as_ref()));
+    let approval = new_revision_approval(change, &integration, previous);
+    insert_revision(tx, seq, &integration, kind, change, restored_from, approval.as_ref())?;
     Ok(integration)
 }
 

@@ -4,7 +4,10 @@
 //! retention period, purged, never changed.
 use crate::StoreError;
 use async_trait::async_trait;
-use patchbay_domain::{AuditEvent, AuditFilter, Integration, OrganizationId, Revision, StoredAuditEvent};
+use patchbay_domain::{
+    Actor, Approval, AuditEvent, AuditFilter, Integration, IntegrationConfig, OrganizationId, Revision, Role,
+    StoredAuditEvent,
+};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -15,14 +18,42 @@ use uuid::Uuid;
 pub struct Change {
     /// Recorded as the revision's actor.
     pub actor: Option<String>,
+    /// The actor is an admin: the revision it writes is approved for
+    /// secret values (see `Approval::of_new_revision`).
+    pub by_admin: bool,
     /// `None`: any existing revision (no `If-Match`, or `If-Match: *`).
     pub expected_revision: Option<i64>,
 }
 
 impl Change {
+    /// A non-admin's change that expects no revision.
     pub fn by(actor: Option<String>) -> Self {
-        Self { actor, expected_revision: None }
+        Self { actor, by_admin: false, expected_revision: None }
     }
+
+    /// A change by `actor`, expecting `expected_revision` (if any).
+    pub fn of(actor: &Actor, expected_revision: Option<i64>) -> Self {
+        Self { actor: actor.user_id.clone(), by_admin: actor.role == Role::Admin, expected_revision }
+    }
+}
+
+/// The approval the revision `written` is stored with: one rule for every
+/// backend (`Approval::of_new_revision`). `previous` is the config before
+/// the change and the approval of the revision it had, for an update.
+pub fn new_revision_approval(
+    change: &Change,
+    written: &Integration,
+    previous: Option<(&IntegrationConfig, Option<&Approval>)>,
+) -> Option<Approval> {
+    let actor = change.actor.as_deref();
+    Approval::of_new_revision(written.revision, actor, change.by_admin, written.updated_at, previous, &written.config)
+}
+
+/// Whether writing `written` over a revision whose config was `before` needs
+/// that revision's approval to decide its own: only a non-admin's change
+/// that kept the config can inherit one. Backends read it only then.
+pub fn needs_previous_approval(change: &Change, before: &IntegrationConfig, written: &Integration) -> bool {
+    !change.by_admin && *before == written.config
 }
 
 /// Fails with `StoreError::RevisionMismatch` when the change expected
@@ -57,6 +88,18 @@ pub trait HistoryStore: Send + Sync {
     /// description, status, config, tags) and records that as a new
     /// `restore` revision, in one transaction. Nothing is written when it
     /// already is. `Conflict::IntegrationName` when the name is taken now.
+    /// Records an admin's approval of revision `revision` (see
+    /// `patchbay_domain::Approval`) and returns it; a revision that is
+    /// approved already keeps its approval. `NotFound` when the
+    /// integration or that revision does not exist.
+    async fn approve_revision(
+        &self,
+        org: &OrganizationId,
+        id: Uuid,
+        revision: i64,
+        by: Option<String>,
+    ) -> Result<Revision, StoreError>;
+
     async fn restore_revision(
         &self,
         org: &OrganizationId,

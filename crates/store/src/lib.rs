@@ -12,7 +12,9 @@ mod secrets;
 pub mod testing;
 
 pub use error::{Conflict, StoreError, failed};
-pub use history::{AuditStore, Change, HistoryStore, check_revision};
+pub use history::{
+    AuditStore, Change, HistoryStore, check_revision, needs_previous_approval, new_revision_approval,
+};
 pub use jobs::{
     ATTEMPTS_EXHAUSTED, JOB_COLUMNS, Job, JobResult, JobStatus, JobStore, MAX_ATTEMPTS, WORKER_COLUMNS,
     Worker, WorkerScope,

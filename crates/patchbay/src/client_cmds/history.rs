@@ -1,7 +1,8 @@
-//! `patchbay integrations history|restore` (issue 6): an integration's
-//! revisions with what each changed, and rolling back to one.
+//! `patchbay integrations history|restore|approve`: an integration's
+//! revisions with what each changed, rolling back to one, and an admin's
+//! approval of one for secret values.
 use super::{block_on, call, find};
-use crate::commands::{HistoryArgs, OutputFormat, RestoreArgs};
+use crate::commands::{ApproveArgs, HistoryArgs, OutputFormat, RestoreArgs};
 use crate::output::{emit, print_json, short_time};
 use serde::Serialize;
 
@@ -79,6 +80,47 @@ pub fn restore(args: RestoreArgs) -> anyhow::Result<()> {
             "Integration {} already equals revision {}: nothing changed",
             restored.name, args.revision
         ),
+    }
+    Ok(())
+}
+
+/// Approves the current revision (or `--revision`), printing what the
+/// revision changed first: an admin approves a diff, not a number.
+pub fn approve(args: ApproveArgs) -> anyhow::Result<()> {
+    let client = args.common.client.connect()?;
+    let (approved, diff) = block_on(async {
+        let integration = find(&client, &args.integration).await?;
+        let revision = match args.revision {
+            Some(revision) => revision,
+            None => call(client.list_revisions(&integration.id, Some(1), None))
+                .await?
+                .first()
+                .map(|r| r.revision)
+                .ok_or_else(|| anyhow::anyhow!("integration {} has no revisions", integration.name))?,
+        };
+        let diff = call(client.diff_revision(&integration.id, revision)).await?;
+        let approved = call(client.approve_revision(&integration.id, revision)).await?;
+        anyhow::Ok((approved, diff))
+    })??;
+    if args.common.format() == OutputFormat::Json {
+        return print_json(&approved);
+    }
+    let name = &approved.integration.name;
+    for change in &diff.changes {
+        eprintln!("  {} {}: {} -> {}", change.change, change.field, change.old, change.new);
+    }
+    match &approved.approval {
+        Some(approval) if approval.kind == "written" => eprintln!(
+            "Revision {} of {name} was written by an admin: approved already",
+            approved.revision
+        ),
+        Some(approval) => eprintln!(
+            "Revision {} of {name} approved by {} at {}: its connection test may receive secret values",
+            approved.revision,
+            approval.by.as_deref().unwrap_or("an admin"),
+            short_time(&approval.at)
+        ),
+        None => anyhow::bail!("the server did not record the approval of revision {}", approved.revision),
     }
     Ok(())
 }

@@ -35,6 +35,7 @@ pub fn run(command: IntegrationsCommand) -> anyhow::Result<()> {
         IntegrationsCommand::Export(args) => export(args),
         IntegrationsCommand::History(args) => super::history::history(args),
         IntegrationsCommand::Restore(args) => super::history::restore(args),
+        IntegrationsCommand::Approve(args) => super::history::approve(args),
         IntegrationsCommand::Test(args) => super::test::run(args),
     }
 }

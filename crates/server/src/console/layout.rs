@@ -96,6 +96,7 @@ pub fn notice(code: Option<&str>) -> Markup {
         Some("created") => "Integration created.",
         Some("saved") => "Changes saved.",
         Some("restored") => "Revision restored.",
+        Some("approved") => "Revision approved: its connection test may receive secret values.",
         Some("secret") => "Secret saved. Its value is stored encrypted and is never shown again.",
         Some("tested") => "Connection test finished; the result is below.",
         Some("queued") => "Connection test queued; reload this page for its result.",

@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/integrations/{id}/test", post(pages::detail::run_test))
         .route("/integrations/{id}/revisions/{n}", get(pages::history::diff))
         .route("/integrations/{id}/revisions/{n}/restore", post(pages::history::restore))
+        .route("/integrations/{id}/revisions/{n}/approve", post(pages::history::approve))
         .route("/secrets", get(pages::secrets::page).post(pages::secrets::set))
         .route("/workers", get(pages::workers::page))
         .route("/audit", get(pages::audit::page))

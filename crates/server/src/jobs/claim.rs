@@ -1,12 +1,13 @@
 //! What a worker receives with a claimed job: the command and the bundle
 //! resolved from the job's snapshot of the integration, with the secret
 //! values read from the vault now (never stored with the job).
+use super::approval::approved_for_secrets;
 use crate::error::ApiError;
 use crate::state::AppState;
 use patchbay_api_types::{ClaimedFile, ClaimedJob, format_mode};
 use patchbay_domain::SecretName;
 use patchbay_resolve::SecretSource;
-use patchbay_store::Job;
+use patchbay_store::{Job, StoreError};
 use std::collections::HashMap;
 use zeroize::Zeroizing;
 
@@ -19,7 +20,9 @@ impl SecretSource for Values {
 }
 
 pub enum ClaimOutcome {
-    Ready(Box<ClaimedJob>),
+    /// The job with its bundle, and the names of the secrets whose values
+    /// it carries (for the audit log).
+    Ready(Box<ClaimedJob>, Vec<String>),
     /// The bundle cannot be built (a secret was deleted, ...): the job ends
     /// as `error` with this explanation, which names no value.
     Unresolvable(String),
@@ -30,6 +33,18 @@ pub async fn claimed_job(state: &AppState, job: &Job) -> Result<ClaimOutcome, Ap
     let Some(test) = integration.config.connection_test.clone() else {
         return Ok(ClaimOutcome::Unresolvable("the integration has no connection_test".into()));
     };
+    // The approval is read now, not trusted from when the job was queued:
+    // a claim is where secret values leave the server.
+    let approval = match state.store.get_revision(&job.organization_id, job.integration_id, job.revision).await {
+        Ok(revision) => revision.approval,
+        Err(StoreError::NotFound) => {
+            return Ok(ClaimOutcome::Unresolvable("the integration was deleted after the test was queued".into()));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    if let Err(refused) = approved_for_secrets(&integration, approval.as_ref()) {
+        return Ok(ClaimOutcome::Unresolvable(refused.to_string()));
+    }
     let names: Vec<SecretName> = patchbay_resolve::secret_names(std::slice::from_ref(&integration))
         .iter()
         .filter_map(|name| SecretName::parse(name).ok())
@@ -48,7 +63,8 @@ pub async fn claimed_job(state: &AppState, job: &Job) -> Result<ClaimOutcome, Ap
         )));
     }
     let bundle = resolution.bundle;
-    Ok(ClaimOutcome::Ready(Box::new(ClaimedJob {
+    let delivered = names.iter().filter(|name| values.0.contains_key(name.as_str())).map(|n| n.to_string()).collect();
+    let claimed = ClaimedJob {
         job_id: job.id.to_string(),
         attempt: job.attempts,
         organization_id: job.organization_id.to_string(),
@@ -64,5 +80,6 @@ pub async fn claimed_job(state: &AppState, job: &Job) -> Result<ClaimOutcome, Ap
             .map(|file| ClaimedFile { path: file.path, content: file.content, mode: format_mode(file.mode) })
             .collect(),
         secrets: values.0.values().map(|value| value.to_string()).filter(|v| !v.is_empty()).collect(),
-    })))
+    };
+    Ok(ClaimOutcome::Ready(Box::new(claimed), delivered))
 }

@@ -1,13 +1,15 @@
-//! The connection-test queue as the server sees it (DESIGN.md §6): settings,
+//! The connection-test queue as the server sees it: settings,
 //! in-process wake-ups, and the credential of the embedded worker.
 //!
 //! Jobs live in the database; this process only keeps two `Notify`s so a
 //! waiting request or a long-polling worker wakes the moment something
 //! happens here. Other replicas' events are noticed by polling every
 //! `POLL_INTERVAL`, so several replicas behind one database work too.
+mod approval;
 mod claim;
 mod embedded;
 
+pub use approval::{NeedsApproval, approved_for_secrets};
 pub use claim::{ClaimOutcome, claimed_job};
 pub use embedded::{EMBEDDED_HEADER, EmbeddedCredential};
 

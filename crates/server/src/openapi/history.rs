@@ -23,6 +23,7 @@ pub fn paths() -> Value {
     let item = "/api/v1/custom-integrations/{integration_id}/revisions/{revision}";
     let diff = "/api/v1/custom-integrations/{integration_id}/revisions/{revision}/diff";
     let restore = "/api/v1/custom-integrations/{integration_id}/revisions/{revision}/restore";
+    let approve = "/api/v1/custom-integrations/{integration_id}/revisions/{revision}/approve";
     let audit = "/api/v1/audit-events";
     let tags = json!(["history"]);
     let mut item_parameters = path_parameters();
@@ -82,6 +83,19 @@ pub fn paths() -> Value {
                 "404": error("Integration or revision not found"),
                 "409": error("The revision's name is taken by another live integration"),
                 "412": error("If-Match names another revision"),
+                "422": validation_error()
+            }
+        }},
+        approve: {"post": {
+            "tags": tags, "summary": "Approve Revision",
+            "description": "An admin's word that this revision's config (its command, env vars, files and secret names) may receive secret values. A connection test whose bundle carries a secret value runs only on a revision an admin wrote or approved; a non-admin's change of the config needs a new approval (a change that leaves the config alone keeps it). Approving an approved revision changes nothing. Admins only; audited as integration.approve.",
+            "operationId": operation_id("approve_revision", approve, "post"),
+            "parameters": path_parameters(),
+            "responses": {
+                "200": response("The approved revision", schema_ref("RevisionResponse")),
+                "401": error("Not authenticated"),
+                "403": error("Approving needs an admin token"),
+                "404": error("Integration or revision not found"),
                 "422": validation_error()
             }
         }},

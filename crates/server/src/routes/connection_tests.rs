@@ -1,8 +1,8 @@
-//! Connection tests (DESIGN.md §6): ask for one, read one, read an
+//! Connection tests: ask for one, read one, read an
 //! integration's history. Tests never run here: they are queued for workers.
 use crate::audit::{Action, Resource, outcome_of};
 use crate::error::{ApiError, INTEGRATION_NOT_FOUND};
-use crate::jobs::{POLL_INTERVAL, WAIT_MARGIN};
+use crate::jobs::{POLL_INTERVAL, WAIT_MARGIN, approved_for_secrets};
 use crate::query::QueryParams;
 use crate::request_id::RequestId;
 use crate::state::{AppState, Caller, require};
@@ -111,6 +111,9 @@ async fn enqueue(
     if let Some(reason) = untestable(&integration) {
         return Err(ApiError::Conflict(reason));
     }
+    let revision = state.store.get_revision(&actor.organization, integration.id, integration.revision).await?;
+    approved_for_secrets(&integration, revision.approval.as_ref())
+        .map_err(|refused| ApiError::Conflict(refused.to_string()))?;
     let job = state.store.enqueue_job(&actor.organization, &integration, actor.user_id.clone()).await?;
     state.jobs.queued.notify_waiters();
     tracing::info!(job = %job.id, integration = %integration.name, revision = job.revision, "connection test queued");

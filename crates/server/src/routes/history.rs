@@ -1,4 +1,4 @@
-//! Revisions of an integration (DESIGN.md §7): list, read, diff, restore.
+//! Revisions of an integration: list, read, diff, approve, restore.
 use crate::audit::{Action, Resource, outcome_of};
 use crate::conditional::{expected_revision, with_etag};
 use crate::error::ApiError;
@@ -11,7 +11,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use patchbay_api_types::{Checker, RevisionDiffResponse, RevisionResponse, diff_integrations};
-use patchbay_domain::{OrganizationId, Revision};
+use patchbay_domain::{OrganizationId, Revision, Role};
 use patchbay_store::{Change, StoreError};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -92,7 +92,44 @@ pub async fn diff(
     }))
 }
 
-/// Admins only (DESIGN.md §3); honours `If-Match` like a PUT.
+/// `POST .../revisions/{n}/approve`: an admin vouches for revision `n`'s
+/// config, so its connection tests may receive secret values. Admins only.
+pub async fn approve(
+    State(state): State<AppState>,
+    caller: Caught,
+    request_id: RequestId,
+    Path((raw_id, n)): Path<(String, String)>,
+) -> Result<Json<RevisionResponse>, ApiError> {
+    let Caller(actor) = caller?;
+    let result = async {
+        require(&actor, actor.role == Role::Admin, "approve revisions", "an admin")?;
+        let (id, n) = (parse_id(&raw_id)?, parse_revision(&n)?);
+        match state.store.approve_revision(&actor.organization, id, n, actor.user_id.clone()).await {
+            Ok(approved) => Ok(approved),
+            Err(StoreError::NotFound) => {
+                state.store.get_integration(&actor.organization, id).await?;
+                Err(revision_not_found(n))
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+    .await;
+    let resource = match &result {
+        Ok(approved) => Resource::integration(approved.snapshot.id, Some(&approved.snapshot.name))
+            .with("revision", json!(approved.snapshot.revision))
+            .with("approval", json!(approved.approval.as_ref().map(|a| a.kind.as_str()))),
+        Err(_) => Resource::integration_raw(&raw_id),
+    };
+    state
+        .audit()
+        .record(&actor, Action::IntegrationApprove, resource, outcome_of(&result), &request_id)
+        .await;
+    let approved = result?;
+    tracing::info!(integration_id = %approved.snapshot.id, revision = approved.snapshot.revision, "revision approved");
+    Ok(Json(approved.into()))
+}
+
+/// Admins only; honours `If-Match` like a PUT.
 pub async fn restore(
     State(state): State<AppState>,
     caller: Caught,
@@ -102,10 +139,10 @@ pub async fn restore(
 ) -> Result<Response, ApiError> {
     let Caller(actor) = caller?;
     let result = async {
-        require(&actor, actor.role == patchbay_domain::Role::Admin, "restore revisions", "an admin")?;
+        require(&actor, actor.role == Role::Admin, "restore revisions", "an admin")?;
         let (id, n) = (parse_id(&raw_id)?, parse_revision(&n)?);
         let expected_revision = expected_revision(&state, &actor.organization, id, &headers).await?;
-        let change = Change { actor: actor.user_id.clone(), expected_revision };
+        let change = Change::of(&actor, expected_revision);
         match state.store.restore_revision(&actor.organization, id, n, change).await {
             Ok(restored) => Ok((restored, n)),
             Err(StoreError::NotFound) => {

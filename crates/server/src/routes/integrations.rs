@@ -14,7 +14,7 @@ use axum::response::Response;
 use patchbay_api_types::{
     CreateIntegrationRequest, IntegrationResponse, parse_create_request, parse_update_request,
 };
-use patchbay_domain::{Actor, Integration, IntegrationStatus, NewIntegration, RevisionKind};
+use patchbay_domain::{Actor, Integration, IntegrationStatus, NewIntegration, RevisionKind, Role};
 use patchbay_store::{Change, Conflict, DeleteMode, StoreError};
 use serde_json::json;
 use uuid::Uuid;
@@ -106,6 +106,7 @@ pub(crate) async fn create_from_request(
         tags: request.tags,
         status: IntegrationStatus::Active,
         created_by: actor.user_id.clone(),
+        created_by_admin: actor.role == Role::Admin,
     };
     state.store.create_integration(&actor.organization, new).await
 }
@@ -129,7 +130,7 @@ pub async fn update(
         }
         let id = parse_id(&id)?;
         let expected_revision = expected_revision(&state, &actor.organization, id, &headers).await?;
-        let change = Change { actor: actor.user_id.clone(), expected_revision };
+        let change = Change::of(&actor, expected_revision);
         let updated = state.store.update_integration_with(&actor.organization, id, patch, change).await?;
         // `status: active` brings a soft-deleted integration back: the
         // revision just written says whether this one was.
@@ -170,7 +171,7 @@ pub async fn delete(
         let mode = if hard { DeleteMode::Hard } else { DeleteMode::Soft };
         let id = parse_id(&id)?;
         let expected_revision = expected_revision(&state, &actor.organization, id, &headers).await?;
-        let change = Change { actor: actor.user_id.clone(), expected_revision };
+        let change = Change::of(&actor, expected_revision);
         state.store.delete_integration_with(&actor.organization, id, mode, change).await?;
         tracing::info!(integration_id = %id, ?mode, "custom integration deleted");
         Ok(())

@@ -49,6 +49,10 @@ pub fn routes() -> Router<AppState> {
             &format!("{INTEGRATIONS}/{{integration_id}}/revisions/{{revision}}/restore"),
             axum::routing::post(history::restore),
         )
+        .route(
+            &format!("{INTEGRATIONS}/{{integration_id}}/revisions/{{revision}}/approve"),
+            axum::routing::post(history::approve),
+        )
         .route("/api/v1/audit-events", get(audit::list))
         .route(&format!("{INTEGRATIONS}/{{integration_id}}/test"), post(connection_tests::start))
         .route(&format!("{INTEGRATIONS}/{{integration_id}}/tests"), get(connection_tests::history))

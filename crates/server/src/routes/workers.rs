@@ -6,6 +6,8 @@
 //! own credential (see `jobs::embedded`). A claim hands out secret values,
 //! so it goes only to those two.
 use super::connection_tests::{TEST_NOT_FOUND, response};
+use crate::audit::{Action, Outcome, Resource};
+use crate::request_id::RequestId;
 use crate::auth::AuthFailure;
 use crate::body::Body;
 use crate::error::ApiError;
@@ -20,8 +22,8 @@ use axum::response::{IntoResponse, Response};
 use patchbay_api_types::{
     ConnectionTestResponse, FieldError, WorkerResponse, parse_job_result, parse_register_worker,
 };
-use patchbay_domain::{format_timestamp, now_utc};
-use patchbay_store::{JobResult, JobStatus, StoreError, Worker, WorkerScope};
+use patchbay_domain::{Actor, Role, format_timestamp, now_utc};
+use patchbay_store::{Job, JobResult, JobStatus, StoreError, Worker, WorkerScope};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -33,8 +35,9 @@ use uuid::Uuid;
 const WORKER_NOT_FOUND: &str = "Worker not found";
 const DEFAULT_CLAIM_WAIT: Duration = Duration::from_secs(20);
 
-/// Who may act as a worker, and for whom.
-pub struct WorkerCaller(pub WorkerScope);
+/// Who may act as a worker, and for whom: the token's actor, or `None` for
+/// the embedded worker (which holds the server's own credential).
+pub struct WorkerCaller(pub WorkerScope, pub Option<Actor>);
 
 impl<S> FromRequestParts<S> for WorkerCaller
 where
@@ -57,11 +60,11 @@ where
                 tracing::warn!(loopback, "refused an embedded-worker credential");
                 return Err(ApiError::Unauthorized(AuthFailure::InvalidToken));
             }
-            return Ok(Self(WorkerScope::Embedded));
+            return Ok(Self(WorkerScope::Embedded, None));
         }
         let Caller(actor) = Caller::from_request_parts(parts, state).await?;
         require(&actor, actor.role.can_read_secret_values(), "act as a worker", "a worker or admin")?;
-        Ok(Self(WorkerScope::Organization(actor.organization)))
+        Ok(Self(WorkerScope::Organization(actor.organization.clone()), Some(actor)))
     }
 }
 
@@ -97,7 +100,7 @@ pub async fn register(
     caller: Result<WorkerCaller, ApiError>,
     body: Body,
 ) -> Result<(StatusCode, Json<WorkerResponse>), ApiError> {
-    let WorkerCaller(scope) = caller?;
+    let WorkerCaller(scope, _) = caller?;
     let request = parse_register_worker(body.json()?)?;
     let name = request.name.unwrap_or_else(|| "worker".to_owned());
     let worker = state.store.register_worker(&scope, &name).await?;
@@ -111,7 +114,7 @@ pub async fn heartbeat(
     caller: Result<WorkerCaller, ApiError>,
     Path(raw_id): Path<String>,
 ) -> Result<Json<WorkerResponse>, ApiError> {
-    let WorkerCaller(scope) = caller?;
+    let WorkerCaller(scope, _) = caller?;
     let id = worker_id(&raw_id)?;
     let worker =
         state.store.heartbeat_worker(&scope, id, state.jobs.settings.lease).await.map_err(worker_missing)?;
@@ -138,10 +141,11 @@ fn claim_wait(params: &QueryParams) -> Result<Duration, ApiError> {
 pub async fn claim(
     State(state): State<AppState>,
     caller: Result<WorkerCaller, ApiError>,
+    request_id: RequestId,
     Path(raw_id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let WorkerCaller(scope) = caller?;
+    let WorkerCaller(scope, actor) = caller?;
     let wait = claim_wait(&QueryParams::parse(query.as_deref()))?;
     let worker = state.store.get_worker(&scope, worker_id(&raw_id)?).await.map_err(worker_missing)?;
     let deadline = Instant::now() + wait;
@@ -153,8 +157,11 @@ pub async fn claim(
             && let Some(job) = state.store.claim_job(&scope, worker.id, state.jobs.settings.lease).await?
         {
             match claimed_job(&state, &job).await? {
-                ClaimOutcome::Ready(claimed) => {
+                ClaimOutcome::Ready(claimed, delivered) => {
                     tracing::info!(job = %job.id, worker = %worker.id, attempt = job.attempts, "job claimed");
+                    if !delivered.is_empty() {
+                        audit_delivery(&state, actor.as_ref(), &worker, &job, delivered, &request_id).await;
+                    }
                     return Ok(Json(claimed).into_response());
                 }
                 ClaimOutcome::Unresolvable(why) => {
@@ -184,6 +191,33 @@ pub async fn claim(
     }
 }
 
+/// Records that a claim handed secret values to a worker: which worker,
+/// job, integration and secret names (never a value). The embedded worker
+/// has no token; it is recorded as `embedded-worker`.
+async fn audit_delivery(
+    state: &AppState,
+    actor: Option<&Actor>,
+    worker: &Worker,
+    job: &Job,
+    delivered: Vec<String>,
+    request_id: &RequestId,
+) {
+    let actor = actor.cloned().unwrap_or_else(|| Actor {
+        organization: job.organization_id.clone(),
+        user_id: Some("embedded-worker".into()),
+        email: None,
+        role: Role::Worker,
+    });
+    let resource = Resource::integration(job.integration_id, Some(&job.integration_name))
+        .with("worker_id", json!(worker.id.to_string()))
+        .with("worker_name", json!(worker.name))
+        .with("job_id", json!(job.id.to_string()))
+        .with("revision", json!(job.revision))
+        .with("attempt", json!(job.attempts))
+        .with("secrets", json!(delivered));
+    state.audit().record(&actor, Action::JobClaim, resource, Outcome::Success, request_id).await;
+}
+
 fn timestamp(text: &str) -> OffsetDateTime {
     // Checked by `parse_job_result`; the fallback is never taken.
     OffsetDateTime::parse(text, &Rfc3339).unwrap_or_else(|_| now_utc())
@@ -196,7 +230,7 @@ pub async fn result(
     Path((raw_worker, raw_job)): Path<(String, String)>,
     body: Body,
 ) -> Result<Json<ConnectionTestResponse>, ApiError> {
-    let WorkerCaller(scope) = caller?;
+    let WorkerCaller(scope, _) = caller?;
     let request = parse_job_result(body.json()?)?;
     let worker = state.store.get_worker(&scope, worker_id(&raw_worker)?).await.map_err(worker_missing)?;
     let job = Uuid::parse_str(&raw_job).map_err(|_| ApiError::NotFound(TEST_NOT_FOUND.into()))?;

@@ -4,6 +4,7 @@ mod harness;
 mod matching;
 mod test_worker;
 
+mod approval;
 mod audit;
 mod auth;
 mod by_name;

@@ -2,7 +2,8 @@
 use super::integrations::{full_config, new_integration, org};
 use crate::{Change, Conflict, DeleteMode, Store, StoreError};
 use patchbay_domain::{
-    AuditAction, AuditEvent, AuditFilter, AuditOutcome, IntegrationPatch, IntegrationStatus, RevisionKind,
+    ApprovalKind, AuditAction, AuditEvent, AuditFilter, AuditOutcome, IntegrationPatch, IntegrationStatus,
+    RevisionKind,
     now_utc,
 };
 use std::sync::Arc;
@@ -13,7 +14,45 @@ fn by(actor: &str) -> Change {
 }
 
 fn expecting(revision: i64) -> Change {
-    Change { actor: Some("user-2".into()), expected_revision: Some(revision) }
+    Change { actor: Some("user-2".into()), by_admin: false, expected_revision: Some(revision) }
+}
+
+/// Approvals: an admin's write is approved by its author, a non-admin's is
+/// not until approved, and a non-admin's change that keeps the config keeps
+/// the approval; approving twice keeps the first.
+pub async fn approvals_follow_authors_and_configs(store: Arc<dyn Store>) {
+    let a = org("org-a");
+    let mut new = new_integration("pg", "postgres", &[]);
+    new.config = full_config();
+    let created = store.create_integration(&a, new).await.unwrap();
+    assert_eq!(store.get_revision(&a, created.id, 1).await.unwrap().approval, None, "a member created it");
+
+    let admin = Change { actor: Some("ada".into()), by_admin: true, expected_revision: None };
+    let patch = IntegrationPatch { description: Some("main".into()), ..Default::default() };
+    store.update_integration_with(&a, created.id, patch, admin).await.unwrap();
+    let written = store.get_revision(&a, created.id, 2).await.unwrap().approval.unwrap();
+    assert_eq!((written.kind, written.revision, written.by.as_deref()), (ApprovalKind::Written, 2, Some("ada")));
+
+    let tags = IntegrationPatch { tags: Some(vec!["prod".into()]), ..Default::default() };
+    store.update_integration_with(&a, created.id, tags, by("bob")).await.unwrap();
+    assert_eq!(store.get_revision(&a, created.id, 3).await.unwrap().approval, Some(written), "config kept");
+
+    let mut config = full_config();
+    config.env_vars.clear();
+    let rewrite = IntegrationPatch { config: Some(config), ..Default::default() };
+    store.update_integration_with(&a, created.id, rewrite, by("bob")).await.unwrap();
+    assert_eq!(store.get_revision(&a, created.id, 4).await.unwrap().approval, None, "config changed");
+
+    let approved = store.approve_revision(&a, created.id, 4, Some("ada".into())).await.unwrap();
+    let approval = approved.approval.clone().unwrap();
+    assert_eq!((approval.kind, approval.revision, approval.by.as_deref()), (ApprovalKind::Approved, 4, Some("ada")));
+    assert_eq!(approved.snapshot, store.get_integration(&a, created.id).await.unwrap());
+    let again = store.approve_revision(&a, created.id, 4, Some("zed".into())).await.unwrap();
+    assert_eq!(again.approval, Some(approval), "the first approval stays");
+
+    assert!(matches!(store.approve_revision(&a, created.id, 9, None).await, Err(StoreError::NotFound)));
+    let b = org("org-b");
+    assert!(matches!(store.approve_revision(&b, created.id, 4, None).await, Err(StoreError::NotFound)));
 }
 
 pub async fn revisions_record_every_change(store: Arc<dyn Store>) {

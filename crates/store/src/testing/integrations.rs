@@ -20,6 +20,7 @@ pub fn new_integration(name: &str, integration_type: &str, tags: &[&str]) -> New
         tags: tags.iter().map(|tag| (*tag).to_owned()).collect(),
         status: IntegrationStatus::Active,
         created_by: Some("user-1".to_owned()),
+        created_by_admin: false,
     }
 }
 

@@ -36,6 +36,7 @@ macro_rules! conformance_tests {
             tag_filter_follows_updates_and_deletes,
             soft_and_hard_delete,
             revisions_count_changes,
+            approvals_follow_authors_and_configs,
             revisions_record_every_change,
             conditional_writes_check_the_revision,
             restore_revision_rolls_back,

@@ -141,12 +141,13 @@ pub async fn page(
         section aria-labelledby="history-h" {
             h2 id="history-h" { "History" }
             table.list {
-                thead { tr { th { "Revision" } th { "Change" } th { "By" } th { "When" } th { span.visually-hidden { "Actions" } } } }
+                thead { tr { th { "Revision" } th { "Change" } th { "By" } th { "When" } th { "Approval" } th { span.visually-hidden { "Actions" } } } }
                 tbody { @for revision in &revisions { tr {
                     td data-label="Revision" { (revision.revision) @if let Some(from) = revision.restored_from { " (from " (from) ")" } }
                     td data-label="Change" { (revision.kind) }
                     td data-label="By" { (revision.actor.as_deref().unwrap_or("—")) }
                     td data-label="When" { (layout::when(&revision.created_at)) }
+                    td data-label="Approval" { @match &revision.approval { Some(a) => (a.kind), None => span.muted { "needs approval" } } }
                     td.buttons {
                         a href={ "/integrations/" (integration.id) "/revisions/" (revision.revision) } { "Changes" }
                         @if role == Role::Admin && Some(revision.revision) != current {

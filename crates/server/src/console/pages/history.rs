@@ -1,12 +1,14 @@
-//! A revision's changes, and restoring one (admins; the API enforces it).
+//! A revision's changes, approving it for secret values, and restoring one
+//! (admins; the API enforces it).
 use crate::console::api::encode;
-use crate::console::{Console, Posted, SignedIn, layout};
+use crate::console::{Console, Fields, Posted, SignedIn, layout};
 use crate::routes::INTEGRATIONS;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::Method;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
-use patchbay_api_types::RevisionDiffResponse;
+use patchbay_api_types::{RevisionDiffResponse, RevisionResponse};
+use patchbay_domain::Role;
 use serde_json::Value;
 
 /// A JSON value as people read it: strings bare, null as a dash.
@@ -22,15 +24,24 @@ pub async fn diff(
     State(console): State<Console>,
     user: SignedIn,
     Path((id, n)): Path<(String, i64)>,
+    RawQuery(query): RawQuery,
 ) -> Response {
     let session = &user.session;
+    let params = Fields::parse(query.unwrap_or_default().as_bytes());
     let path = format!("{INTEGRATIONS}/{}/revisions/{n}/diff", encode(&id));
     let diff: RevisionDiffResponse = match console.api.call(Method::GET, &path, session, None).await.into() {
         Ok(diff) => diff,
         Err(message) => return layout::failure(session, "Revision not found", &message).into_response(),
     };
+    let path = format!("{INTEGRATIONS}/{}/revisions/{n}", encode(&id));
+    let revision: RevisionResponse = match console.api.call(Method::GET, &path, session, None).await.into() {
+        Ok(revision) => revision,
+        Err(message) => return layout::failure(session, "Revision not found", &message).into_response(),
+    };
+    let admin = session.actor.role == Role::Admin;
     let content = html! {
         p.crumbs { a href={ "/integrations/" (id) "#history-h" } { "← Integration" } }
+        (layout::notice(Some(params.get("notice"))))
         h1 { "Revision " (diff.revision) }
         p { @match diff.previous { Some(p) => { "Changes since revision " (p) "." }, None => "The first revision: everything was added." } }
         @if diff.changes.is_empty() { p.muted { "No field changed." } } @else {
@@ -42,6 +53,22 @@ pub async fn diff(
                     td.old data-label="Before" { pre { (shown(&change.old)) } }
                     td.new data-label="After" { pre { (shown(&change.new)) } }
                 } } }
+            }
+        }
+        section aria-labelledby="approval-h" {
+            h2 id="approval-h" { "Approval" }
+            @match &revision.approval {
+                Some(approval) if approval.kind == "written" => p { "Written by an admin (" (approval.by.as_deref().unwrap_or("—")) "): its connection test may receive secret values." },
+                Some(approval) => p { "Approved by " (approval.by.as_deref().unwrap_or("an admin")) " on " (layout::when(&approval.at)) @if approval.revision != n { " (as revision " (approval.revision) ", whose config this revision keeps)" } ": its connection test may receive secret values." },
+                None => {
+                    p { "Not approved. A connection test of this revision runs only without secret values until an admin approves the changes above." }
+                    @if admin {
+                        form method="post" action={ "/integrations/" (id) "/revisions/" (n) "/approve" } {
+                            (layout::csrf(session))
+                            button type="submit" { "Approve revision " (n) }
+                        }
+                    }
+                }
             }
         }
     };
@@ -63,4 +90,20 @@ pub async fn restore(
         return Redirect::to(&format!("/integrations/{}?notice=restored", encode(&id))).into_response();
     }
     layout::failure(session, "The revision was not restored", &reply.message()).into_response()
+}
+
+/// Approves the revision whose changes the admin was shown (the API checks
+/// the role and records the approval in the audit log).
+pub async fn approve(
+    State(console): State<Console>,
+    Path((id, n)): Path<(String, i64)>,
+    posted: Posted,
+) -> Response {
+    let session = &posted.user.session;
+    let path = format!("{INTEGRATIONS}/{}/revisions/{n}/approve", encode(&id));
+    let reply = console.api.call(Method::POST, &path, session, None).await;
+    if reply.status.is_success() {
+        return Redirect::to(&format!("/integrations/{}/revisions/{n}?notice=approved", encode(&id))).into_response();
+    }
+    layout::failure(session, "The revision was not approved", &reply.message()).into_response()
 }
