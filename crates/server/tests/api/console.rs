@@ -365,7 +365,45 @@ async fn a_queued_test_marks_the_page_for_reload(app: TestApp) {
     assert!(html.contains("badge neutral\">queued"), "{html}");
 }
 
+/// The Approve button stands beside the diff it approves, for admins only.
+async fn an_admin_approves_a_revision_beside_its_diff(app: TestApp) {
+    let body = json!({"name": "pg", "integration_type": "postgres",
+                      "config": {"secrets": ["DB_PASSWORD"], "connection_test": {"command": "true"}}});
+    let id = create(&app, "acme", body).await;
+    let rewrite = json!({"config": {"secrets": ["DB_PASSWORD"], "connection_test": {"command": "env"}}});
+    let response = app
+        .request(Method::PUT, &format!("/api/v1/custom-integrations/{id}"))
+        .bearer_auth(app.token("acme", Role::Member))
+        .json(&rewrite)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = format!("/integrations/{id}/revisions/2");
+    let action = format!("{page}/approve");
+
+    let member = Visitor::sign_in(&app, "acme", Role::Member).await;
+    let (_, html) = member.get(&page).await;
+    assert!(html.contains("Not approved") && html.contains("connection_test"), "{html}");
+    assert!(!html.contains(&action), "a member sees no Approve button");
+    let (status, html) = member.post(&action, &[("csrf", &member.csrf)]).await;
+    assert_ne!(status, StatusCode::SEE_OTHER, "{html}");
+    assert!(html.contains("approve revisions"), "the API's 403 is shown: {html}");
+
+    let admin = Visitor::sign_in(&app, "acme", Role::Admin).await;
+    let (_, html) = admin.get(&format!("/integrations/{id}")).await;
+    assert!(html.contains("needs approval"), "the history shows it: {html}");
+    let (_, html) = admin.get(&page).await;
+    assert!(html.contains(&action) && html.contains("Approve revision 2"), "{html}");
+    let (status, _) = admin.post(&action, &[("csrf", &admin.csrf)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html) = admin.get(&format!("{page}?notice=approved")).await;
+    assert!(html.contains("Revision approved") && html.contains("Approved by user-1"), "{html}");
+    assert!(!html.contains(&action));
+}
+
 crate::both_backends!(
+    an_admin_approves_a_revision_beside_its_diff,
     a_queued_test_marks_the_page_for_reload,
     a_stale_edit_is_refused_and_pages_and_audit_work,
     session_cookie_is_http_only_strict_and_ends_at_sign_out,
