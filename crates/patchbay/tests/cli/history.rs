@@ -31,3 +31,49 @@ fn history_lists_changes_and_restore_rolls_back() {
     let out = session.run(&["integrations", "restore", "db", "--revision", "99"]);
     assert_eq!(out.status.code(), Some(5), "a missing revision is not found: {}", text(&out.stderr));
 }
+
+#[test]
+fn approve_shows_the_diff_and_lets_a_members_change_receive_secrets() {
+    let session = Session::logged_in();
+    let file = session.write(
+        "db.yaml",
+        "name: db\nintegration_type: postgres\nconfig:\n  secrets: [DB_PASSWORD]\n  connection_test: {command: 'true'}\n",
+    );
+    session.json(&["integrations", "create", "-f", file.to_str().unwrap()]);
+    // A member changes the command: revision 2 needs an admin's approval.
+    let member = session.token("member");
+    let out = session
+        .command(&["integrations", "update", "db", "--description", "x"])
+        .env("PATCHBAY_TOKEN", &member)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let file = session.write(
+        "db2.yaml",
+        "name: db\nintegration_type: postgres\nconfig:\n  secrets: [DB_PASSWORD]\n  connection_test: {command: env}\n",
+    );
+    let out = session
+        .command(&["apply", "-f", file.to_str().unwrap()])
+        .env("PATCHBAY_TOKEN", &member)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let history = session.json(&["integrations", "history", "db"]);
+    assert_eq!(history[0]["revision"], 3, "{history}");
+
+    // A member cannot approve.
+    let out =
+        session.command(&["integrations", "approve", "db"]).env("PATCHBAY_TOKEN", &member).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "forbidden: {}", text(&out.stderr));
+
+    let out = session.run(&["integrations", "approve", "db", "-o", "table"]);
+    let said = text(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("config.connection_test"), "the diff is shown: {said}");
+    assert!(said.contains("Revision 3 of db approved by"), "{said}");
+    let approved = session.json(&["integrations", "approve", "db", "--revision", "3"]);
+    assert_eq!(approved["approval"]["kind"], "approved");
+    // Revision 1 was written by the admin.
+    let out = session.run(&["integrations", "approve", "db", "--revision", "1", "-o", "table"]);
+    assert!(text(&out.stderr).contains("written by an admin"), "{}", text(&out.stderr));
+}
