@@ -110,10 +110,9 @@ pub fn approve(args: ApproveArgs) -> anyhow::Result<()> {
         eprintln!("  {} {}: {} -> {}", change.change, change.field, change.old, change.new);
     }
     match &approved.approval {
-        Some(approval) if approval.kind == "written" => eprintln!(
-            "Revision {} of {name} was written by an admin: approved already",
-            approved.revision
-        ),
+        Some(approval) if approval.kind == "written" => {
+            eprintln!("Revision {} of {name} was written by an admin: approved already", approved.revision)
+        }
         Some(approval) => eprintln!(
             "Revision {} of {name} approved by {} at {}: its connection test may receive secret values",
             approved.revision,
