@@ -18,8 +18,8 @@ mod templates;
 
 pub use error::{FieldError, LocItem, ValidationErrorBody};
 pub use history::{
-    ApprovalResponse, AuditEventResponse, AuditPageResponse, FieldChange, RevisionDiffResponse, RevisionResponse,
-    diff_integrations,
+    ApprovalResponse, AuditEventResponse, AuditPageResponse, FieldChange, RevisionDiffResponse,
+    RevisionResponse, diff_integrations,
 };
 pub use jobs::{
     ClaimedFile, ClaimedJob, ConnectionTestResponse, JobResultRequest, RESULT_OUTPUT_MAX_BYTES,

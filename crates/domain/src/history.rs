@@ -259,7 +259,10 @@ mod tests {
         let at = crate::now_utc();
         let config = IntegrationConfig::default();
         let written = Approval::of_new_revision(3, Some("ada"), true, at, None, &config).unwrap();
-        assert_eq!((written.kind, written.revision, written.by.as_deref()), (ApprovalKind::Written, 3, Some("ada")));
+        assert_eq!(
+            (written.kind, written.revision, written.by.as_deref()),
+            (ApprovalKind::Written, 3, Some("ada"))
+        );
         // A member's write needs an approval of its own...
         assert_eq!(Approval::of_new_revision(1, Some("bob"), false, at, None, &config), None);
         let mut changed = config.clone();
@@ -268,7 +271,10 @@ mod tests {
         assert_eq!(Approval::of_new_revision(4, Some("bob"), false, at, previous.clone(), &changed), None);
         // ...unless it left the config as an approved revision had it.
         assert_eq!(Approval::of_new_revision(4, Some("bob"), false, at, previous, &config), Some(written));
-        assert_eq!(Approval::of_new_revision(4, Some("bob"), false, at, Some((&config, None)), &config), None);
+        assert_eq!(
+            Approval::of_new_revision(4, Some("bob"), false, at, Some((&config, None)), &config),
+            None
+        );
     }
 
     #[test]

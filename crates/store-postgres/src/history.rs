@@ -198,7 +198,9 @@ impl HistoryStore for PostgresStore {
             )
             .await
             .map_err(failed("preparing an approval"))?;
-        tx.execute(&statement, &[&seq, &revision, &by, &now_utc()]).await.map_err(failed("approving a revision"))?;
+        tx.execute(&statement, &[&seq, &revision, &by, &now_utc()])
+            .await
+            .map_err(failed("approving a revision"))?;
         let approved = read_revision(&tx, org, id, seq, revision).await?;
         tx.commit().await.map_err(failed("committing an approval"))?;
         Ok(approved)

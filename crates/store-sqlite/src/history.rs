@@ -107,7 +107,11 @@ fn revision_from_row(id: Uuid, org: &OrganizationId, row: &Row<'_>) -> rusqlite:
 }
 
 /// The approval revision `revision` was stored with (`None`: not approved).
-pub(crate) fn read_approval(conn: &Connection, seq: i64, revision: i64) -> Result<Option<Approval>, StoreError> {
+pub(crate) fn read_approval(
+    conn: &Connection,
+    seq: i64,
+    revision: i64,
+) -> Result<Option<Approval>, StoreError> {
     conn.prepare_cached(
         "SELECT approval_kind, approved_revision, approved_by, approved_at FROM integration_revisions \
          WHERE integration_seq = ?1 AND revision = ?2",

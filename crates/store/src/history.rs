@@ -46,7 +46,14 @@ pub fn new_revision_approval(
     previous: Option<(&IntegrationConfig, Option<&Approval>)>,
 ) -> Option<Approval> {
     let actor = change.actor.as_deref();
-    Approval::of_new_revision(written.revision, actor, change.by_admin, written.updated_at, previous, &written.config)
+    Approval::of_new_revision(
+        written.revision,
+        actor,
+        change.by_admin,
+        written.updated_at,
+        previous,
+        &written.config,
+    )
 }
 
 /// Whether writing `written` over a revision whose config was `before` needs

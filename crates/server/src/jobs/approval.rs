@@ -36,7 +36,10 @@ impl std::fmt::Display for NeedsApproval {
 /// The one check, called where a test is queued (to answer 409 at once)
 /// and where a claim hands the values out (so nothing that reaches a
 /// worker ever skipped it).
-pub fn approved_for_secrets(integration: &Integration, approval: Option<&Approval>) -> Result<(), NeedsApproval> {
+pub fn approved_for_secrets(
+    integration: &Integration,
+    approval: Option<&Approval>,
+) -> Result<(), NeedsApproval> {
     let secrets = patchbay_resolve::secret_names(std::slice::from_ref(integration));
     if secrets.is_empty() || approval.is_some() {
         return Ok(());
@@ -52,7 +55,9 @@ pub fn approved_for_secrets(integration: &Integration, approval: Option<&Approva
 #[cfg(test)]
 mod tests {
     use super::*;
-    use patchbay_domain::{ApprovalKind, EnvVarName, IntegrationConfig, NewIntegration, OrganizationId, now_utc};
+    use patchbay_domain::{
+        ApprovalKind, EnvVarName, IntegrationConfig, NewIntegration, OrganizationId, now_utc,
+    };
 
     fn integration(config: IntegrationConfig) -> Integration {
         NewIntegration {
@@ -80,7 +85,8 @@ mod tests {
         assert_eq!(refused.secrets, ["DB_PASSWORD"]);
         assert!(refused.to_string().contains("approve revision 1"), "{refused}");
 
-        let approval = Approval { kind: ApprovalKind::Approved, revision: 1, by: Some("ada".into()), at: now_utc() };
+        let approval =
+            Approval { kind: ApprovalKind::Approved, revision: 1, by: Some("ada".into()), at: now_utc() };
         assert_eq!(approved_for_secrets(&with_secret, Some(&approval)), Ok(()));
     }
 

@@ -35,13 +35,16 @@ pub async fn claimed_job(state: &AppState, job: &Job) -> Result<ClaimOutcome, Ap
     };
     // The approval is read now, not trusted from when the job was queued:
     // a claim is where secret values leave the server.
-    let approval = match state.store.get_revision(&job.organization_id, job.integration_id, job.revision).await {
-        Ok(revision) => revision.approval,
-        Err(StoreError::NotFound) => {
-            return Ok(ClaimOutcome::Unresolvable("the integration was deleted after the test was queued".into()));
-        }
-        Err(other) => return Err(other.into()),
-    };
+    let approval =
+        match state.store.get_revision(&job.organization_id, job.integration_id, job.revision).await {
+            Ok(revision) => revision.approval,
+            Err(StoreError::NotFound) => {
+                return Ok(ClaimOutcome::Unresolvable(
+                    "the integration was deleted after the test was queued".into(),
+                ));
+            }
+            Err(other) => return Err(other.into()),
+        };
     if let Err(refused) = approved_for_secrets(&integration, approval.as_ref()) {
         return Ok(ClaimOutcome::Unresolvable(refused.to_string()));
     }
@@ -63,7 +66,8 @@ pub async fn claimed_job(state: &AppState, job: &Job) -> Result<ClaimOutcome, Ap
         )));
     }
     let bundle = resolution.bundle;
-    let delivered = names.iter().filter(|name| values.0.contains_key(name.as_str())).map(|n| n.to_string()).collect();
+    let delivered =
+        names.iter().filter(|name| values.0.contains_key(name.as_str())).map(|n| n.to_string()).collect();
     let claimed = ClaimedJob {
         job_id: job.id.to_string(),
         attempt: job.attempts,

@@ -111,7 +111,8 @@ async fn enqueue(
     if let Some(reason) = untestable(&integration) {
         return Err(ApiError::Conflict(reason));
     }
-    let revision = state.store.get_revision(&actor.organization, integration.id, integration.revision).await?;
+    let revision =
+        state.store.get_revision(&actor.organization, integration.id, integration.revision).await?;
     approved_for_secrets(&integration, revision.approval.as_ref())
         .map_err(|refused| ApiError::Conflict(refused.to_string()))?;
     let job = state.store.enqueue_job(&actor.organization, &integration, actor.user_id.clone()).await?;

@@ -7,12 +7,12 @@
 //! so it goes only to those two.
 use super::connection_tests::{TEST_NOT_FOUND, response};
 use crate::audit::{Action, Outcome, Resource};
-use crate::request_id::RequestId;
 use crate::auth::AuthFailure;
 use crate::body::Body;
 use crate::error::ApiError;
 use crate::jobs::{ClaimOutcome, EMBEDDED_HEADER, MAX_CLAIM_WAIT, POLL_INTERVAL, claimed_job};
 use crate::query::QueryParams;
+use crate::request_id::RequestId;
 use crate::state::{AppState, Caller, require};
 use axum::Json;
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts, Path, RawQuery, State};

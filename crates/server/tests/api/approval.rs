@@ -47,7 +47,8 @@ async fn setup(app: &TestApp) -> (Tenant, String) {
         viewer: token(app, "acme", Role::Viewer, "vic"),
     };
     let (status, _) =
-        call(app, &tenant.admin, Method::PUT, "/api/v1/secrets/DB_PASSWORD", Some(json!({"value": VALUE}))).await;
+        call(app, &tenant.admin, Method::PUT, "/api/v1/secrets/DB_PASSWORD", Some(json!({"value": VALUE})))
+            .await;
     assert_eq!(status, 201);
     let body = json!({"name": "pg", "integration_type": "postgres", "config": config("true")});
     let (status, created) = call(app, &tenant.admin, Method::POST, INTEGRATIONS, Some(body)).await;
@@ -70,9 +71,14 @@ async fn a_members_rewrite_waits_for_an_admins_approval(app: TestApp) {
 
     // The member rewrites the command to print the secret reversed.
     let leak = "printf %s \"$DB_PASSWORD\" | rev";
-    let (status, _) =
-        call(&app, &t.member, Method::PUT, &format!("{INTEGRATIONS}/{id}"), Some(json!({"config": config(leak)})))
-            .await;
+    let (status, _) = call(
+        &app,
+        &t.member,
+        Method::PUT,
+        &format!("{INTEGRATIONS}/{id}"),
+        Some(json!({"config": config(leak)})),
+    )
+    .await;
     assert_eq!(status, 200);
     let (status, refused) = start_test(&app, &t.member, &id).await;
     assert_eq!(status, 409, "{refused}");
@@ -98,7 +104,10 @@ async fn a_members_rewrite_waits_for_an_admins_approval(app: TestApp) {
     let (status, approved) = call(&app, &t.admin, Method::POST, &approve, None).await;
     assert_eq!(status, 200, "{approved}");
     assert_eq!(approved["approval"]["kind"], "approved");
-    assert_eq!((approved["approval"]["by"].as_str(), approved["approval"]["revision"].as_i64()), (Some("ada"), Some(2)));
+    assert_eq!(
+        (approved["approval"]["by"].as_str(), approved["approval"]["revision"].as_i64()),
+        (Some("ada"), Some(2))
+    );
     // Approving again changes nothing.
     let (_, again) = call(&app, &t.admin, Method::POST, &approve, None).await;
     assert_eq!(again["approval"], approved["approval"]);
@@ -106,7 +115,8 @@ async fn a_members_rewrite_waits_for_an_admins_approval(app: TestApp) {
 
     // A member's change that leaves the config alone keeps the approval...
     let (status, _) =
-        call(&app, &t.member, Method::PUT, &format!("{INTEGRATIONS}/{id}"), Some(json!({"tags": ["prod"]}))).await;
+        call(&app, &t.member, Method::PUT, &format!("{INTEGRATIONS}/{id}"), Some(json!({"tags": ["prod"]})))
+            .await;
     assert_eq!(status, 200);
     let (_, third) = call(&app, &t.viewer, Method::GET, &format!("{revisions}/3"), None).await;
     assert_eq!(third["approval"]["revision"], 2, "{third}");
@@ -114,11 +124,13 @@ async fn a_members_rewrite_waits_for_an_admins_approval(app: TestApp) {
     // ...and one that changes a file or an env var needs a new one.
     let mut changed = config(leak);
     changed["env_vars"]["DB_HOST"] = json!("attacker.example");
-    call(&app, &t.member, Method::PUT, &format!("{INTEGRATIONS}/{id}"), Some(json!({"config": changed}))).await;
+    call(&app, &t.member, Method::PUT, &format!("{INTEGRATIONS}/{id}"), Some(json!({"config": changed})))
+        .await;
     assert_eq!(start_test(&app, &t.member, &id).await.0, 409);
 
     // The approval is audited, with the approving admin.
-    let (_, events) = call(&app, &t.admin, Method::GET, "/api/v1/audit-events?action=integration.approve", None).await;
+    let (_, events) =
+        call(&app, &t.admin, Method::GET, "/api/v1/audit-events?action=integration.approve", None).await;
     let events = events["events"].as_array().unwrap();
     let outcomes: Vec<(&str, &str)> =
         events.iter().map(|e| (e["actor"].as_str().unwrap(), e["outcome"].as_str().unwrap())).collect();
@@ -129,7 +141,14 @@ async fn a_members_rewrite_waits_for_an_admins_approval(app: TestApp) {
 async fn nothing_a_member_calls_returns_the_value(app: TestApp) {
     let (t, id) = setup(&app).await;
     let leak = "printf %s \"$DB_PASSWORD\" | rev; printf %s \"$DB_PASSWORD\" | od -c";
-    call(&app, &t.member, Method::PUT, &format!("{INTEGRATIONS}/{id}"), Some(json!({"config": config(leak)}))).await;
+    call(
+        &app,
+        &t.member,
+        Method::PUT,
+        &format!("{INTEGRATIONS}/{id}"),
+        Some(json!({"config": config(leak)})),
+    )
+    .await;
     // A member's own integration that names the secret is refused too.
     let body = json!({"name": "mine", "integration_type": "postgres", "config": config(leak)});
     let (status, mine) = call(&app, &t.member, Method::POST, INTEGRATIONS, Some(body)).await;
@@ -154,8 +173,14 @@ async fn nothing_a_member_calls_returns_the_value(app: TestApp) {
     let resolve = format!("{INTEGRATIONS}/resolve");
     let (status, _) = call(&app, &t.member, Method::POST, &resolve, Some(json!({"names": ["pg"]}))).await;
     assert_eq!(status, 403);
-    let (_, dry) =
-        call(&app, &t.member, Method::POST, &format!("{resolve}?dry_run=true"), Some(json!({"names": ["pg"]}))).await;
+    let (_, dry) = call(
+        &app,
+        &t.member,
+        Method::POST,
+        &format!("{resolve}?dry_run=true"),
+        Some(json!({"names": ["pg"]})),
+    )
+    .await;
     assert!(!dry.to_string().contains(VALUE), "{dry}");
 }
 
@@ -166,11 +191,17 @@ async fn the_claim_checks_the_approval_again(app: TestApp) {
     assert_eq!(status, 202);
     // Someone with the database (not the API) strips the approval after
     // the test was queued: the claim refuses to hand out the secret.
-    app.sql("UPDATE integration_revisions SET approval_kind = NULL, approved_revision = NULL, \
-             approved_by = NULL, approved_at = NULL")
-        .await;
+    app.sql(
+        "UPDATE integration_revisions SET approval_kind = NULL, approved_revision = NULL, \
+             approved_by = NULL, approved_at = NULL",
+    )
+    .await;
     assert!(!worker.try_run_one(0).await, "the claim handed out no job");
-    let job = app.client("acme", Role::Viewer).get_connection_test(queued["job_id"].as_str().unwrap()).await.unwrap();
+    let job = app
+        .client("acme", Role::Viewer)
+        .get_connection_test(queued["job_id"].as_str().unwrap())
+        .await
+        .unwrap();
     assert_eq!(job.status, "error", "{job:?}");
     assert!(job.output.as_deref().unwrap().contains("An admin must approve revision 1"), "{job:?}");
     let (_, events) = call(&app, &t.admin, Method::GET, "/api/v1/audit-events?action=job.claim", None).await;

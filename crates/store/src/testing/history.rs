@@ -3,8 +3,7 @@ use super::integrations::{full_config, new_integration, org};
 use crate::{Change, Conflict, DeleteMode, Store, StoreError};
 use patchbay_domain::{
     ApprovalKind, AuditAction, AuditEvent, AuditFilter, AuditOutcome, IntegrationPatch, IntegrationStatus,
-    RevisionKind,
-    now_utc,
+    RevisionKind, now_utc,
 };
 use std::sync::Arc;
 use time::Duration;
@@ -31,7 +30,10 @@ pub async fn approvals_follow_authors_and_configs(store: Arc<dyn Store>) {
     let patch = IntegrationPatch { description: Some("main".into()), ..Default::default() };
     store.update_integration_with(&a, created.id, patch, admin).await.unwrap();
     let written = store.get_revision(&a, created.id, 2).await.unwrap().approval.unwrap();
-    assert_eq!((written.kind, written.revision, written.by.as_deref()), (ApprovalKind::Written, 2, Some("ada")));
+    assert_eq!(
+        (written.kind, written.revision, written.by.as_deref()),
+        (ApprovalKind::Written, 2, Some("ada"))
+    );
 
     let tags = IntegrationPatch { tags: Some(vec!["prod".into()]), ..Default::default() };
     store.update_integration_with(&a, created.id, tags, by("bob")).await.unwrap();
@@ -45,7 +47,10 @@ pub async fn approvals_follow_authors_and_configs(store: Arc<dyn Store>) {
 
     let approved = store.approve_revision(&a, created.id, 4, Some("ada".into())).await.unwrap();
     let approval = approved.approval.clone().unwrap();
-    assert_eq!((approval.kind, approval.revision, approval.by.as_deref()), (ApprovalKind::Approved, 4, Some("ada")));
+    assert_eq!(
+        (approval.kind, approval.revision, approval.by.as_deref()),
+        (ApprovalKind::Approved, 4, Some("ada"))
+    );
     assert_eq!(approved.snapshot, store.get_integration(&a, created.id).await.unwrap());
     let again = store.approve_revision(&a, created.id, 4, Some("zed".into())).await.unwrap();
     assert_eq!(again.approval, Some(approval), "the first approval stays");

@@ -103,7 +103,8 @@ pub async fn approve(
     let path = format!("{INTEGRATIONS}/{}/revisions/{n}/approve", encode(&id));
     let reply = console.api.call(Method::POST, &path, session, None).await;
     if reply.status.is_success() {
-        return Redirect::to(&format!("/integrations/{}/revisions/{n}?notice=approved", encode(&id))).into_response();
+        return Redirect::to(&format!("/integrations/{}/revisions/{n}?notice=approved", encode(&id)))
+            .into_response();
     }
     layout::failure(session, "The revision was not approved", &reply.message()).into_response()
 }
