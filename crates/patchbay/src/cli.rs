@@ -287,10 +287,22 @@ pub struct EnvArgs {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SandboxKind {
-    /// A child process with its own process group and resource limits.
+    /// Single-tenant installs only: a plain child process (own process group,
+    /// resource limits) that runs as the worker's user and can read its files.
     None,
-    /// Also inside bubblewrap (`bwrap` must be installed).
+    /// Inside bubblewrap: its own processes, home, /tmp and a read-only view
+    /// of /usr and a few client files of /etc; the network is shared.
     Bwrap,
+}
+
+impl SandboxKind {
+    /// The flag's value, to pass the choice on to a child worker.
+    pub fn as_arg(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Bwrap => "bwrap",
+        }
+    }
 }
 
 #[derive(Args)]
@@ -304,8 +316,11 @@ pub struct WorkerArgs {
     #[arg(long)]
     pub name: Option<String>,
     /// How each test command is contained.
-    #[arg(long, value_enum, default_value = "none")]
+    #[arg(long, env = "PATCHBAY_SANDBOX", value_enum, default_value = "bwrap")]
     pub sandbox: SandboxKind,
+    /// The bubblewrap binary, used as is [default: `bwrap` on PATH, else /usr/bin/bwrap].
+    #[arg(long, env = "PATCHBAY_BWRAP", value_name = "PATH")]
+    pub bwrap: Option<PathBuf>,
     #[arg(long, env = "PATCHBAY_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
     /// Set by `patchbay serve` for its embedded worker only.

@@ -17,8 +17,16 @@ use tokio::sync::watch;
 
 pub const CREDENTIAL_ENV: &str = "PATCHBAY_EMBEDDED_WORKER_CREDENTIAL";
 
-/// Variables the child keeps: enough to find programs, log and make temp dirs.
-const KEPT: [&str; 5] = ["PATH", "TMPDIR", "RUST_LOG", "PATCHBAY_LOG_FORMAT", "LANG"];
+/// Variables the child keeps: enough to find programs (bubblewrap too), log
+/// and make temp dirs.
+const KEPT: [&str; 6] = ["PATH", "TMPDIR", "RUST_LOG", "PATCHBAY_LOG_FORMAT", "LANG", "PATCHBAY_BWRAP"];
+
+/// What the server's options decide about the child.
+#[derive(Clone, Copy)]
+pub struct ChildOptions {
+    pub concurrency: u16,
+    pub sandbox: crate::cli::SandboxKind,
+}
 
 /// The loopback address of the server's listener.
 fn loopback_url(addr: SocketAddr) -> String {
@@ -30,12 +38,13 @@ fn loopback_url(addr: SocketAddr) -> String {
     format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
-fn spawn(addr: SocketAddr, credential: &EmbeddedCredential, concurrency: u16) -> std::io::Result<Child> {
+fn spawn(addr: SocketAddr, credential: &EmbeddedCredential, options: ChildOptions) -> std::io::Result<Child> {
     let exe = std::env::current_exe()?;
     let mut command = Command::new(exe);
     command
         .args(["worker", "--server", &loopback_url(addr), "--name", "embedded", "--concurrency"])
-        .arg(concurrency.to_string())
+        .arg(options.concurrency.to_string())
+        .args(["--sandbox", options.sandbox.as_arg()])
         .env_clear()
         .envs(KEPT.iter().filter_map(|name| std::env::var_os(name).map(|value| (name, value))))
         .env(CREDENTIAL_ENV, credential.expose())
@@ -48,11 +57,11 @@ fn spawn(addr: SocketAddr, credential: &EmbeddedCredential, concurrency: u16) ->
 pub async fn supervise(
     addr: SocketAddr,
     credential: EmbeddedCredential,
-    concurrency: u16,
+    options: ChildOptions,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        let mut child = match spawn(addr, &credential, concurrency) {
+        let mut child = match spawn(addr, &credential, options) {
             Ok(child) => child,
             Err(error) => {
                 tracing::error!(%error, "could not start the embedded worker; connection tests need `patchbay worker`");

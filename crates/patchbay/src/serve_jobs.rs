@@ -26,6 +26,9 @@ pub struct ConnectionTestArgs {
     #[arg(long, env = "PATCHBAY_EMBEDDED_WORKER_CONCURRENCY", default_value_t = 2,
           value_parser = clap::value_parser!(u16).range(1..=64))]
     pub embedded_worker_concurrency: u16,
+    /// How the embedded worker contains each test command (`none`: single-tenant installs only).
+    #[arg(long, env = "PATCHBAY_SANDBOX", value_enum, default_value = "bwrap")]
+    pub sandbox: crate::cli::SandboxKind,
     /// Seconds a claimed job survives without a heartbeat from its worker
     /// before it is handed to another worker.
     #[arg(long, env = "PATCHBAY_JOB_LEASE_SECS", default_value_t = 15,
@@ -94,7 +97,10 @@ pub fn start(
     let credential = EmbeddedCredential::generate();
     let queue = patchbay_server::jobs::JobQueue::new(options.settings(Some(credential.clone())));
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let concurrency = options.embedded_worker_concurrency;
-    let task = tokio::spawn(crate::embedded_worker::supervise(listening, credential, concurrency, stopped));
+    let child = crate::embedded_worker::ChildOptions {
+        concurrency: options.embedded_worker_concurrency,
+        sandbox: options.sandbox,
+    };
+    let task = tokio::spawn(crate::embedded_worker::supervise(listening, credential, child, stopped));
     (std::sync::Arc::new(queue), EmbeddedHandle(Some((stop, task))))
 }

@@ -98,12 +98,30 @@ fn default_name() -> String {
     format!("{host}-{}", std::process::id())
 }
 
+/// The sandbox asked for, said loudly when it is none or cannot work. An
+/// unavailable sandbox does not stop the worker: it stays registered and
+/// every test it claims ends as `error` with the fix, visible to whoever ran
+/// the test rather than only in this log.
+fn sandbox(kind: SandboxKind, bwrap: Option<&std::path::Path>) -> Sandbox {
+    let sandbox = match (kind, bwrap) {
+        (SandboxKind::None, _) => Sandbox::None,
+        (SandboxKind::Bwrap, Some(path)) => Sandbox::bwrap_at(path),
+        (SandboxKind::Bwrap, None) => Sandbox::bwrap(),
+    };
+    match &sandbox {
+        Sandbox::None => tracing::warn!(
+            "--sandbox none: for single-tenant installs only; every test then runs as this worker's \
+             user, unconfined, and can read its files (and, next to the server, the server's keys)"
+        ),
+        Sandbox::Bwrap(path) => tracing::info!(bwrap = %path.display(), "tests run inside bubblewrap"),
+        Sandbox::Unavailable(why) => tracing::error!("{why}"),
+    }
+    sandbox
+}
+
 pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
     crate::serve::init_logging(args.log_format);
-    let sandbox = match args.sandbox {
-        SandboxKind::None => Sandbox::None,
-        SandboxKind::Bwrap => Sandbox::bwrap()?,
-    };
+    let sandbox = sandbox(args.sandbox, args.bwrap.as_deref());
     let mut parent_gone = None;
     let client = match &args.embedded_credential {
         // The server's own child: it is told the server's address and never

@@ -15,5 +15,5 @@ mod test_run;
 pub use home::{TempHome, ensure_home};
 pub use materialize::{FileToWrite, MaterializeError, Refusal, materialize};
 pub use output::{OUTPUT_CAP, TRUNCATED};
-pub use sandbox::{BwrapMissing, Limits, Sandbox};
+pub use sandbox::{Limits, Sandbox};
 pub use test_run::{RunnerConfig, TEST_PATH, TestJob, TestOutcome, TestStatus, run_test};

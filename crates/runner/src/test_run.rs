@@ -46,6 +46,7 @@ pub struct RunnerConfig {
     pub temp_root: PathBuf,
 }
 
+/// No sandbox: what in-process tests use. Workers always name theirs.
 impl Default for RunnerConfig {
     fn default() -> Self {
         Self { sandbox: Sandbox::None, limits: Limits::default(), temp_root: std::env::temp_dir() }
@@ -60,7 +61,7 @@ pub enum TestStatus {
     Failed,
     /// Still running at the timeout; the whole process group was killed.
     Timeout,
-    /// The test could not be run (home, files, spawn).
+    /// The test could not be run (home, files, spawn, sandbox unavailable).
     Error,
 }
 
@@ -146,7 +147,11 @@ pub async fn run_test(job: &TestJob, config: &RunnerConfig) -> TestOutcome {
     };
 
     let (program, args) =
-        argv(&config.sandbox, home.path(), script(&job.command, job.timeout, config.limits));
+        match argv(&config.sandbox, home.path(), script(&job.command, job.timeout, config.limits)) {
+            Ok(argv) => argv,
+            // Never run bare instead: the operator asked for a sandbox.
+            Err(why) => return failed_to_run(started_at, began, why),
+        };
     let mut command = tokio::process::Command::new(&program);
     command
         .args(&args)

@@ -1,8 +1,9 @@
 //! The server and worker processes of these tests, stopped on drop.
 use patchbay_client::Client;
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_patchbay");
 
@@ -26,30 +27,61 @@ pub struct Server {
     child: Child,
     pub base: String,
     data_dir: PathBuf,
+    /// What the server and its embedded worker have logged so far.
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
     /// `patchbay serve` on a free port, on SQLite (with its embedded
     /// worker) or on `database_url` (without).
     pub fn start(dir: &TempDir, database_url: Option<&str>, extra: &[&str]) -> Self {
+        Self::start_with_env(dir, database_url, extra, &[])
+    }
+
+    /// The same, with these environment variables set.
+    pub fn start_with_env(
+        dir: &TempDir,
+        database_url: Option<&str>,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let data_dir = dir.0.join("data");
         let mut command = Command::new(BIN);
         command.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(&data_dir).args(extra);
         command.env_remove("PATCHBAY_DATABASE_URL").env_remove("PATCHBAY_JWT_SECRET").env("RUST_LOG", "info");
+        command.env_remove("PATCHBAY_SANDBOX").env_remove("PATCHBAY_BWRAP").envs(env.iter().copied());
         if let Some(url) = database_url {
             command.args(["--database-url", url]);
         }
         let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        let log = Arc::new(Mutex::new(Vec::new()));
         for line in stdout.by_ref() {
             let line = line.unwrap();
+            log.lock().unwrap().push(line.clone());
             if let Some(rest) = line.split("listen=").nth(1) {
                 let address = rest.split_whitespace().next().unwrap().to_owned();
-                std::thread::spawn(move || stdout.for_each(drop));
-                return Self { child, base: format!("http://{address}"), data_dir };
+                let keep = log.clone();
+                std::thread::spawn(move || {
+                    stdout.map_while(Result::ok).for_each(|l| keep.lock().unwrap().push(l))
+                });
+                return Self { child, base: format!("http://{address}"), data_dir, log };
             }
         }
         panic!("the server exited before serving: {:?}", child.wait());
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Log lines so far that contain `text`.
+    pub fn logged(&self, text: &str) -> Vec<String> {
+        self.log.lock().unwrap().iter().filter(|line| line.contains(text)).cloned().collect()
     }
 
     pub fn token(&self, org: &str, role: &str) -> String {
@@ -100,10 +132,18 @@ pub struct Worker(Child);
 impl Worker {
     /// `patchbay worker` with a worker token of `org`.
     pub fn start(server: &Server, org: &str) -> Self {
+        Self::start_with(server, org, &[])
+    }
+
+    /// The same, with these extra arguments (`--sandbox none`).
+    pub fn start_with(server: &Server, org: &str, extra: &[&str]) -> Self {
         let child = Command::new(BIN)
             .args(["worker", "--server", &server.base, "--token", &server.token(org, "worker")])
+            .args(extra)
             .env_remove("PATCHBAY_TOKEN")
             .env_remove("PATCHBAY_EMBEDDED_WORKER_CREDENTIAL")
+            .env_remove("PATCHBAY_SANDBOX")
+            .env_remove("PATCHBAY_BWRAP")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

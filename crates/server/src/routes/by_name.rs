@@ -80,7 +80,7 @@ async fn upsert_by_name(
                     tags: Some(request.tags.clone()),
                     ..Default::default()
                 };
-                let change = Change::of(&actor, None);
+                let change = Change::of(actor, None);
                 match state
                     .store
                     .update_integration_with(&actor.organization, current.id, patch, change)

@@ -159,7 +159,7 @@ async fn nothing_a_member_calls_returns_the_value(app: TestApp) {
 
     let reversed: String = VALUE.chars().rev().collect();
     let paths = [
-        format!("/api/v1/secrets/value/DB_PASSWORD"),
+        "/api/v1/secrets/value/DB_PASSWORD".to_owned(),
         format!("{INTEGRATIONS}/{id}/tests"),
         format!("{INTEGRATIONS}/{id}/revisions"),
         format!("{INTEGRATIONS}/{id}"),
