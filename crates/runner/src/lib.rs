@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod atomic;
+pub mod dangerous_env;
 pub mod home;
 pub mod mask;
 pub mod materialize;
@@ -12,6 +13,7 @@ pub mod sandbox;
 mod target;
 mod test_run;
 
+pub use dangerous_env::{DangerousEnv, refuse_dangerous_env, why_dangerous};
 pub use home::{TempHome, ensure_home};
 pub use materialize::{FileToWrite, MaterializeError, Refusal, materialize};
 pub use output::{OUTPUT_CAP, TRUNCATED};

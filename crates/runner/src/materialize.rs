@@ -1,5 +1,6 @@
 //! Writing a bundle's files into a home directory (DESIGN.md §5): every path
-//! is judged first, then each file is written atomically with its exact mode.
+//! is judged first, then each file is written atomically with its mode
+//! (less the bits `safe_file_mode` drops).
 use crate::atomic::{create_dirs, write_file};
 use crate::target::{Problem, Target, locate, relative_to_home};
 use std::collections::HashSet;
@@ -116,5 +117,26 @@ pub fn materialize(
 
 fn write_one(file: &FileToWrite, target: &Target) -> io::Result<()> {
     let dir = create_dirs(&target.existing_dir, &target.missing_dirs)?;
-    write_file(&dir, &target.file_name, &file.content, file.mode)
+    write_file(&dir, &target.file_name, &file.content, safe_file_mode(file.mode))
+}
+
+/// The mode a file is written with: the bundle's, without setuid, setgid,
+/// sticky, and group or other write (`6777` is written `0755`). A member
+/// who edits an integration must not be able to leave a set-id program
+/// behind in the operator's home, or a file other users may change.
+pub fn safe_file_mode(mode: u32) -> u32 {
+    mode & 0o755
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_file_mode;
+
+    #[test]
+    fn set_id_sticky_and_shared_write_bits_are_dropped() {
+        let cases = [(0o6777, 0o755), (0o4755, 0o755), (0o1777, 0o755), (0o666, 0o644), (0o600, 0o600)];
+        for (asked, written) in cases {
+            assert_eq!(safe_file_mode(asked), written, "{asked:o}");
+        }
+    }
 }

@@ -52,12 +52,16 @@ fn writes_files_with_exact_modes_and_private_parents() {
 }
 
 #[test]
-fn the_mode_is_not_subject_to_a_permissive_default() {
-    // 0666 asked for is what is written, whatever umask the process has
-    // (the umask could only have taken bits away).
+fn set_id_sticky_and_shared_write_bits_are_never_written() {
+    // Set-id bits survive a rename; the kernel clears them only on a write
+    // by a non-root owner, so they are dropped before, whoever runs this.
     let home = scratch();
-    materialize(home.path(), &[file("shared.txt", "x", 0o666)], false).unwrap();
-    assert_eq!(mode_of(&home.path().join("shared.txt")), 0o666);
+    let files =
+        [file("tool", "#!/bin/sh\n", 0o6777), file("shared.txt", "x", 0o666), file("sticky", "x", 0o1744)];
+    materialize(home.path(), &files, false).unwrap();
+    assert_eq!(mode_of(&home.path().join("tool")), 0o755);
+    assert_eq!(mode_of(&home.path().join("shared.txt")), 0o644);
+    assert_eq!(mode_of(&home.path().join("sticky")), 0o744);
 }
 
 #[test]
