@@ -268,7 +268,7 @@ mod tests {
         let mut changed = config.clone();
         changed.env_vars.insert(crate::EnvVarName::parse("X").unwrap(), "1".into());
         let previous = Some((&config, Some(&written)));
-        assert_eq!(Approval::of_new_revision(4, Some("bob"), false, at, previous.clone(), &changed), None);
+        assert_eq!(Approval::of_new_revision(4, Some("bob"), false, at, previous, &changed), None);
         // ...unless it left the config as an approved revision had it.
         assert_eq!(Approval::of_new_revision(4, Some("bob"), false, at, previous, &config), Some(written));
         assert_eq!(
