@@ -24,6 +24,8 @@ pub async fn open(database: &DatabaseArgs, data_dir: &Path) -> anyhow::Result<Ar
             std::fs::create_dir_all(data_dir)
                 .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
             let path = data_dir.join(SQLITE_FILE);
+            crate::data_dir::create_private_file(&path)
+                .with_context(|| format!("creating {}", path.display()))?;
             tracing::info!(path = %path.display(), "using SQLite");
             let store = patchbay_store_sqlite::SqliteStore::open(&path)
                 .with_context(|| format!("opening {}", path.display()))?;

@@ -10,6 +10,7 @@ mod client_cmds;
 mod client_config;
 mod commands;
 mod config_file;
+mod data_dir;
 mod embedded_worker;
 mod env;
 mod failure;

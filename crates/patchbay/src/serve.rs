@@ -37,6 +37,13 @@ fn authenticator(args: &ServeArgs) -> anyhow::Result<Authenticator> {
     Ok(Authenticator::new(&[secret], &public_keys)?)
 }
 
+/// Whether anything lives in the data directory: the SQLite database, the
+/// generated signing key or the default master key file.
+fn uses_data_dir(args: &ServeArgs) -> anyhow::Result<bool> {
+    let master_key_given = args.master.master_key.is_some() || args.master.master_key_file.is_some();
+    Ok(args.database.url()?.is_none() || args.keys.jwt_secret()?.is_none() || !master_key_given)
+}
+
 pub async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
@@ -62,12 +69,16 @@ pub fn run(args: ServeArgs, warnings: &[String], settings: &[Setting]) -> anyhow
         return Ok(());
     }
     init_logging(args.log_format);
+    crate::data_dir::private_umask();
     // Secrets given as files are read first, so a wrong path fails before
     // anything is created in the data directory.
     args.database.url()?;
     args.keys.jwt_secret()?;
     for warning in warnings {
         tracing::warn!("{warning}");
+    }
+    if uses_data_dir(&args)? {
+        crate::data_dir::prepare(&args.keys.data_dir)?;
     }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {

@@ -125,6 +125,36 @@ async fn serve_mint_use_and_stop() {
 }
 
 #[test]
+fn the_data_directory_and_what_is_in_it_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o7777;
+    let dir = TempDir::new();
+    let data = dir.0.join("fresh/data");
+    let (mut child, _address, printed) = serve(&data);
+    assert_eq!(mode(&data), 0o700);
+    // WAL mode: the journal files exist while the server runs.
+    for file in ["patchbay.db", "patchbay.db-wal", "patchbay.db-shm", "jwt-secret", "master.key"] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+    assert!(printed.iter().all(|l| !l.contains("chmod 700")), "{printed:?}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // A directory others may enter is warned about, with the fix; it is
+    // the operator's, so its mode is left as it is.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (mut child, _address, printed) = serve(&data);
+    let fix = format!("chmod 700 {}", data.display());
+    assert!(
+        printed.iter().any(|l| l.contains("WARN") && l.contains("0755") && l.contains(&fix)),
+        "{printed:?}"
+    );
+    assert_eq!(mode(&data), 0o755);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
 fn bad_arguments_fail_with_clear_messages() {
     let dir = TempDir::new();
     let data_dir = dir.0.to_str().unwrap();
