@@ -5,7 +5,7 @@ use crate::failure::{self, problem_from_json, problem_line};
 use anyhow::{Context, anyhow, bail};
 use patchbay_api_types::{BundleResponse, ResolveRequest};
 use patchbay_client::ClientError;
-use patchbay_domain::FileMode;
+use patchbay_domain::{FileMode, IntegrationConfig};
 use patchbay_runner::FileToWrite;
 use serde_json::Value;
 
@@ -39,6 +39,66 @@ pub fn file_to_write(path: &str, content: &str, mode: &str) -> anyhow::Result<Fi
 /// The bundle's files as the runner writes them.
 pub fn files_to_write(bundle: &BundleResponse) -> anyhow::Result<Vec<FileToWrite>> {
     bundle.files.iter().map(|file| file_to_write(&file.path, &file.content, &file.mode)).collect()
+}
+
+/// Which integrations of a bundle define a variable, for a message naming
+/// them. With one integration it is that one; with several, their configs
+/// (env vars and listed secrets) are read from the API once, when first
+/// asked, since the bundle itself does not say.
+pub struct Definers<'a> {
+    args: &'a ClientArgs,
+    bundle: &'a BundleResponse,
+    configs: Option<Vec<(String, IntegrationConfig)>>,
+}
+
+impl<'a> Definers<'a> {
+    pub fn new(args: &'a ClientArgs, bundle: &'a BundleResponse) -> Self {
+        Self { args, bundle, configs: None }
+    }
+
+    /// `integration "a"`, `integrations "a", "b"`, or, when the configs
+    /// could not be read, `one of the integrations "a", "b"`.
+    pub fn of(&mut self, name: &str) -> String {
+        let all: Vec<&str> = self.bundle.integrations.iter().map(|i| i.name.as_str()).collect();
+        if all.len() == 1 {
+            return listed("integration", &all);
+        }
+        let configs =
+            self.configs.get_or_insert_with(|| read_configs(self.args, self.bundle).unwrap_or_default());
+        let found: Vec<&str> = configs
+            .iter()
+            .filter(|(_, config)| {
+                config.env_vars.keys().chain(&config.secrets).any(|defined| defined.as_str() == name)
+            })
+            .map(|(integration, _)| integration.as_str())
+            .collect();
+        match found.len() {
+            0 => format!("one of {}", listed("the integrations", &all)),
+            1 => listed("integration", &found),
+            _ => listed("integrations", &found),
+        }
+    }
+}
+
+fn listed(noun: &str, names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|name| format!("{name:?}")).collect();
+    format!("{noun} {}", quoted.join(", "))
+}
+
+fn read_configs(
+    args: &ClientArgs,
+    bundle: &BundleResponse,
+) -> anyhow::Result<Vec<(String, IntegrationConfig)>> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let client = args.connect()?;
+    runtime.block_on(async {
+        let mut configs = Vec::with_capacity(bundle.integrations.len());
+        for integration in &bundle.integrations {
+            let read = client.get_integration(&integration.id).await?;
+            configs.push((integration.name.clone(), read.config));
+        }
+        Ok(configs)
+    })
 }
 
 /// Resolution problems are listed as such; every other failure is

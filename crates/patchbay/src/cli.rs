@@ -259,6 +259,10 @@ pub struct RunArgs {
     /// Replace files that already exist in the home.
     #[arg(long)]
     pub overwrite: bool,
+    /// Accept a variable the bundle may otherwise not set (`BASH_ENV`,
+    /// `LD_PRELOAD`, `PATH`...: they could run code as you); repeat for several.
+    #[arg(long = "allow-env", value_name = "NAME")]
+    pub allow_env: Vec<String>,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<OsString>,
@@ -321,6 +325,10 @@ pub struct WorkerArgs {
     /// The bubblewrap binary, used as is [default: `bwrap` on PATH, else /usr/bin/bwrap].
     #[arg(long, env = "PATCHBAY_BWRAP", value_name = "PATH")]
     pub bwrap: Option<PathBuf>,
+    /// Accept a variable a test's bundle may otherwise not set (`BASH_ENV`,
+    /// `LD_PRELOAD`, `PATH`...); repeat for several.
+    #[arg(long = "allow-env", value_name = "NAME")]
+    pub allow_env: Vec<String>,
     #[arg(long, env = "PATCHBAY_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
     /// Set by `patchbay serve` for its embedded worker only.

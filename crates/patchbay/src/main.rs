@@ -13,6 +13,7 @@ mod config_file;
 mod data_dir;
 mod embedded_worker;
 mod env;
+mod env_guard;
 mod failure;
 mod keys;
 mod master_key;

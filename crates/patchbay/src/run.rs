@@ -23,7 +23,12 @@ pub struct NotStarted {
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    keep_token_from_the_command(std::env::args_os());
     let bundle = bundle::fetch(&args.client, &args.integrations)?;
+    let mut definers = bundle::Definers::new(&args.client, &bundle);
+    crate::env_guard::refuse(bundle.env_vars.keys().map(String::as_str), &args.allow_env, &mut |name| {
+        definers.of(name)
+    })?;
     let files = bundle::files_to_write(&bundle)?;
     // Held until the command has ended; dropping it removes the directory.
     let mut temp_home = None;
@@ -58,6 +63,32 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let status = runtime.block_on(supervise(command, program))?;
     drop(temp_home);
     Ok(ExitCode::from(exit_code(status)))
+}
+
+/// The command must not get the caller's token (it reads every secret of
+/// the organization): it is left out of the command's environment (see
+/// `run`), this process is made non-dumpable so a process of the same user
+/// without CAP_SYS_PTRACE cannot read its environment or memory, and a
+/// token given as `--token` is warned about, since every process of the
+/// user can read a command line.
+fn keep_token_from_the_command(argv: impl Iterator<Item = OsString>) {
+    #[cfg(target_os = "linux")]
+    if let Err(error) = nix::sys::prctl::set_dumpable(false) {
+        eprintln!("warning: could not keep the command from reading this process's memory: {error}");
+    }
+    if token_on_command_line(argv) {
+        eprintln!(
+            "warning: --token on the command line can be read by any process of this user, \
+             the command included; set PATCHBAY_TOKEN or run `patchbay login` instead"
+        );
+    }
+}
+
+/// Whether `--token` was given before the command's `--`.
+fn token_on_command_line(argv: impl Iterator<Item = OsString>) -> bool {
+    argv.skip(1)
+        .take_while(|arg| arg != "--")
+        .any(|arg| arg == "--token" || arg.to_str().is_some_and(|arg| arg.starts_with("--token=")))
 }
 
 /// Starts the command and waits for it, passing SIGTERM and SIGINT on.
@@ -105,7 +136,7 @@ fn exit_code(status: ExitStatus) -> u8 {
 
 #[cfg(test)]
 mod tests {
-    use super::exit_code;
+    use super::{exit_code, token_on_command_line};
     use std::os::unix::process::ExitStatusExt;
     use std::process::ExitStatus;
 
@@ -115,5 +146,14 @@ mod tests {
         assert_eq!(exit_code(ExitStatus::from_raw(0)), 0);
         assert_eq!(exit_code(ExitStatus::from_raw(15)), 143);
         assert_eq!(exit_code(ExitStatus::from_raw(9)), 137);
+    }
+
+    #[test]
+    fn a_token_before_the_command_is_on_the_command_line() {
+        let on = |args: &[&str]| token_on_command_line(args.iter().map(std::ffi::OsString::from));
+        assert!(on(&["patchbay", "run", "--token", "t", "-i", "x", "--", "true"]));
+        assert!(on(&["patchbay", "run", "--token=t", "-i", "x", "--", "true"]));
+        assert!(!on(&["patchbay", "run", "-i", "x", "--", "tool", "--token", "t"]));
+        assert!(!on(&["patchbay", "run", "-i", "x", "--", "true"]));
     }
 }

@@ -28,6 +28,8 @@ pub struct Worker {
     runner: RunnerConfig,
     heartbeat: Duration,
     claim_wait_secs: u64,
+    /// Variables the operator accepts in a bundle (`--allow-env`).
+    allowed_env: Vec<String>,
 }
 
 impl Worker {
@@ -39,7 +41,13 @@ impl Worker {
             runner,
             heartbeat: Duration::from_secs(registered.heartbeat_interval_secs.max(1)),
             claim_wait_secs: CLAIM_WAIT_SECS,
+            allowed_env: Vec::new(),
         })
+    }
+
+    pub fn with_allowed_env(mut self, names: Vec<String>) -> Self {
+        self.allowed_env = names;
+        self
     }
 
     /// Claims one job (waiting up to the claim wait), runs it, reports it.
@@ -49,7 +57,7 @@ impl Worker {
         else {
             return Ok(Step::QueueEmpty);
         };
-        let outcome = match test_job(&claimed) {
+        let outcome = match test_job(&claimed, &self.allowed_env) {
             Ok(job) => run_test(&job, &self.runner).await,
             Err(error) => {
                 let now = time::OffsetDateTime::now_utc();
@@ -138,9 +146,10 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
     };
     let runner = RunnerConfig { sandbox, ..RunnerConfig::default() };
     let name = args.name.clone().unwrap_or_else(default_name);
+    let allowed_env = args.allow_env.clone();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
-        let worker = Arc::new(Worker::register(client, &name, runner).await?);
+        let worker = Arc::new(Worker::register(client, &name, runner).await?.with_allowed_env(allowed_env));
         tracing::info!(worker = %worker.id, name = %name, concurrency = args.concurrency, "worker registered");
         tokio::spawn(worker.clone().heartbeat_forever());
         for _ in 0..args.concurrency {

@@ -4,8 +4,13 @@ use patchbay_domain::format_timestamp;
 use patchbay_runner::{TestJob, TestOutcome};
 use std::time::Duration;
 
-/// The runner's job; a file with an invalid mode is an error naming it.
-pub fn test_job(claimed: &ClaimedJob) -> anyhow::Result<TestJob> {
+/// The runner's job; a file with an invalid mode, or a variable the
+/// operator did not accept (`allowed_env`), is an error naming it.
+pub fn test_job(claimed: &ClaimedJob, allowed_env: &[String]) -> anyhow::Result<TestJob> {
+    // A job carries one integration's bundle: that integration set every variable.
+    crate::env_guard::refuse(claimed.env.keys().map(String::as_str), allowed_env, &mut |_| {
+        format!("integration {:?}", claimed.integration_name)
+    })?;
     let files = claimed
         .files
         .iter()

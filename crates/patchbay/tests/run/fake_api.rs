@@ -1,10 +1,12 @@
 //! A stand-in for the server's resolve endpoint, so `run` and `env` are
 //! tested as a user runs them without a database or a vault. It answers a
 //! fixed bundle per integration name and a 422 listing every unknown name,
-//! in the shape of the real endpoint.
+//! in the shape of the real endpoint, and each integration by its id (whose
+//! env vars `run` reads to say which integration set a refused variable).
 use axum::Json;
+use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 pub const TOKEN: &str = "test-token";
@@ -14,17 +16,21 @@ fn fixture(name: &str) -> Option<Value> {
     let file = |path: &str, content: &str, mode: &str| json!({"path": path, "content": content, "mode": mode, "description": null});
     let (env, files) = match name {
         "prod-db" => (
-            json!({"DB_HOST": "db.internal", "FROM_CALLER": "from-bundle", "HOME": "/not-this-home"}),
+            json!({"DB_HOST": "db.internal", "FROM_CALLER": "from-bundle"}),
             json!([
                 file("~/.postgresql/client.crt", "-----BEGIN CERTIFICATE-----\nMIIB\n", "0600"),
                 file("config/app.toml", "port = 5432\n", "0644"),
             ]),
         ),
         "tricky" => (json!({"TRICKY": TRICKY, "PLAIN": "plain"}), json!([])),
+        "bash-env" => (json!({"BASH_ENV": "$(id > f)"}), json!([file("~/bash-env.txt", "no", "0600")])),
+        "preload" => (json!({"LD_PRELOAD": "/nonexistent/evil.so"}), json!([])),
+        "home-mover" => (json!({"HOME": "/not-this-home"}), json!([])),
         "climb" => (json!({}), json!([file("~/ok.txt", "ok", "0600"), file("../outside.txt", "no", "0600")])),
         "absolute" => (json!({}), json!([file("/etc/patchbay-must-not-exist", "no", "0600")])),
         "linked" => (json!({}), json!([file("link/evil.txt", "no", "0600")])),
         "pgpass" => (json!({}), json!([file("~/.pgpass", "from-bundle", "0600")])),
+        "setuid" => (json!({}), json!([file("bin/tool", "#!/bin/sh\n", "6777"), file("shared", "", "0666")])),
         _ => return None,
     };
     Some(json!({"env_vars": env, "files": files, "integration": {"name": name}}))
@@ -43,7 +49,7 @@ async fn resolve(headers: HeaderMap, Json(body): Json<Value>) -> (StatusCode, Js
             Some(bundle) => {
                 env_vars.extend(bundle["env_vars"].as_object().unwrap().clone());
                 files.extend(bundle["files"].as_array().unwrap().clone());
-                integrations.push(json!({"id": format!("id-{index}"), "name": name, "integration_type": "custom", "revision": 1}));
+                integrations.push(json!({"id": format!("id-{name}"), "name": name, "integration_type": "custom", "revision": 1}));
             }
             None => problems.push(json!({
                 "type": "value_error",
@@ -67,6 +73,23 @@ async fn resolve(headers: HeaderMap, Json(body): Json<Value>) -> (StatusCode, Js
     (StatusCode::OK, Json(bundle))
 }
 
+/// `GET /custom-integrations/id-{name}`: the integration with its env vars.
+async fn integration(headers: HeaderMap, Path(id): Path<String>) -> (StatusCode, Json<Value>) {
+    let bearer = headers.get("authorization").and_then(|v| v.to_str().ok());
+    let fixture = id.strip_prefix("id-").and_then(fixture);
+    let (Some(_), Some(bundle)) = (bearer, fixture) else {
+        return (StatusCode::NOT_FOUND, Json(json!({"detail": "Integration not found"})));
+    };
+    let name = id.strip_prefix("id-").unwrap();
+    let config = json!({"env_vars": bundle["env_vars"], "secrets": [], "files": [], "context_prompt": null, "connection_test": null});
+    let integration = json!({
+        "id": id, "organization_id": "acme", "name": name, "integration_type": "custom", "description": null,
+        "status": "active", "config": config, "tags": [], "created_at": "2026-01-01T00:00:00+00:00",
+        "updated_at": "2026-01-01T00:00:00+00:00", "created_by": null,
+    });
+    (StatusCode::OK, Json(integration))
+}
+
 /// Starts the fake on a free port in a thread of its own (the tests drive the
 /// binary synchronously) and returns its base URL.
 pub fn start() -> String {
@@ -76,7 +99,9 @@ pub fn start() -> String {
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             sender.send(listener.local_addr().unwrap()).unwrap();
-            let app = axum::Router::new().route("/api/v1/custom-integrations/resolve", post(resolve));
+            let app = axum::Router::new()
+                .route("/api/v1/custom-integrations/resolve", post(resolve))
+                .route("/api/v1/custom-integrations/{id}", get(integration));
             axum::serve(listener, app).await.unwrap();
         });
     });

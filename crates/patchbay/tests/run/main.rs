@@ -77,7 +77,7 @@ echo "home=$HOME""#;
         "-----BEGIN CERTIFICATE-----".to_owned(),
         "MIIB".to_owned(),
         // The bundle wins over the caller, the caller's other variables stay,
-        // HOME wins over the bundle, and the token is not handed on.
+        // and the token is not handed on.
         "host=db.internal caller=from-bundle keep=kept token=unset".to_owned(),
     ];
     assert_eq!(stdout.lines().take(expected.len()).collect::<Vec<_>>(), expected);
@@ -151,6 +151,17 @@ fn a_named_home_is_created_private_and_kept() {
     }
 }
 
+#[test]
+fn set_id_sticky_and_shared_write_bits_are_dropped() {
+    let server = fake_api::start();
+    let script = "stat -c '%a %n' ~/bin/tool ~/shared";
+    let out = output(&server, &["run", "-i", "setuid", "--", "sh", "-c", script]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let modes: Vec<&str> = stdout.lines().map(|line| line.split(' ').next().unwrap()).collect();
+    assert_eq!(modes, ["755", "644"], "{stdout}");
+}
+
 /// Runs a bundle that must be refused; returns stderr after checking that
 /// the command never ran.
 fn refused(server: &str, name: &str, home: &Path, extra: &[&str]) -> String {
@@ -192,6 +203,67 @@ fn paths_leaving_the_home_are_refused_by_name() {
     let stderr = refused(&server, "pgpass", &home, &["--overwrite"]);
     assert!(stderr.contains("~/.pgpass") && stderr.contains("symlink"), "{stderr}");
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+}
+
+#[test]
+fn start_up_variables_are_refused_naming_the_integration_that_set_them() {
+    let server = fake_api::start();
+    let dir = TempDir::new();
+    let home = dir.0.join("home");
+    let cases = [
+        // With two integrations, the one that set it is read from the API.
+        ("prod-db", &["-i", "bash-env"][..], "BASH_ENV, set by integration \"bash-env\": bash sources"),
+        ("preload", &[][..], "LD_PRELOAD, set by integration \"preload\": the dynamic loader"),
+        ("home-mover", &[][..], "HOME, set by integration \"home-mover\""),
+    ];
+    for (name, extra, expected) in cases {
+        let stderr = refused(&server, name, &home, extra);
+        assert!(stderr.starts_with("error: refusing the bundle") && stderr.contains(expected), "{stderr}");
+        assert!(stderr.contains("--allow-env"), "{stderr}");
+        assert!(!home.exists(), "nothing is written before the refusal");
+    }
+    // Accepting one variable leaves the others refused.
+    let stderr = refused(&server, "bash-env", &home, &["-i", "preload", "--allow-env", "BASH_ENV"]);
+    assert!(stderr.contains("LD_PRELOAD") && !stderr.contains("BASH_ENV,"), "{stderr}");
+}
+
+#[test]
+fn allow_env_accepts_a_variable() {
+    let server = fake_api::start();
+    let args = ["run", "-i", "bash-env", "--allow-env", "BASH_ENV", "--", "sh", "-c", r#"echo "$BASH_ENV""#];
+    let out = output(&server, &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "$(id > f)\n");
+}
+
+#[test]
+fn the_token_never_reaches_the_command() {
+    let server = fake_api::start();
+    let script = r#"echo "token=${PATCHBAY_TOKEN-unset}"
+if cat "/proc/$PPID/environ" > /dev/null 2>&1; then echo environ=readable; else echo environ=unreadable; fi"#;
+    // Given as a flag: warned about, since any process of the user reads a command line.
+    let out =
+        patchbay(&server, &["run", "--token", fake_api::TOKEN, "-i", "prod-db", "--", "sh", "-c", script])
+            .env_remove("PATCHBAY_TOKEN")
+            .output()
+            .unwrap();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: --token on the command line") && stderr.contains("PATCHBAY_TOKEN"),
+        "{stderr}"
+    );
+    assert!(stdout.starts_with("token=unset\n"), "{stdout}");
+    // `patchbay run` is not dumpable: a process of the same user cannot read
+    // its environment (root, with CAP_SYS_PTRACE, still can).
+    let root = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").unwrap()) == 0;
+    if !root {
+        assert!(stdout.contains("environ=unreadable"), "{stdout}");
+    }
+    // Given in the environment: no warning, and not handed on either.
+    let out = output(&server, &["run", "-i", "prod-db", "--", "sh", "-c", script]);
+    assert!(out.status.success() && !text(&out.stderr).contains("warning"), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("token=unset\n"));
 }
 
 #[test]
@@ -245,11 +317,11 @@ fn env_dotenv_and_json_formats() {
     let parsed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let expected = serde_json::json!({
         "TRICKY": fake_api::TRICKY, "PLAIN": "plain",
-        "DB_HOST": "db.internal", "FROM_CALLER": "from-bundle", "HOME": "/not-this-home",
+        "DB_HOST": "db.internal", "FROM_CALLER": "from-bundle",
     });
     assert_eq!(parsed, expected);
     let keys: Vec<&String> = parsed.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["TRICKY", "PLAIN", "DB_HOST", "FROM_CALLER", "HOME"], "the bundle's order");
+    assert_eq!(keys, ["TRICKY", "PLAIN", "DB_HOST", "FROM_CALLER"], "the bundle's order");
 }
 
 #[test]

@@ -111,6 +111,19 @@ async fn the_readme_walkthrough_runs_against_the_real_server() {
     let stderr = text(&out.stderr);
     assert!(stderr.lines().nth(1).is_some_and(|l| l.starts_with("  body.names.1: ")), "{stderr}");
 
+    // The API stores a variable `run` refuses (any POSIX name is valid);
+    // `run` names it and the integration that set it, and runs nothing.
+    let evil = json!({"name": "evil", "integration_type": "custom", "config": {"env_vars": {"BASH_ENV": "$(id > f)"}}});
+    let url = format!("{}/api/v1/custom-integrations", server.url);
+    let response = http.post(url).bearer_auth(&admin).json(&evil).send().await.unwrap();
+    assert!(response.status().is_success(), "{}", response.text().await.unwrap());
+    let ran = dir.0.join("ran");
+    let script = format!("touch {}", ran.display());
+    let out = patchbay(&server, &admin, &["run", "-i", "prod-db", "-i", "evil", "--", "sh", "-c", &script]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("BASH_ENV, set by integration \"evil\""), "{}", text(&out.stderr));
+    assert!(!ran.exists(), "the command must not run");
+
     // Real values need a worker or admin token; the server says so.
     let member = server.token(&data_dir, "member");
     let out = patchbay(&server, &member, &["env", "-i", "prod-db"]);

@@ -158,6 +158,41 @@ async fn a_worker_killed_mid_job_hands_it_to_the_other() {
     assert_ne!(finished.worker_id, running.worker_id, "finished on the other worker");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_setting_a_start_up_variable_ends_as_error_unless_allowed() {
+    let dir = TempDir::new();
+    let server = Server::start(&dir, None, &["--no-embedded-worker"]);
+    let admin = server.client("acme", "admin");
+    let marker = dir.0.join("ran");
+    let mut request = integration("evil", &format!("touch '{}'", marker.display()), 5);
+    let name = patchbay_domain::EnvVarName::parse("BASH_ENV").unwrap();
+    request.config.env_vars.insert(name, "$(id > f)".to_owned());
+    let created = admin.create_integration(&request).await.unwrap();
+    // Unsandboxed, so an accepted test can leave its marker where this one looks.
+    let worker = Worker::start_with(&server, "acme", &["--sandbox", "none"]);
+    wait_until(Duration::from_secs(10), "the worker", || async { online_workers(&admin).await == 1 }).await;
+    let TestStarted::Finished(result) = admin.test_integration(&created.id, true).await.unwrap() else {
+        panic!("the worker is online")
+    };
+    assert_eq!(result.status, "error", "{result:?}");
+    let output = result.output.as_deref().unwrap_or_default();
+    assert!(output.contains("BASH_ENV, set by integration \"evil\""), "{output}");
+    assert!(!marker.exists(), "the command must not run");
+    drop(worker);
+
+    let refusing: Vec<String> = admin.list_workers().await.unwrap().into_iter().map(|w| w.id).collect();
+    let _accepting = Worker::start_with(&server, "acme", &["--sandbox", "none", "--allow-env", "BASH_ENV"]);
+    wait_until(Duration::from_secs(10), "the accepting worker", || async {
+        admin.list_workers().await.unwrap().iter().any(|w| !refusing.contains(&w.id) && w.state == "online")
+    })
+    .await;
+    let TestStarted::Finished(result) = admin.test_integration(&created.id, true).await.unwrap() else {
+        panic!("the worker is online")
+    };
+    assert_eq!(result.status, "passed", "{result:?}");
+    assert!(marker.exists());
+}
+
 #[test]
 fn a_worker_refuses_to_start_without_what_it_needs() {
     let run = |args: &[&str], path: &str| {
