@@ -34,18 +34,25 @@ impl AuthFailure {
 /// The token in a request, in the forms the reference accepts:
 /// `Authorization: Bearer <t>`, `UserKey <t>`, `Baerer <t>` (a typo it
 /// tolerates), a bare `<t>` with no scheme, or a `UserKey: <t>` header.
+/// A scheme with nothing after it (`Bearer `, which arrives as `Bearer`
+/// once the header's trailing space is trimmed) is no token at all, as in
+/// the reference: it answers like a missing header.
 pub fn extract_token<'h>(authorization: Option<&'h str>, user_key: Option<&'h str>) -> Option<&'h str> {
-    if let Some(header) = authorization.filter(|h| !h.is_empty()) {
-        for scheme in ["Bearer ", "UserKey ", "Baerer "] {
-            if let Some(token) = header.strip_prefix(scheme) {
-                return Some(token);
+    const SCHEMES: [&str; 3] = ["Bearer", "UserKey", "Baerer"];
+    if let Some(header) = authorization.map(str::trim).filter(|h| !h.is_empty()) {
+        for scheme in SCHEMES {
+            if let Some(token) = header.strip_prefix(scheme).and_then(|rest| rest.strip_prefix(' ')) {
+                let token = token.trim();
+                if !token.is_empty() {
+                    return Some(token);
+                }
             }
         }
-        if !header.contains(' ') {
+        if !header.contains(' ') && !SCHEMES.contains(&header) {
             return Some(header);
         }
     }
-    user_key.filter(|k| !k.is_empty())
+    user_key.map(str::trim).filter(|k| !k.is_empty())
 }
 
 /// Kubiya-compatible claims. Only `organization` and `exp` are required.
@@ -104,9 +111,11 @@ impl fmt::Debug for JwtSecret {
     }
 }
 
-/// The keys tokens may be signed with.
+/// The keys tokens may be signed with, and the longest lifetime a token
+/// may claim.
 pub struct Authenticator {
     keys: Vec<(DecodingKey, Validation)>,
+    max_lifetime: Option<std::time::Duration>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +129,8 @@ pub enum KeyError {
 fn validation(algorithm: Algorithm) -> Validation {
     let mut validation = Validation::new(algorithm);
     validation.set_required_spec_claims(&["exp"]);
+    // A token not valid yet (`nbf` in the future, past the leeway) is refused.
+    validation.validate_nbf = true;
     validation.validate_aud = false;
     validation.leeway = 30;
     validation
@@ -146,7 +157,22 @@ impl Authenticator {
         if keys.is_empty() {
             return Err(KeyError::NoKey);
         }
-        Ok(Self { keys })
+        Ok(Self { keys, max_lifetime: None })
+    }
+
+    /// Refuses tokens whose lifetime (`exp - iat`, or `exp - now` for a
+    /// token without `iat`) exceeds `max` (`--max-token-lifetime`): a
+    /// leaked long-lived token is a standing key to the organization.
+    pub fn with_max_lifetime(mut self, max: Option<std::time::Duration>) -> Self {
+        self.max_lifetime = max;
+        self
+    }
+
+    fn lifetime_allowed(&self, claims: &Claims) -> bool {
+        let Some(max) = self.max_lifetime else { return true };
+        let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+        let issued = claims.iat.unwrap_or(now).min(claims.exp);
+        claims.exp - issued <= max.as_secs()
     }
 
     /// The actor a token speaks for, if any configured key verifies it.
@@ -156,6 +182,7 @@ impl Authenticator {
             .iter()
             .filter(|(_, validation)| validation.algorithms.contains(&header.alg))
             .find_map(|(key, validation)| jsonwebtoken::decode::<Claims>(token, key, validation).ok())
+            .filter(|data| self.lifetime_allowed(&data.claims))
             .and_then(|data| data.claims.into_actor())
             .ok_or(AuthFailure::InvalidToken)
     }
@@ -194,6 +221,48 @@ mod tests {
         assert_eq!(extract_token(Some("Basic abc"), None), None);
         assert_eq!(extract_token(Some("Basic abc"), Some("k")), Some("k"));
         assert_eq!(extract_token(None, None), None);
+    }
+
+    #[test]
+    fn an_empty_bearer_is_no_token() {
+        for empty in ["Bearer ", "Bearer", "Bearer   ", "UserKey ", "UserKey", "Baerer"] {
+            assert_eq!(extract_token(Some(empty), None), None, "{empty:?}");
+        }
+        assert_eq!(extract_token(Some("Bearer "), Some("k")), Some("k"));
+        assert_eq!(extract_token(None, Some(" ")), None);
+    }
+
+    #[test]
+    fn nbf_in_the_future_and_overlong_lifetimes_are_refused() {
+        #[derive(Serialize)]
+        struct WithNbf {
+            organization: &'static str,
+            exp: u64,
+            nbf: u64,
+        }
+        let secret = JwtSecret::new("s3cret");
+        let auth = Authenticator::new(std::slice::from_ref(&secret), &[]).unwrap();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
+        let key = EncodingKey::from_secret(secret.expose());
+        let sign = |nbf| {
+            let claims = WithNbf { organization: "org-a", exp: now + 600, nbf };
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key).unwrap()
+        };
+        assert_eq!(auth.verify(&sign(now + 300)), Err(AuthFailure::InvalidToken));
+        assert!(auth.verify(&sign(now - 10)).is_ok());
+
+        let limited = Authenticator::new(std::slice::from_ref(&secret), &[])
+            .unwrap()
+            .with_max_lifetime(Some(std::time::Duration::from_secs(3600)));
+        let mut day = claims("org-a", None, 86_400);
+        day.iat = Some(now);
+        assert_eq!(limited.verify(&mint(&secret, &day).unwrap()), Err(AuthFailure::InvalidToken));
+        day.iat = None;
+        assert_eq!(limited.verify(&mint(&secret, &day).unwrap()), Err(AuthFailure::InvalidToken), "no iat");
+        let mut hour = claims("org-a", None, 1800);
+        hour.iat = Some(now);
+        assert!(limited.verify(&mint(&secret, &hour).unwrap()).is_ok());
+        assert!(auth.verify(&mint(&secret, &day).unwrap()).is_ok(), "no limit by default");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Per-request limits: a timeout (504) and a per-token rate limit (429),
 //! both applied by the observing middleware before the handler runs.
 use crate::error::ApiError;
-use axum::http::HeaderMap;
+use patchbay_domain::Actor;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Mutex;
@@ -28,13 +28,13 @@ impl Default for Limits {
 /// tokens cannot grow the map without bound.
 const MAX_BUCKETS: usize = 10_000;
 
-/// A token bucket per bearer token: `per_second` requests a second on
+/// A token bucket per caller (organization and user): `per_second` requests a second on
 /// average, bursts of up to `burst`.
 #[derive(Debug)]
 pub struct RateLimiter {
     per_second: f64,
     burst: f64,
-    /// Keyed by a hash of the token, so the map never holds a credential.
+    /// Keyed by a hash of the caller's organization and user id.
     buckets: Mutex<HashMap<u64, Bucket>>,
     hasher: RandomState,
 }
@@ -51,13 +51,13 @@ impl RateLimiter {
         Self { per_second, burst, buckets: Mutex::new(HashMap::new()), hasher: RandomState::new() }
     }
 
-    /// Takes one request from the caller's bucket. Requests without a token
-    /// are not limited here: they are refused (401) by authentication.
-    pub fn check(&self, headers: &HeaderMap) -> Result<(), ApiError> {
-        let Some(token) = headers.get("authorization").or_else(|| headers.get("userkey")) else {
-            return Ok(());
-        };
-        let key = self.hasher.hash_one(token.as_bytes());
+    /// Takes one request from the bucket of the verified caller: its
+    /// organization and user, however the token was spelled (`Bearer`,
+    /// `UserKey`, bare) and whichever of its tokens it used. Requests
+    /// without a valid token are not limited here: they are refused (401)
+    /// by authentication.
+    pub fn check(&self, caller: &Actor) -> Result<(), ApiError> {
+        let key = self.hasher.hash_one((caller.organization.as_str(), caller.user_id.as_deref()));
         self.take(key, Instant::now())
     }
 

@@ -54,7 +54,14 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
     let route = request.extensions().get::<MatchedPath>().cloned();
     let method = request.method().clone();
     let limited = match &state.limits.rate_limit {
-        Some(limiter) => limiter.check(request.headers()),
+        Some(limiter) => match crate::state::authenticate(&state, request.headers()) {
+            Ok(actor) => {
+                let checked = limiter.check(&actor);
+                request.extensions_mut().insert(crate::state::Verified(actor));
+                checked
+            }
+            Err(_) => Ok(()),
+        },
         None => Ok(()),
     };
     let mut response = match limited {

@@ -16,7 +16,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub auth: Arc<Authenticator>,
     pub vault: Arc<Vault>,
-    /// Connection-test settings and wake-ups (DESIGN.md §6).
+    /// Connection-test settings and wake-ups.
     pub jobs: Arc<JobQueue>,
     /// Counters and gauges for `/metrics`; any part of the server may add its own.
     pub metrics: Arc<Metrics>,
@@ -62,12 +62,24 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let state = AppState::from_ref(state);
-        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
-        let token = extract_token(header("authorization"), header("userkey"))
-            .ok_or(ApiError::Unauthorized(AuthFailure::MissingToken))?;
-        let actor = state.auth.verify(token).map_err(ApiError::Unauthorized)?;
+        let actor = match parts.extensions.get::<Verified>() {
+            Some(Verified(actor)) => actor.clone(),
+            None => authenticate(&AppState::from_ref(state), &parts.headers)?,
+        };
         tracing::Span::current().record("org", actor.organization.as_str());
         Ok(Self(actor))
     }
+}
+
+/// The actor of the request's token, verified once: the rate limit keys on
+/// it before the handler runs, and the handler's `Caller` reuses it.
+#[derive(Clone)]
+pub(crate) struct Verified(pub Actor);
+
+/// The actor the request's token speaks for, or why there is none.
+pub(crate) fn authenticate(state: &AppState, headers: &axum::http::HeaderMap) -> Result<Actor, ApiError> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let token = extract_token(header("authorization"), header("userkey"))
+        .ok_or(ApiError::Unauthorized(AuthFailure::MissingToken))?;
+    state.auth.verify(token).map_err(ApiError::Unauthorized)
 }

@@ -24,7 +24,26 @@ async fn missing_token_is_401(app: TestApp) {
                                       "hint": "Include 'Authorization: Bearer <token>' header"}});
     expect_401(app.request(Method::GET, LIST).send().await.unwrap(), expected.clone()).await;
     let basic = app.request(Method::GET, LIST).header("authorization", "Basic dXNlcjpwYXNz");
-    expect_401(basic.send().await.unwrap(), expected).await;
+    expect_401(basic.send().await.unwrap(), expected.clone()).await;
+    // A scheme with nothing after it is no token, as in the reference.
+    for empty in ["Bearer ", "Bearer", "UserKey "] {
+        let request = app.request(Method::GET, LIST).header("authorization", empty);
+        expect_401(request.send().await.unwrap(), expected.clone()).await;
+    }
+    expect_401(app.request(Method::GET, LIST).header("userkey", " ").send().await.unwrap(), expected).await;
+}
+
+async fn a_token_not_valid_yet_is_401(app: TestApp) {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
+    let sign = |nbf: u64| {
+        let claims = json!({"organization": "org-a", "exp": now + 3600, "nbf": nbf, "role": "admin"});
+        let key = EncodingKey::from_secret(b"test-signing-secret");
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key).unwrap()
+    };
+    let later = app.request(Method::GET, LIST).bearer_auth(sign(now + 600));
+    expect_401(later.send().await.unwrap(), invalid_token_body()).await;
+    let earlier = app.request(Method::GET, LIST).bearer_auth(sign(now - 60)).send().await.unwrap();
+    assert_eq!(earlier.status(), StatusCode::OK);
 }
 
 async fn bad_tokens_are_401(app: TestApp) {
@@ -178,6 +197,7 @@ async fn only_members_and_admins_write(app: TestApp) {
 }
 
 crate::both_backends!(
+    a_token_not_valid_yet_is_401,
     missing_token_is_401,
     bad_tokens_are_401,
     every_accepted_header_form_works,

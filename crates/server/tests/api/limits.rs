@@ -1,4 +1,4 @@
-//! The per-token rate limit (429 with `Retry-After`) and the request
+//! The per-caller rate limit (429 with `Retry-After`) and the request
 //! timeout (504 with a JSON body).
 use crate::extra_server::{ExtraServer, postgres_url};
 use crate::harness::{Data, TestApp};
@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::json;
 use std::time::Duration;
 
-async fn rate_limit_answers_429_per_token(app: TestApp) {
+async fn rate_limit_answers_429_per_caller(app: TestApp) {
     // 1 request a second with bursts of 3: the fourth at once is refused.
     let limits = Limits { request_timeout: None, rate_limit: Some(RateLimiter::new(1.0, 3)) };
     let server = ExtraServer::beside(&app, limits).await;
@@ -23,7 +23,18 @@ async fn rate_limit_answers_429_per_token(app: TestApp) {
     assert!((1..=2).contains(&retry_after), "{retry_after}");
     let body: serde_json::Value = refused.json().await.unwrap();
     assert!(body["detail"].as_str().unwrap().contains("Rate limit"), "{body}");
-    // Another token has its own budget; the limited one recovers with time.
+    // The same caller spelled another way (`UserKey`, bare), or with a new
+    // token of the same user, is the same bucket.
+    let third_token = app.token("org-a", Role::Viewer);
+    for request in [
+        app.http.get(&url).header("authorization", format!("UserKey {first}")),
+        app.http.get(&url).header("authorization", first.clone()),
+        app.http.get(&url).header("userkey", first.clone()),
+        app.http.get(&url).bearer_auth(&third_token),
+    ] {
+        assert_eq!(request.send().await.unwrap().status(), 429);
+    }
+    // Another caller has its own budget; the limited one recovers with time.
     assert_eq!(app.http.get(&url).bearer_auth(&second).send().await.unwrap().status(), 200);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(app.http.get(&url).bearer_auth(&first).send().await.unwrap().status(), 200);
@@ -87,4 +98,4 @@ async fn slow_requests_answer_504(app: TestApp) {
     assert_eq!(response.status(), 200);
 }
 
-crate::both_backends!(rate_limit_answers_429_per_token, slow_requests_answer_504);
+crate::both_backends!(rate_limit_answers_429_per_caller, slow_requests_answer_504);
