@@ -127,6 +127,10 @@ pub struct ServeArgs {
     /// PEM public key (RSA or EC) to verify RS256/ES256 tokens, besides HS256.
     #[arg(long, env = "PATCHBAY_JWT_PUBLIC_KEY")]
     pub jwt_public_key: Option<PathBuf>,
+    /// Refuse tokens whose lifetime (`exp - iat`; `exp - now` without `iat`)
+    /// exceeds this: `30d`, `12h`, `15m` (no limit when absent).
+    #[arg(long, env = "PATCHBAY_MAX_TOKEN_LIFETIME", value_parser = crate::token::parse_ttl)]
+    pub max_token_lifetime: Option<u64>,
     /// Log format.
     #[arg(long, env = "PATCHBAY_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,

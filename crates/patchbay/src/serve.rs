@@ -34,7 +34,8 @@ fn authenticator(args: &ServeArgs) -> anyhow::Result<Authenticator> {
         Some(path) => vec![std::fs::read(path).with_context(|| format!("reading {}", path.display()))?],
         None => Vec::new(),
     };
-    Ok(Authenticator::new(&[secret], &public_keys)?)
+    let max_lifetime = args.max_token_lifetime.map(std::time::Duration::from_secs);
+    Ok(Authenticator::new(&[secret], &public_keys)?.with_max_lifetime(max_lifetime))
 }
 
 /// Whether anything lives in the data directory: the SQLite database, the

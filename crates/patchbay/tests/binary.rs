@@ -30,9 +30,14 @@ fn rand_suffix() -> u128 {
 /// Starts `patchbay serve` on a free port; returns the child, its address
 /// and what it printed before it was ready.
 fn serve(data_dir: &Path) -> (Child, String, Vec<String>) {
+    serve_with(data_dir, &[])
+}
+
+fn serve_with(data_dir: &Path, extra: &[&str]) -> (Child, String, Vec<String>) {
     let mut child = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
+        .args(extra)
         .env_remove("PATCHBAY_DATABASE_URL")
         .env_remove("PATCHBAY_JWT_SECRET")
         .env("RUST_LOG", "info")
@@ -58,6 +63,26 @@ fn serve(data_dir: &Path) -> (Child, String, Vec<String>) {
 
 fn run(args: &[&str]) -> Output {
     Command::new(BIN).args(args).env_remove("PATCHBAY_JWT_SECRET").output().unwrap()
+}
+
+#[tokio::test]
+async fn tokens_longer_lived_than_the_maximum_are_refused() {
+    let dir = TempDir::new();
+    let (child, address, _) = serve_with(&dir.0, &["--max-token-lifetime", "1h", "--no-embedded-worker"]);
+    let data_dir = dir.0.to_str().unwrap();
+    let http = reqwest::Client::new();
+    let list = format!("http://{address}/api/v1/custom-integrations");
+    for (ttl, status) in [("30m", 200), ("1h", 200), ("1d", 401)] {
+        let minted = run(&["token", "mint", "--data-dir", data_dir, "--org", "acme", "--ttl", ttl]);
+        assert!(minted.status.success(), "{minted:?}");
+        let token = String::from_utf8(minted.stdout).unwrap().trim().to_owned();
+        let response = http.get(&list).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), status, "a {ttl} token");
+    }
+    stop(child);
+    let bad = run(&["serve", "--max-token-lifetime", "soon", "--data-dir", data_dir]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--max-token-lifetime"), "{bad:?}");
 }
 
 #[tokio::test]
