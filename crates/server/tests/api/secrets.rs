@@ -108,6 +108,37 @@ async fn bad_input_is_422_without_echoing_the_value(app: TestApp) {
     assert_eq!(listed, json!([]), "nothing was stored");
 }
 
+/// A body that is not UTF-8 is refused as FastAPI refuses it (400), and
+/// nothing stored changes: the value is never "repaired" into U+FFFD.
+async fn a_body_that_is_not_utf8_is_refused(app: TestApp) {
+    assert_eq!(put(&app, "org-a", Role::Admin, "KEY", &json!({"value": "before"})).await.0, 201);
+    let send = |bytes: &'static [u8], name: &str| {
+        app.authed(Method::PUT, &format!("/api/v1/secrets/{name}"), "org-a")
+            .header("content-type", "application/json")
+            .body(bytes)
+            .send()
+    };
+    for name in ["KEY", "NEW_KEY"] {
+        let response = send(b"{\"value\": \"a\xffb\"}", name).await.unwrap();
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body, json!({"detail": "There was an error parsing the body"}));
+    }
+    assert_eq!(value_of(&app, "org-a", "KEY").await.1["value"], "before");
+    assert_eq!(value_of(&app, "org-a", "NEW_KEY").await.0, 404);
+    let (_, versions) = get(&app, "org-a", Role::Admin, "/api/v1/secrets/KEY/versions").await;
+    assert_eq!(versions.as_array().unwrap().len(), 1, "{versions}");
+    // An integration body too, before authentication as FastAPI parses it.
+    let response = app
+        .request(Method::POST, "/api/v1/custom-integrations")
+        .header("content-type", "application/json")
+        .body(&b"{\"name\": \"\xfe\"}"[..])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+}
+
 async fn only_workers_and_admins_read_values(app: TestApp) {
     put(&app, "org-a", Role::Member, "TOKEN", &json!({"value": "v1"})).await;
     for role in [Role::Viewer, Role::Member] {
@@ -265,6 +296,7 @@ async fn rotation_keeps_every_value(mut app: TestApp) {
 }
 
 crate::both_backends!(
+    a_body_that_is_not_utf8_is_refused,
     values_round_trip_exactly,
     bad_input_is_422_without_echoing_the_value,
     only_workers_and_admins_read_values,
