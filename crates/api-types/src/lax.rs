@@ -136,6 +136,33 @@ impl Checker {
         }
     }
 
+    /// Pydantic's `too_long` for a list or dictionary (`field_type` `List`
+    /// or `Dictionary`) of `len` items where at most `max` are allowed;
+    /// `true` when it is within the bound.
+    pub fn at_most(
+        &mut self,
+        loc: &[LocItem],
+        value: &Value,
+        len: usize,
+        max: usize,
+        field_type: &str,
+    ) -> bool {
+        if len <= max {
+            return true;
+        }
+        let plural = if max == 1 { "item" } else { "items" };
+        self.push(
+            FieldError::new(
+                "too_long",
+                loc.to_vec(),
+                format!("{field_type} should have at most {max} {plural} after validation, not {len}"),
+                value.clone(),
+            )
+            .with_ctx(serde_json::json!({"field_type": field_type, "max_length": max, "actual_length": len})),
+        );
+        false
+    }
+
     pub fn dict<'v>(&mut self, loc: &[LocItem], value: &'v Value) -> Option<&'v Map<String, Value>> {
         match value {
             Value::Object(map) => Some(map),

@@ -28,7 +28,8 @@ pub use jobs::{
 pub use json_error::{PythonJsonError, python_json_error};
 pub use lax::{Checker, parse_bool_str};
 pub use requests::{
-    CreateIntegrationRequest, UpdateIntegrationRequest, parse_create_request, parse_update_request,
+    CreateIntegrationRequest, MAX_ENV_VARS, MAX_FILES, MAX_SECRETS, UpdateIntegrationRequest,
+    parse_create_request, parse_update_request,
 };
 pub use resolve::{
     BundleFileResponse, BundleResponse, ResolveRequest, ResolveTargets, ResolvedIntegrationResponse,

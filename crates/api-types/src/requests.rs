@@ -140,6 +140,14 @@ pub fn parse_update_request(value: &Value) -> Result<IntegrationPatch, Vec<Field
     })
 }
 
+/// The most env vars, secrets and files one config may hold. The reference
+/// sets no bound, but every entry costs work wherever a bundle is built (a
+/// config naming 40,000 secrets made one dry run 40,000 lookups); these are
+/// far above what a real integration needs.
+pub const MAX_ENV_VARS: usize = 1_000;
+pub const MAX_SECRETS: usize = 1_000;
+pub const MAX_FILES: usize = 100;
+
 /// `CustomIntegrationConfig`, normalized: every key present.
 fn config(checker: &mut Checker, loc: &[LocItem], value: &Value) -> Option<IntegrationConfig> {
     let fields = checker.model(loc, value)?;
@@ -176,6 +184,9 @@ fn env_vars(
     value: &Value,
 ) -> Option<indexmap::IndexMap<EnvVarName, String>> {
     let entries = checker.dict(loc, value)?;
+    if !checker.at_most(loc, value, entries.len(), MAX_ENV_VARS, "Dictionary") {
+        return None;
+    }
     let before = checker.error_count();
     let mut vars = indexmap::IndexMap::with_capacity(entries.len());
     for (key, value) in entries {
@@ -196,6 +207,9 @@ fn env_vars(
 
 fn secrets(checker: &mut Checker, loc: &[LocItem], value: &Value) -> Option<Vec<EnvVarName>> {
     let items = checker.list(loc, value)?;
+    if !checker.at_most(loc, value, items.len(), MAX_SECRETS, "List") {
+        return None;
+    }
     let before = checker.error_count();
     let mut names = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
@@ -210,6 +224,9 @@ fn secrets(checker: &mut Checker, loc: &[LocItem], value: &Value) -> Option<Vec<
 
 fn files(checker: &mut Checker, loc: &[LocItem], value: &Value) -> Option<Vec<FileSpec>> {
     let items = checker.list(loc, value)?;
+    if !checker.at_most(loc, value, items.len(), MAX_FILES, "List") {
+        return None;
+    }
     let before = checker.error_count();
     let specs: Vec<FileSpec> =
         items.iter().enumerate().filter_map(|(i, item)| file(checker, &at(loc, i), item)).collect();

@@ -22,13 +22,22 @@ pub enum ResolveTargets {
     Names(Vec<String>),
 }
 
+/// The most integrations one resolution may name: each is a lookup, and a
+/// bundle of more than a hundred systems is no agent's environment.
+pub const MAX_TARGETS: usize = 100;
+
 pub fn parse_resolve_request(value: &Value) -> Result<ResolveTargets, Vec<FieldError>> {
     let mut checker = Checker::new();
     let loc: Vec<LocItem> = vec!["body".into()];
     let Some(fields) = checker.model(&loc, value) else { return Err(checker.finish(|| ()).unwrap_err()) };
     let given = |key: &str| fields.get(key).filter(|v| !v.is_null());
-    let ids = given("integration_ids").and_then(|v| checker.string_list(&at(&loc, "integration_ids"), v));
-    let names = given("names").and_then(|v| checker.string_list(&at(&loc, "names"), v));
+    let list = |checker: &mut Checker, key: &str| {
+        let value = given(key)?;
+        let items = checker.string_list(&at(&loc, key), value)?;
+        checker.at_most(&at(&loc, key), value, items.len(), MAX_TARGETS, "List").then_some(items)
+    };
+    let ids = list(&mut checker, "integration_ids");
+    let names = list(&mut checker, "names");
     let targets = match (ids, names) {
         (Some(ids), None) if !ids.is_empty() => Some(ResolveTargets::Ids(ids)),
         (None, Some(names)) if !names.is_empty() => Some(ResolveTargets::Names(names)),

@@ -160,6 +160,11 @@ pub struct LimitArgs {
     /// Requests a token may send at once above its rate (default: the rate).
     #[arg(long, env = "PATCHBAY_RATE_LIMIT_BURST", requires = "rate_limit", value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_burst: Option<u32>,
+    /// Largest bundle a resolution or a claim may build: every env var and
+    /// file together after expansion (`1MiB`, `512KiB`, or bytes). One value
+    /// is bounded at 64 KiB.
+    #[arg(long, env = "PATCHBAY_MAX_BUNDLE_SIZE", default_value = "1MiB", value_parser = patchbay_server::limits::parse_size)]
+    pub max_bundle_size: usize,
     /// After SIGTERM, how long in-flight requests may take to finish.
     #[arg(long, env = "PATCHBAY_SHUTDOWN_GRACE", default_value = "30s", value_parser = patchbay_server::limits::parse_duration)]
     pub shutdown_grace: std::time::Duration,
@@ -175,6 +180,10 @@ impl LimitArgs {
                     self.rate_limit_burst.unwrap_or(rate),
                 )
             }),
+            bundle: patchbay_resolve::Bounds {
+                bundle_bytes: self.max_bundle_size,
+                ..patchbay_resolve::Bounds::default()
+            },
         }
     }
 }

@@ -114,9 +114,7 @@ impl<'a> EnvVars<'a> {
             let place = definition.place(name);
             let value = match definition.source {
                 Source::Template(template) => expander.expand(template, place, |name| self.lookup(name)),
-                Source::Listed { .. } => expander
-                    .secret(name, place)
-                    .map(|secret| Resolved { value: secret.to_owned(), from_secret: true }),
+                Source::Listed { .. } => expander.secret_value(name, place),
             };
             values.push((definition, value));
         }

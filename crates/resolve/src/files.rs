@@ -4,7 +4,7 @@
 //! A file that cannot be built is left out; when two integrations write one
 //! path differently, neither version is kept, since neither is "the" file.
 use crate::env::EnvVars;
-use crate::expand::{Expander, Resolved};
+use crate::expand::Expander;
 use crate::place::Place;
 use crate::{BundleFile, ProblemKind};
 use indexmap::IndexMap;
@@ -75,7 +75,7 @@ fn build_one<'a>(
         }
         (None, Some(secret)) => {
             let place = Place::FileSecretRef { integration, index };
-            Resolved { value: expander.secret(secret, place)?.to_owned(), from_secret: true }
+            expander.secret_value(secret, place)?
         }
         (None, None) => {
             let message = format!("file `{}` has neither `content` nor `secret_ref`", spec.path);

@@ -1,11 +1,11 @@
-//! From integrations to a ready execution bundle (DESIGN.md §5): the
+//! From integrations to a ready execution bundle: the
 //! environment, the files with their effective modes, and the prompt context.
 //! Pure functions over a `SecretSource`: no I/O, so every rule is unit-tested.
 //!
 //! Fail closed: every problem is collected (not just the first), and a
 //! caller must not hand out a bundle that has any.
 //!
-//! What DESIGN.md §5 leaves open, decided here:
+//! Decided here:
 //! - a var or file that cannot be built is left out of the bundle, and so
 //!   is every var or file that references it; only the root cause is a
 //!   problem (see `env.rs`);
@@ -25,6 +25,7 @@ mod template;
 #[cfg(test)]
 mod tests;
 
+pub use expand::Bounds;
 use indexmap::IndexMap;
 use patchbay_domain::{Integration, IntegrationStatus};
 use uuid::Uuid;
@@ -61,6 +62,10 @@ pub enum ProblemKind {
     FileConflict,
     /// A file with neither `content` nor `secret_ref`.
     FileWithoutContent,
+    /// An env var or file would expand past `Bounds::value_bytes`.
+    ValueTooLarge,
+    /// The bundle would grow past `Bounds::bundle_bytes`.
+    BundleTooLarge,
 }
 
 impl ProblemKind {
@@ -74,6 +79,8 @@ impl ProblemKind {
             Self::EnvVarConflict => "env_var_conflict",
             Self::FileConflict => "file_conflict",
             Self::FileWithoutContent => "file_without_content",
+            Self::ValueTooLarge => "value_too_large",
+            Self::BundleTooLarge => "bundle_too_large",
         }
     }
 }
@@ -122,9 +129,20 @@ pub struct Resolution {
     pub problems: Vec<Problem>,
 }
 
-/// Resolves `integrations` (in this order) against `secrets`.
+/// Resolves `integrations` (in this order) against `secrets`, within the
+/// default `Bounds`.
 pub fn resolve(integrations: &[Integration], secrets: &dyn SecretSource) -> Resolution {
-    let mut expander = expand::Expander::new(secrets);
+    resolve_within(integrations, secrets, Bounds::default())
+}
+
+/// Resolves `integrations` (in this order) against `secrets`; a value or a
+/// bundle that would grow past `bounds` is a problem, and is never built.
+pub fn resolve_within(
+    integrations: &[Integration],
+    secrets: &dyn SecretSource,
+    bounds: Bounds,
+) -> Resolution {
+    let mut expander = expand::Expander::new(secrets, bounds);
     let mut active = Vec::with_capacity(integrations.len());
     for integration in integrations {
         if is_active(integration) {

@@ -14,13 +14,20 @@ pub struct Limits {
     pub request_timeout: Option<Duration>,
     /// `None` (the default): no rate limit.
     pub rate_limit: Option<RateLimiter>,
+    /// How large expansion may make one value and a whole bundle, wherever
+    /// a bundle is built (resolutions, dry runs, claims).
+    pub bundle: patchbay_resolve::Bounds,
 }
 
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { request_timeout: Some(DEFAULT_REQUEST_TIMEOUT), rate_limit: None }
+        Self {
+            request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
+            rate_limit: None,
+            bundle: patchbay_resolve::Bounds::default(),
+        }
     }
 }
 
@@ -80,6 +87,26 @@ impl RateLimiter {
     }
 }
 
+/// `1MiB`, `512KiB`, `64K`, `2M`, or a plain number of bytes; at least 1 KiB.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let at = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(at);
+    let number: usize =
+        number.parse().map_err(|_| format!("`{text}` is not a size such as 1MiB or 512KiB"))?;
+    let scale = match unit.trim() {
+        "" | "B" => 1,
+        "K" | "KiB" | "KB" => 1024,
+        "M" | "MiB" | "MB" => 1024 * 1024,
+        _ => return Err(format!("`{text}`: the unit must be B, KiB or MiB")),
+    };
+    match number.checked_mul(scale) {
+        Some(bytes) if bytes >= 1024 => Ok(bytes),
+        Some(_) => Err(format!("`{text}`: at least 1KiB")),
+        None => Err(format!("`{text}` is out of range")),
+    }
+}
+
 /// `30s`, `500ms`, `2m`, or a plain number of seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
@@ -115,6 +142,16 @@ mod tests {
         }
         assert!(limiter.take(2, start).is_ok(), "another token has its own bucket");
         assert!(limiter.take(1, start + Duration::from_millis(500)).is_ok());
+    }
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("1MiB"), Ok(1024 * 1024));
+        assert_eq!(parse_size("512KiB"), Ok(512 * 1024));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("12").unwrap_err().contains("at least"));
+        assert!(parse_size("1GiB").unwrap_err().contains("unit"));
+        assert!(parse_size("big").is_err());
     }
 
     #[test]

@@ -227,19 +227,17 @@ impl SecretStore for SqliteStore {
         if names.is_empty() {
             return Ok(Vec::new());
         }
-        // One statement per batch size, cached: bundles name a handful of secrets.
-        let placeholders: Vec<String> = (0..names.len()).map(|i| format!("?{}", i + 2)).collect();
-        let sql = format!(
-            "SELECT s.name, v.version, v.nonce, v.ciphertext FROM secrets s \
+        // The names go in as one JSON array: one cached statement whatever
+        // their number (SQLite allows at most 32,766 bound parameters).
+        let sql = "SELECT s.name, v.version, v.nonce, v.ciphertext FROM secrets s \
              JOIN secret_versions v ON v.secret_seq = s.seq AND v.version = s.current_version \
-             WHERE s.organization_id = ?1 AND s.name IN ({})",
-            placeholders.join(", ")
-        );
-        let args: Vec<&str> =
-            std::iter::once(org.as_str()).chain(names.iter().map(SecretName::as_str)).collect();
+             WHERE s.organization_id = ?1 AND s.name IN (SELECT value FROM json_each(?2))";
+        let wanted = serde_json::to_string(&names.iter().map(SecretName::as_str).collect::<Vec<_>>())
+            .map_err(|e| StoreError::other("encoding secret names", e))?;
+        let args = [org.as_str(), wanted.as_str()];
         self.pool
             .read(|conn| {
-                let mut statement = conn.prepare_cached(&sql)?;
+                let mut statement = conn.prepare_cached(sql)?;
                 let rows = statement.query_map(rusqlite::params_from_iter(&args), |row| {
                     let name: String = row.get(0)?;
                     let name = SecretName::parse(&name)

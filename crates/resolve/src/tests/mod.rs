@@ -9,6 +9,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use uuid::Uuid;
 
+mod bounds;
 mod bundle;
 mod env_vars;
 mod files;

@@ -53,7 +53,8 @@ pub async fn claimed_job(state: &AppState, job: &Job) -> Result<ClaimOutcome, Ap
         .filter_map(|name| SecretName::parse(name).ok())
         .collect();
     let values = Values(state.vault.reveal_many(&job.organization_id, &names).await?);
-    let resolution = patchbay_resolve::resolve(std::slice::from_ref(&integration), &values);
+    let resolution =
+        patchbay_resolve::resolve_within(std::slice::from_ref(&integration), &values, state.limits.bundle);
     if !resolution.problems.is_empty() {
         let lines: Vec<String> = resolution
             .problems

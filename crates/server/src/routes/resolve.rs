@@ -152,7 +152,7 @@ async fn resolve_for(
     } else {
         Secrets(state.vault.reveal_many(&actor.organization, &names).await?)
     };
-    let resolution = patchbay_resolve::resolve(&integrations, &secrets);
+    let resolution = patchbay_resolve::resolve_within(&integrations, &secrets, state.limits.bundle);
     problems.extend(resolution.problems.into_iter().map(problem_entry));
     let resolved: Vec<&str> = resolution.bundle.integrations.iter().map(|i| i.name.as_str()).collect();
     tracing::info!(integrations = ?resolved, secrets = names.len(), dry_run, problems = problems.len(), "bundle resolved");

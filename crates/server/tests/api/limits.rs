@@ -10,7 +10,8 @@ use std::time::Duration;
 
 async fn rate_limit_answers_429_per_caller(app: TestApp) {
     // 1 request a second with bursts of 3: the fourth at once is refused.
-    let limits = Limits { request_timeout: None, rate_limit: Some(RateLimiter::new(1.0, 3)) };
+    let limits =
+        Limits { request_timeout: None, rate_limit: Some(RateLimiter::new(1.0, 3)), ..Limits::default() };
     let server = ExtraServer::beside(&app, limits).await;
     let url = server.url("/api/v1/custom-integrations");
     let (first, second) = (app.token("org-a", Role::Viewer), app.token("org-b", Role::Viewer));
@@ -68,7 +69,8 @@ async fn lock_integrations(app: &TestApp) -> Box<dyn std::any::Any + Send> {
 }
 
 async fn slow_requests_answer_504(app: TestApp) {
-    let limits = Limits { request_timeout: Some(Duration::from_millis(300)), rate_limit: None };
+    let limits =
+        Limits { request_timeout: Some(Duration::from_millis(300)), rate_limit: None, ..Limits::default() };
     let server = ExtraServer::beside(&app, limits).await;
     let lock = lock_integrations(&app).await;
     let started = std::time::Instant::now();

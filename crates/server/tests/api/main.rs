@@ -7,6 +7,7 @@ mod test_worker;
 mod approval;
 mod audit;
 mod auth;
+mod bounds;
 mod by_name;
 mod concurrency;
 mod connection_tests;

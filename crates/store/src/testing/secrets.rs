@@ -177,4 +177,11 @@ pub async fn secret_values_reads_many_at_once(store: Arc<dyn Store>) {
         got.iter().map(|(n, v, blob)| (n.to_string(), *v, unseal(blob))).collect();
     assert_eq!(got, [("ONE".into(), 1, (1, "1".into())), ("TWO".into(), 2, (2, "2b".into()))]);
     assert!(store.secret_values(&a, &[]).await.unwrap().is_empty());
+    // Any number of names in one call (SQLite binds at most 32,766 values).
+    let many: Vec<SecretName> =
+        (0..40_000).map(|i| name(&format!("S{i}"))).chain([name("TWO"), name("ONE")]).collect();
+    let mut got: Vec<String> =
+        store.secret_values(&a, &many).await.unwrap().iter().map(|(n, _, _)| n.to_string()).collect();
+    got.sort();
+    assert_eq!(got, ["ONE", "TWO"]);
 }
