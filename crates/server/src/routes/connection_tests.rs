@@ -94,6 +94,17 @@ fn accepted(job: Job, message: String) -> Answer {
     (StatusCode::ACCEPTED, Json(response(job, Some(message))))
 }
 
+/// How long a waiting `POST .../test` waits for the result: the test's
+/// timeout plus the margin, but never so long that the request timeout cuts
+/// it into a 504 — the request answers 202 with the job id a little before,
+/// so the caller can poll instead of losing the job.
+fn wait_limit(wanted: Duration, request_timeout: Option<Duration>) -> Duration {
+    match request_timeout {
+        Some(request) => wanted.min(request - (request / 10).min(Duration::from_secs(1))),
+        None => wanted,
+    }
+}
+
 /// `POST /custom-integrations/{id}/test[?wait=false]`.
 /// Checks and queues a test: the part of `start` the audit log records.
 async fn enqueue(
@@ -153,7 +164,8 @@ pub async fn start(
             ),
         ));
     }
-    let limit = Duration::from_secs(u64::from(timeout)) + WAIT_MARGIN;
+    let limit =
+        wait_limit(Duration::from_secs(u64::from(timeout)) + WAIT_MARGIN, state.limits.request_timeout);
     let deadline = Instant::now() + limit;
     let id = job.id;
     loop {
@@ -221,4 +233,19 @@ pub async fn history(
     let integration = integration(&state, &actor.organization, &raw_id).await?;
     let jobs = state.store.list_jobs(&actor.organization, integration.id, limit).await?;
     Ok(Json(jobs.into_iter().map(|job| response(job, None)).collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wait_limit;
+    use std::time::Duration;
+
+    #[test]
+    fn a_wait_ends_before_the_request_timeout() {
+        let secs = Duration::from_secs;
+        assert_eq!(wait_limit(secs(15), Some(secs(30))), secs(15));
+        assert_eq!(wait_limit(secs(310), Some(secs(30))), secs(29));
+        assert_eq!(wait_limit(secs(15), Some(secs(2))), Duration::from_millis(1800));
+        assert_eq!(wait_limit(secs(310), None), secs(310));
+    }
 }

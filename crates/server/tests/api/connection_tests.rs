@@ -78,6 +78,33 @@ async fn a_waiting_request_gets_the_result(app: TestApp) {
     assert_eq!(member.list_connection_tests(&id, Some(1)).await.unwrap().len(), 1);
 }
 
+/// A test longer than the request timeout is answered 202 with its job id
+/// before the timeout, never cut into a 504; its result arrives later.
+async fn a_test_longer_than_the_request_timeout_answers_202(app: TestApp) {
+    use patchbay_server::limits::Limits;
+    let limits = Limits { request_timeout: Some(std::time::Duration::from_secs(2)), ..Limits::default() };
+    let server = crate::extra_server::ExtraServer::beside(&app, limits).await;
+    secret(&app, "acme", "DB_PASSWORD", "x").await;
+    let id = integration(&app, "acme", "pg", json!({"command": "sleep 3; echo done", "timeout": 20})).await;
+    let worker = TestWorker::register(app.client("acme", Role::Worker)).await;
+    let running = tokio::spawn(async move { worker.try_run_one(10).await });
+    let started = std::time::Instant::now();
+    let response = app
+        .http
+        .post(server.url(&format!("/api/v1/custom-integrations/{id}/test")))
+        .bearer_auth(app.token("acme", Role::Member))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202, "never a 504");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+    let body: Value = response.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("poll GET /api/v1/connection-tests/"), "{body}");
+    assert!(running.await.unwrap());
+    let result = app.client("acme", Role::Viewer).get_connection_test(body["job_id"].as_str().unwrap()).await;
+    assert_eq!(result.unwrap().output.as_deref(), Some("done\n"));
+}
+
 async fn without_a_worker_online_the_test_is_queued(app: TestApp) {
     secret(&app, "acme", "DB_PASSWORD", "x").await;
     let id = integration(&app, "acme", "pg", json!({"command": "true"})).await;
@@ -272,6 +299,7 @@ async fn a_bundle_that_cannot_be_resolved_ends_as_error(app: TestApp) {
 }
 
 crate::both_backends!(
+    a_test_longer_than_the_request_timeout_answers_202,
     a_bundle_that_cannot_be_resolved_ends_as_error,
     a_test_runs_on_a_worker_with_its_bundle,
     a_waiting_request_gets_the_result,
