@@ -50,6 +50,8 @@ fn dotenv_line(key: &str, value: &str) -> String {
             '\\' => escaped.push_str("\\\\"),
             '"' => escaped.push_str("\\\""),
             '$' => escaped.push_str("\\$"),
+            // A shell that sources the file runs `...` inside double quotes.
+            '`' => escaped.push_str("\\`"),
             '\n' => escaped.push_str("\\n"),
             '\r' => escaped.push_str("\\r"),
             other => escaped.push(other),
@@ -70,6 +72,25 @@ mod tests {
     fn dotenv_escapes_what_a_loader_would_interpret() {
         assert_eq!(dotenv_line("A", "plain"), r#"A="plain""#);
         assert_eq!(dotenv_line("A", "a\\b\"c$d\ne\rf'g"), r#"A="a\\b\"c\$d\ne\rf'g""#);
+    }
+
+    #[test]
+    fn a_sourced_dotenv_file_runs_nothing_and_keeps_the_value() {
+        let value = "a`touch pwned`b$(touch pwned)c\"d\\e'f $HOME";
+        let dir = std::env::temp_dir().join(format!("patchbay-dotenv-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("env");
+        std::fs::write(&file, dotenv_line("A", value) + "\n").unwrap();
+        let out = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg("set -a; . ./env; printf %s \"$A\"")
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        let pwned = dir.join("pwned").exists();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(!pwned, "sourcing the file ran a command");
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), value);
     }
 
     #[test]

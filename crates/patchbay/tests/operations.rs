@@ -103,6 +103,31 @@ fn configuration_layers_in_order_and_masks_secrets() {
 }
 
 #[test]
+fn every_form_of_database_password_is_masked() {
+    for url in [
+        "postgres://app@db.internal/patchbay?sslmode=disable&password=hunter2",
+        "host=db.internal user=app password=hunter2 dbname=patchbay",
+        "host=db.internal password='hunter2 with spaces' dbname=patchbay",
+    ] {
+        let (printed, _) = print_config(&["--database-url", url], &[]);
+        assert!(!printed.contains("hunter2"), "{url}: {printed}");
+        assert!(line(&printed, "database_url").contains("***"), "{printed}");
+    }
+    // An unreachable server's error names the database without its password.
+    let output = patchbay(&[
+        "serve",
+        "--database-url",
+        "host=127.0.0.1 port=1 user=app password=hunter2 dbname=x connect_timeout=1",
+    ])
+    .output()
+    .unwrap();
+    assert!(!output.status.success());
+    let said =
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(!said.contains("hunter2"), "{said}");
+}
+
+#[test]
 fn secrets_come_from_files_too() {
     let dir = TempDir::new();
     let secret_file = dir.0.join("jwt");

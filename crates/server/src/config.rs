@@ -36,21 +36,109 @@ impl fmt::Debug for ServerConfig {
     }
 }
 
-/// A database URL fit for a log line: the password replaced by `***`.
+/// A database URL fit for a log line, an error or `--print-config`: every
+/// password replaced by `***`, in each form a PostgreSQL connection string
+/// takes — the URL's user info (`postgres://u:p@h/db`), a query parameter
+/// (`?password=p`, also `sslpassword`), and a `key=value` string
+/// (`host=h password='p q'`).
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let (authority, tail) = rest.split_once('/').map_or((rest, None), |(a, t)| (a, Some(t)));
-    let authority = match authority.rsplit_once('@') {
-        Some((credentials, host)) => match credentials.split_once(':') {
-            Some((user, _password)) => format!("{user}:***@{host}"),
-            None => format!("{credentials}@{host}"),
-        },
-        None => authority.to_owned(),
-    };
-    match tail {
-        Some(tail) => format!("{scheme}://{authority}/{tail}"),
-        None => format!("{scheme}://{authority}"),
+    match url.split_once("://") {
+        Some((scheme, rest)) => redact_uri(scheme, rest),
+        None => redact_key_values(url),
     }
+}
+
+fn is_password_key(key: &str) -> bool {
+    key.trim().to_ascii_lowercase().contains("password")
+}
+
+fn redact_uri(scheme: &str, rest: &str) -> String {
+    let (before_query, query) = rest.split_once('?').map_or((rest, None), |(a, q)| (a, Some(q)));
+    let (authority, path) = before_query.split_once('/').map_or((before_query, None), |(a, p)| (a, Some(p)));
+    let mut out = format!("{scheme}://");
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _password)) => out.push_str(&format!("{user}:***@{host}")),
+            None => out.push_str(&format!("{credentials}@{host}")),
+        },
+        None => out.push_str(authority),
+    }
+    if let Some(path) = path {
+        out.push('/');
+        out.push_str(path);
+    }
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if is_password_key(&percent_decoded(key)) => format!("{key}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&pairs.join("&"));
+    }
+    out
+}
+
+/// A query key as the server reads it (`%70assword` is `password`).
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `key=value` pairs separated by spaces; a value may be single-quoted with
+/// `\'` and `\\` escapes. Text that does not parse is hidden whole rather
+/// than echoed, since where a password ends cannot be told.
+fn redact_key_values(text: &str) -> String {
+    let mut out = Vec::new();
+    let mut rest = text.trim_start();
+    while !rest.is_empty() {
+        let Some(eq) = rest.find('=') else { return "<database URL hidden>".to_owned() };
+        let key = rest[..eq].trim();
+        if key.is_empty() || key.contains(char::is_whitespace) {
+            return "<database URL hidden>".to_owned();
+        }
+        let after = rest[eq + 1..].trim_start();
+        let (value, remaining) = if let Some(quoted) = after.strip_prefix('\'') {
+            let mut end = None;
+            let mut escaped = false;
+            for (i, c) in quoted.char_indices() {
+                match c {
+                    _ if escaped => escaped = false,
+                    '\\' => escaped = true,
+                    '\'' => {
+                        end = Some(i);
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            let Some(end) = end else { return "<database URL hidden>".to_owned() };
+            (&after[..end + 2], &quoted[end + 1..])
+        } else {
+            let end = after.find(char::is_whitespace).unwrap_or(after.len());
+            (&after[..end], &after[end..])
+        };
+        out.push(if is_password_key(key) { format!("{key}=***") } else { format!("{key}={value}") });
+        rest = remaining.trim_start();
+    }
+    out.join(" ")
 }
 
 /// The secret in `<data_dir>/jwt-secret`, created on first use. `true` when
@@ -95,6 +183,23 @@ mod tests {
         assert_eq!(redact_url("postgres://u:p@h:5432/db"), "postgres://u:***@h:5432/db");
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("postgres://h/db?x=1"), "postgres://h/db?x=1");
+        assert_eq!(
+            redact_url("postgres://u@h/db?sslmode=require&password=s3cret&sslpassword=k3y"),
+            "postgres://u@h/db?sslmode=require&password=***&sslpassword=***"
+        );
+        assert_eq!(redact_url("postgresql://h?%70assword=s3cret"), "postgresql://h?%70assword=***");
+        assert_eq!(
+            redact_url("host=db user=app password=s3cret dbname=x"),
+            "host=db user=app password=*** dbname=x"
+        );
+        assert_eq!(
+            redact_url("host=db password = 'it\\'s a secret' user=app"),
+            "host=db password=*** user=app"
+        );
+        for hidden in ["host=db password='unterminated s3cret", "s3cret", "a b=c"] {
+            let shown = redact_url(hidden);
+            assert_eq!(shown, "<database URL hidden>", "{hidden:?}");
+        }
     }
 
     #[test]
