@@ -15,61 +15,88 @@ use crate::state::AppState;
 use crate::{docs, openapi};
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::handler::Handler;
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodFilter, MethodRouter, get, on};
 use patchbay_api_types::ErrorBody;
 
 pub const INTEGRATIONS: &str = "/api/v1/custom-integrations";
 pub use audit::DEFAULT_LIMIT as AUDIT_DEFAULT_LIMIT;
 
+/// One operation of the API: its method, its path template and its handler.
+struct Operation {
+    method: Method,
+    path: String,
+    handler: MethodRouter<AppState>,
+}
+
+fn op<H, T>(method: Method, path: impl Into<String>, handler: H) -> Operation
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let filter = MethodFilter::try_from(method.clone()).expect("a method the router can route");
+    Operation { method, path: path.into(), handler: on(filter, handler) }
+}
+
+/// Every operation of the API. The router serves exactly these, and the
+/// OpenAPI test checks the document against this list (`operations`), so a
+/// route added here without its documentation fails the tests.
+fn table() -> Vec<Operation> {
+    let item = format!("{INTEGRATIONS}/{{integration_id}}");
+    let revision = format!("{item}/revisions/{{revision}}");
+    vec![
+        op(Method::GET, INTEGRATIONS, integrations::list),
+        op(Method::POST, INTEGRATIONS, integrations::create),
+        op(Method::POST, format!("{INTEGRATIONS}/resolve"), resolve::resolve),
+        op(Method::PUT, format!("{INTEGRATIONS}/by-name/{{name}}"), by_name::upsert),
+        op(Method::POST, format!("{INTEGRATIONS}/from-template/{{template_id}}"), templates::instantiate),
+        op(Method::GET, "/api/v1/integration-templates", templates::list),
+        op(Method::GET, "/api/v1/integration-templates/categories/list", templates::categories),
+        op(Method::GET, "/api/v1/integration-templates/tags/list", templates::tags),
+        op(Method::GET, "/api/v1/integration-templates/{template_id}", templates::get),
+        op(Method::GET, &item, integrations::get),
+        op(Method::PUT, &item, integrations::update),
+        op(Method::DELETE, &item, integrations::delete),
+        op(Method::GET, format!("{item}/revisions"), history::list),
+        op(Method::GET, &revision, history::get),
+        op(Method::GET, format!("{revision}/diff"), history::diff),
+        op(Method::POST, format!("{revision}/restore"), history::restore),
+        op(Method::POST, format!("{revision}/approve"), history::approve),
+        op(Method::GET, "/api/v1/audit-events", audit::list),
+        op(Method::POST, format!("{item}/test"), connection_tests::start),
+        op(Method::GET, format!("{item}/tests"), connection_tests::history),
+        op(Method::GET, "/api/v1/connection-tests/{job_id}", connection_tests::get),
+        op(Method::GET, "/api/v1/workers", workers::list),
+        op(Method::POST, "/api/v1/workers/register", workers::register),
+        op(Method::POST, "/api/v1/workers/{worker_id}/heartbeat", workers::heartbeat),
+        op(Method::POST, "/api/v1/workers/{worker_id}/jobs/claim", workers::claim),
+        op(Method::POST, "/api/v1/workers/{worker_id}/jobs/{job_id}/result", workers::result),
+        op(Method::GET, "/api/v1/secrets", secrets::list),
+        op(Method::GET, "/api/v1/secrets/value/{name}", secrets::value),
+        op(Method::PUT, "/api/v1/secrets/{name}", secrets::put),
+        op(Method::DELETE, "/api/v1/secrets/{name}", secrets::delete),
+        op(Method::GET, "/api/v1/secrets/{name}/versions", secrets::versions),
+        op(Method::GET, "/health", service::health),
+        op(Method::GET, "/ready", service::ready),
+        op(Method::GET, "/metrics", service::metrics),
+    ]
+}
+
+/// The method and path template of every operation of the API.
+pub fn operations() -> Vec<(Method, String)> {
+    table().into_iter().map(|op| (op.method, op.path)).collect()
+}
+
 pub fn routes() -> Router<AppState> {
     // Parse the embedded templates now, not on the first request.
     crate::templates::catalogue();
-    Router::new()
-        .route(INTEGRATIONS, get(integrations::list).post(integrations::create))
-        .route(&format!("{INTEGRATIONS}/resolve"), axum::routing::post(resolve::resolve))
-        .route(&format!("{INTEGRATIONS}/by-name/{{name}}"), axum::routing::put(by_name::upsert))
-        .route(
-            &format!("{INTEGRATIONS}/from-template/{{template_id}}"),
-            axum::routing::post(templates::instantiate),
-        )
-        .route("/api/v1/integration-templates", get(templates::list))
-        .route("/api/v1/integration-templates/categories/list", get(templates::categories))
-        .route("/api/v1/integration-templates/tags/list", get(templates::tags))
-        .route("/api/v1/integration-templates/{template_id}", get(templates::get))
-        .route(
-            &format!("{INTEGRATIONS}/{{integration_id}}"),
-            get(integrations::get).put(integrations::update).delete(integrations::delete),
-        )
-        .route(&format!("{INTEGRATIONS}/{{integration_id}}/revisions"), get(history::list))
-        .route(&format!("{INTEGRATIONS}/{{integration_id}}/revisions/{{revision}}"), get(history::get))
-        .route(&format!("{INTEGRATIONS}/{{integration_id}}/revisions/{{revision}}/diff"), get(history::diff))
-        .route(
-            &format!("{INTEGRATIONS}/{{integration_id}}/revisions/{{revision}}/restore"),
-            axum::routing::post(history::restore),
-        )
-        .route(
-            &format!("{INTEGRATIONS}/{{integration_id}}/revisions/{{revision}}/approve"),
-            axum::routing::post(history::approve),
-        )
-        .route("/api/v1/audit-events", get(audit::list))
-        .route(&format!("{INTEGRATIONS}/{{integration_id}}/test"), post(connection_tests::start))
-        .route(&format!("{INTEGRATIONS}/{{integration_id}}/tests"), get(connection_tests::history))
-        .route("/api/v1/connection-tests/{job_id}", get(connection_tests::get))
-        .route("/api/v1/workers", get(workers::list))
-        .route("/api/v1/workers/register", post(workers::register))
-        .route("/api/v1/workers/{worker_id}/heartbeat", post(workers::heartbeat))
-        .route("/api/v1/workers/{worker_id}/jobs/claim", post(workers::claim))
-        .route("/api/v1/workers/{worker_id}/jobs/{job_id}/result", post(workers::result))
-        .route("/api/v1/secrets", get(secrets::list))
-        .route("/api/v1/secrets/value/{name}", get(secrets::value))
-        .route("/api/v1/secrets/{name}", axum::routing::put(secrets::put).delete(secrets::delete))
-        .route("/api/v1/secrets/{name}/versions", get(secrets::versions))
-        .route("/health", get(service::health))
-        .route("/ready", get(service::ready))
-        .route("/metrics", get(service::metrics))
-        .route("/api/openapi.json", get(openapi::serve))
+    // Several operations of one path merge into one method router.
+    let api = table().into_iter().fold(Router::new(), |router, op| router.route(&op.path, op.handler));
+    // The document and its viewer are not operations of the API: like
+    // FastAPI's, the document leaves them out.
+    api.route("/api/openapi.json", get(openapi::serve))
         .route("/docs", get(docs::redirect))
         .route("/docs/", get(docs::serve))
         .route("/docs/{*file}", get(docs::serve))
@@ -92,13 +119,15 @@ fn is_api_route(path: &str) -> bool {
 }
 
 /// FastAPI redirects `/custom-integrations/` to `/custom-integrations`
-/// (307, so the method and body are kept); anything else is 404.
+/// (307, so the method and body are kept); anything else is 404. The
+/// `Location` is relative: FastAPI builds an absolute one from the request's
+/// `Host` header, which lets anyone who can set that header (a cache, a
+/// proxy that passes it on) send clients elsewhere.
 async fn not_found_or_redirect(request: Request) -> Response {
     let path = request.uri().path();
     if let Some(trimmed) = path.strip_suffix('/').filter(|p| is_api_route(p)) {
-        let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
         let query = request.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
-        let location = format!("http://{host}{trimmed}{query}");
+        let location = format!("{trimmed}{query}");
         if let Ok(location) = HeaderValue::from_str(&location) {
             return (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, location)]).into_response();
         }

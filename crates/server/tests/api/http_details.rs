@@ -65,7 +65,16 @@ async fn trailing_slash_redirects_and_unknown_paths_are_404(app: TestApp) {
     let response = app.authed(Method::GET, &format!("{LIST}/?status=active"), "org-a").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::TEMPORARY_REDIRECT);
     let location = response.headers()["location"].to_str().unwrap();
-    assert_eq!(location, format!("{}{LIST}?status=active", app.base));
+    assert_eq!(location, format!("{LIST}?status=active"), "relative: it resolves against the URL asked");
+    // A forged Host header does not choose where clients are sent.
+    let forged = app
+        .authed(Method::POST, &format!("{LIST}/"), "org-a")
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(forged.headers()["location"], LIST);
 
     let response = app.authed(Method::GET, "/api/v1/nothing-here", "org-a").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
