@@ -114,8 +114,11 @@ fn every_form_of_database_password_is_masked() {
         assert!(line(&printed, "database_url").contains("***"), "{printed}");
     }
     // An unreachable server's error names the database without its password.
+    let dir = TempDir::new();
     let output = patchbay(&[
         "serve",
+        "--data-dir",
+        dir.0.to_str().unwrap(),
         "--database-url",
         "host=127.0.0.1 port=1 user=app password=hunter2 dbname=x connect_timeout=1",
     ])
