@@ -16,6 +16,7 @@ mod env;
 mod env_guard;
 mod failure;
 mod keys;
+mod log_fields;
 mod master_key;
 mod output;
 mod run;

@@ -14,7 +14,7 @@ pub fn init_logging(format: LogFormat) {
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi);
     match format {
-        LogFormat::Pretty => builder.init(),
+        LogFormat::Pretty => builder.fmt_fields(crate::log_fields::EscapedFields).init(),
         LogFormat::Json => builder.json().init(),
     }
 }

@@ -306,3 +306,40 @@ async fn sigterm_finishes_requests_in_flight_and_exits_zero() {
     let count: i64 = conn.query_row("SELECT count(*) FROM custom_integrations", [], |r| r.get(0)).unwrap();
     assert_eq!(count, 5);
 }
+
+/// A name with a newline and a terminal escape cannot forge a log line in
+/// the pretty format: user-chosen text is logged escaped.
+#[tokio::test]
+async fn user_text_cannot_forge_log_lines() {
+    let dir = TempDir::new();
+    let mut child =
+        patchbay(&["serve", "--listen", "127.0.0.1:0", "--jwt-secret", SECRET, "--no-embedded-worker"])
+            .arg("--data-dir")
+            .arg(&dir.0)
+            .args(["--log-format", "pretty"])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = loop {
+        let line = stdout.next().expect("the server printed its address").unwrap();
+        if let Some(rest) = line.split("listen=").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    let forged = "pg\n2026-12-01T00:00:00.000000Z  INFO patchbay: forged admin login\u{1b}[2J";
+    assert_eq!(create(&reqwest::Client::new(), &address, forged, "forge-1").await, 201);
+    terminate(&child);
+    assert!(child.wait().unwrap().success());
+    let lines: Vec<String> = stdout.map_while(Result::ok).collect();
+    let logged =
+        lines.iter().find(|l| l.contains("custom integration created")).expect("the create is logged");
+    assert!(
+        logged.contains("pg\\n2026-12-01T00:00:00.000000Z  INFO patchbay: forged admin login\\u{1b}[2J"),
+        "{logged}"
+    );
+    assert!(lines.iter().all(|l| !l.starts_with("2026-12-01T00:00:00.000000Z")), "{lines:?}");
+    assert!(lines.iter().all(|l| !l.contains('\u{1b}')), "no raw escape reaches the log");
+}
