@@ -1,4 +1,4 @@
-//! Bodies of the connection-test and worker API (DESIGN.md §6).
+//! Bodies of the connection-test and worker API.
 use crate::lax::{Checker, at};
 use crate::{FieldError, LocItem};
 use indexmap::IndexMap;

@@ -1,6 +1,6 @@
 //! Create and update bodies: the reference's Pydantic models, field by field
 //! in model order (which is the order of the 422 list), plus Patchbay's
-//! stricter rules (DESIGN.md §1) reported at the exact `loc`.
+//! stricter rules reported at the exact `loc`.
 use crate::lax::{Checker, at};
 use crate::{FieldError, LocItem};
 use patchbay_domain::{

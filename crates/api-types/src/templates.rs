@@ -1,4 +1,4 @@
-//! Integration templates (DESIGN.md §2): the catalogue's bodies, and the
+//! Integration templates: the catalogue's bodies, and the
 //! `from-template` request, which is turned into an ordinary create body so
 //! it meets exactly the validation of `POST /custom-integrations`.
 use crate::requests::{CreateIntegrationRequest, parse_create_request};

@@ -1,4 +1,4 @@
-//! DESIGN.md §11's data, written through the API: 1,000 integrations in the
+//! the performance budget's data, written through the API: 1,000 integrations in the
 //! measured organization (20 types and 20 tags, so each filter matches 50),
 //! 10,000 in ten other organizations, ten secrets and five integrations
 //! that use them; later, for the scaling case, enough more in the measured

@@ -1,4 +1,4 @@
-//! Revisions of integrations and the audit log (DESIGN.md §7): what was
+//! Revisions of integrations and the audit log: what was
 //! changed, by whom, and what happened. Neither ever holds a secret value.
 use crate::{Integration, IntegrationConfig, IntegrationStatus, OrganizationId};
 use serde::{Deserialize, Serialize};

@@ -164,7 +164,7 @@ impl IntegrationPatch {
     }
 }
 
-/// List filters (DESIGN.md §1 and §2). `tags` must all be carried.
+/// List filters. `tags` must all be carried.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListFilter {
     pub integration_type: Option<String>,

@@ -1,5 +1,5 @@
 //! Newtypes for the config values Patchbay is stricter about than the
-//! reference (DESIGN.md §1, "stricter validation"): each `parse` is the only
+//! reference ("stricter validation" in the README's compatibility section): each `parse` is the only
 //! way to make one, so a stored config can never hold a value that would
 //! break resolution or materialization later.
 use serde::{Deserialize, Serialize};

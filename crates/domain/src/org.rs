@@ -24,7 +24,7 @@ impl fmt::Display for OrganizationId {
     }
 }
 
-/// What a caller may do (DESIGN.md §3). Ordered by power except `Worker`,
+/// What a caller may do. Ordered by power except `Worker`,
 /// which reads secret values but never writes integrations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

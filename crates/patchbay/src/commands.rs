@@ -1,4 +1,4 @@
-//! The client commands' arguments (DESIGN.md §9, §10). Each subcommand is
+//! The client commands' arguments. Each subcommand is
 //! one enum variant: adding one (e.g. `integrations test`) is a variant
 //! here and an arm in its module's `run`.
 use crate::cli::ClientArgs;

@@ -1,4 +1,4 @@
-//! `patchbay serve`'s connection-test options (DESIGN.md §6), in their own
+//! `patchbay serve`'s connection-test options, in their own
 //! group so the rest of the serve configuration can evolve apart.
 use clap::{Args, ValueEnum};
 use patchbay_server::jobs::{EmbeddedCredential, JobSettings};

@@ -1,4 +1,4 @@
-//! The one interpolation grammar (DESIGN.md §5), shared by env var values and
+//! The one interpolation grammar, shared by env var values and
 //! file contents:
 //!
 //! - `$$` is a literal `$`;

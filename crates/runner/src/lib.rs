@@ -1,6 +1,6 @@
 //! Running things for Patchbay on this machine: a private home directory and
-//! the bundle's files written into it safely (DESIGN.md §5), and connection
-//! tests run in a contained process (DESIGN.md §6).
+//! the bundle's files written into it safely, and connection
+//! tests run in a contained process.
 #![forbid(unsafe_code)]
 
 mod atomic;

@@ -1,4 +1,4 @@
-//! Writing a bundle's files into a home directory (DESIGN.md §5): every path
+//! Writing a bundle's files into a home directory: every path
 //! is judged first, then each file is written atomically with its mode
 //! (less the bits `safe_file_mode` drops).
 use crate::atomic::{create_dirs, write_file};

@@ -1,4 +1,4 @@
-//! Running one connection test (DESIGN.md §6): the bundle's files in a
+//! Running one connection test: the bundle's files in a
 //! fresh temporary home, the bundle's environment plus a minimal `PATH` and
 //! `HOME` (nothing else of the worker's), stdin closed, its own process
 //! group killed whole at the timeout, resource limits, output captured,

@@ -1,4 +1,4 @@
-//! Connection-test jobs and the workers that run them (DESIGN.md §6).
+//! Connection-test jobs and the workers that run them.
 //!
 //! A job snapshots the integration it tests (name, type, config, revision)
 //! when it is queued, so what runs is what was asked for even if the

@@ -1,4 +1,4 @@
-//! Envelope encryption for per-organization secrets (DESIGN.md §4).
+//! Envelope encryption for per-organization secrets.
 //!
 //! A master key wraps one data key per organization; each data key seals that
 //! organization's secret values. Both layers use XChaCha20-Poly1305 with random

@@ -1,4 +1,4 @@
-//! `PUT /custom-integrations/by-name/{name}` (DESIGN.md §2): the idempotent
+//! `PUT /custom-integrations/by-name/{name}`: the idempotent
 //! upsert behind `patchbay apply`. The body is a create body whose `name`
 //! comes from the path; it creates the integration (201) or replaces the
 //! type, description, config and tags of the live one of that name (200).

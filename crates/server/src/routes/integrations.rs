@@ -1,4 +1,4 @@
-//! The seed's Custom Integrations endpoints (DESIGN.md §1), with Patchbay's
+//! The seed's Custom Integrations endpoints, with Patchbay's
 //! ETags, conditional writes (§7) and audit events around them.
 use crate::audit::{Action, Resource, outcome_of};
 use crate::body::Body;

@@ -1,5 +1,5 @@
-//! `POST /api/v1/custom-integrations/resolve`: integrations to a bundle
-//! (DESIGN.md §5). Real values go to workers and admins; a dry run, for any
+//! `POST /api/v1/custom-integrations/resolve`: integrations to a bundle.
+//! Real values go to workers and admins; a dry run, for any
 //! role, answers the same report with every secret value masked.
 use crate::audit::{Action, Resource, outcome_of};
 use crate::body::Body;

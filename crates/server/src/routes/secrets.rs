@@ -1,4 +1,4 @@
-//! The secrets API (DESIGN.md §2 and §4). Metadata is readable by every
+//! The secrets API. Metadata is readable by every
 //! role, writes need a member or admin, values only go to workers and admins.
 use crate::audit::{Action, Resource, outcome_of};
 use crate::body::Body;

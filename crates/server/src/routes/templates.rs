@@ -1,4 +1,4 @@
-//! The template catalogue and `from-template` (DESIGN.md §2). Reading the
+//! The template catalogue and `from-template`. Reading the
 //! catalogue needs any valid token; instantiating one needs a writer.
 use crate::audit::{Action, Resource, outcome_of};
 use crate::body::Body;

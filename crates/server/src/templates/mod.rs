@@ -1,4 +1,4 @@
-//! The catalogue of integration templates (DESIGN.md §2). Each template is
+//! The catalogue of integration templates. Each template is
 //! one JSON data file in `crates/server/templates/`, embedded in the binary.
 //! To add one: write `<id>.json` there and add its line to `FILES`; the
 //! tests check that it validates, resolves and keeps secrets off command

@@ -1,4 +1,4 @@
-//! Revisions, rollback and optimistic concurrency (DESIGN.md §7).
+//! Revisions, rollback and optimistic concurrency.
 use crate::harness::TestApp;
 use patchbay_domain::Role;
 use reqwest::header::HeaderMap;

@@ -36,7 +36,7 @@ struct Step {
 /// method, path below the collection, body.
 type Undo = (&'static str, &'static str, Value);
 
-/// Steps where the reference answers 500 on a defect DESIGN.md §1 fixes:
+/// Steps where the reference answers 500 on a defect Patchbay fixes:
 /// Patchbay's status, and the undo that lets the rest of the sequence
 /// compare like for like.
 fn deviation(step: &str) -> Option<(u16, Option<Undo>)> {

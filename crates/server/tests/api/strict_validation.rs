@@ -1,4 +1,4 @@
-//! Patchbay's validation beyond the reference (DESIGN.md §1): each rule is a
+//! Patchbay's validation beyond the reference: each rule is a
 //! 422 naming the exact `loc`, on create and on update, and a refused
 //! update leaves the stored integration exactly as it was.
 use crate::harness::TestApp;
