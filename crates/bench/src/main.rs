@@ -39,6 +39,10 @@ pub struct Args {
     /// Run only the scenarios whose name contains this (e.g. `list`), for profiling.
     #[arg(long)]
     pub only: Option<String>,
+    /// How the embedded worker contains each connection test: `bwrap` as
+    /// deployed; `none` only to measure what the sandbox costs.
+    #[arg(long, default_value = "bwrap", value_parser = ["bwrap", "none"])]
+    pub sandbox: String,
     /// Skip SQLite (measure only the PostgreSQL given).
     #[arg(long)]
     pub skip_sqlite: bool,

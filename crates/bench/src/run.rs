@@ -92,7 +92,7 @@ async fn backend(
     url: Option<&str>,
 ) -> anyhow::Result<MemoryReport> {
     let master_key = patchbay_vault::MasterKey::generate().to_base64().to_string();
-    let server = Server::patchbay(binary, SECRET, &master_key, url)?;
+    let server = Server::patchbay(binary, SECRET, &master_key, url, &context.args.sandbox)?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle = server.memory();
     let address = server.address.clone();

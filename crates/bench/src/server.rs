@@ -47,6 +47,7 @@ impl Server {
         secret: &str,
         master_key: &str,
         database_url: Option<&str>,
+        sandbox: &str,
     ) -> anyhow::Result<Self> {
         let address = free_address()?;
         let data_dir = std::env::temp_dir().join(format!("patchbay-bench-{}", uuid::Uuid::new_v4()));
@@ -54,8 +55,10 @@ impl Server {
         let mut command = Command::new(binary);
         command
             .args(["serve", "--listen", &address, "--jwt-secret", secret, "--master-key", master_key])
-            // Connection tests run on the embedded worker, on either backend.
+            // Connection tests run on the embedded worker, on either backend,
+            // in the sandbox named (never one left over in the environment).
             .arg("--embedded-worker")
+            .args(["--sandbox", sandbox])
             .arg("--data-dir")
             .arg(&data_dir)
             .env("RUST_LOG", "warn")
