@@ -239,6 +239,15 @@ pub fn components() -> Map<String, Value> {
         json!({"properties": {"detail": {"type": "string", "title": "Detail"}}, "type": "object",
                "required": ["detail"], "title": "ErrorDetail"}),
     );
+    // A refused token's 401 says why and what to do, as the reference's does.
+    schemas.insert(
+        "HTTPUnauthorizedError".into(),
+        json!({"properties": {"detail": {
+                   "properties": {"error": {"type": "string", "const": "Unauthorized", "title": "Error"},
+                                  "message": text("Message"), "hint": text("Hint")},
+                   "type": "object", "required": ["error", "message", "hint"], "title": "Detail"}},
+               "type": "object", "required": ["detail"], "title": "HTTPUnauthorizedError"}),
+    );
     schemas.extend(crate::history_schema::components());
     schemas
 }

@@ -1,6 +1,9 @@
-//! Operations of connection tests and workers (DESIGN.md §6). Their bodies
+//! Operations of connection tests and workers. Their bodies
 //! are described inline here, beside the operations.
+use super::common::vault_unavailable;
 use super::{error, json_content, operation_id, response, validation_error};
+use crate::jobs::MAX_CLAIM_WAIT;
+use crate::routes::DEFAULT_CLAIM_WAIT;
 use serde_json::{Value, json};
 
 fn nullable(kind: &str) -> Value {
@@ -47,6 +50,26 @@ fn with(mut operation: Value, parameters: Value, responses: Value) -> Value {
     operation
 }
 
+fn claim_wait() -> Value {
+    let (default, max) = (DEFAULT_CLAIM_WAIT.as_secs(), MAX_CLAIM_WAIT.as_secs());
+    json!({"name": "wait", "in": "query", "required": false,
+           "schema": {"type": "integer", "minimum": 0, "maximum": max, "default": default, "title": "Wait"},
+           "description": format!("Seconds to hold the request open waiting for a job, 0 to {max} (default {default}); \
+               the client's read timeout must be longer")})
+}
+
+fn claim_description() -> String {
+    format!(
+        "A long poll: holds the request open up to `wait` seconds (default {}, at most {}) for the oldest \
+         claimable job of the worker's organization, and answers it with its resolved bundle (environment, \
+         files, and the secret values to mask), or 204 when none came. A client's read timeout must outlast \
+         `wait`: the default wait is longer than a 10 s timeout. A wait longer than the server's request \
+         timeout (--request-timeout, 30 s by default) ends in 504.",
+        DEFAULT_CLAIM_WAIT.as_secs(),
+        MAX_CLAIM_WAIT.as_secs()
+    )
+}
+
 pub fn paths() -> Value {
     let test = "/api/v1/custom-integrations/{integration_id}/test";
     let tests = "/api/v1/custom-integrations/{integration_id}/tests";
@@ -65,7 +88,7 @@ pub fn paths() -> Value {
             op(t, "Test Custom Integration", "Queue a connection test of the integration's current revision; it runs on a worker, never in the server. Waits for the result (up to the test's timeout plus a margin) unless `wait=false`; answers 202 with the job id and a `message` when it does not wait or no worker is online. Members and admins.", "test_custom_integration", test, "post"),
             json!([integration, {"name": "wait", "in": "query", "required": false, "schema": {"type": "boolean", "default": true}}]),
             json!({"200": response("The result", test_schema()), "202": response("Queued", test_schema()),
-                   "401": error("Not authenticated"), "403": error("Viewers and workers cannot start tests"),
+                   "403": error("Viewers and workers cannot start tests"),
                    "404": error("Custom integration not found"),
                    "409": error("No connection_test, enabled: false, not active, or tests disabled on the server"),
                    "422": validation_error()}))},
@@ -73,34 +96,35 @@ pub fn paths() -> Value {
             op(t, "List Connection Tests", "The integration's tests, newest first (`limit`, default 50, at most 500).", "list_connection_tests", tests, "get"),
             json!([integration, {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 500}}]),
             json!({"200": response("Tests", json!({"type": "array", "items": test_schema()})),
-                   "401": error("Not authenticated"), "404": error("Custom integration not found"), "422": validation_error()}))},
+                   "404": error("Custom integration not found"), "422": validation_error()}))},
         one: {"get": with(
             op(t, "Get Connection Test", "One test and its result.", "get_connection_test", one, "get"),
             json!([job]),
-            json!({"200": response("The test", test_schema()), "401": error("Not authenticated"),
+            json!({"200": response("The test", test_schema()),
                    "404": error("Connection test not found")}))},
         workers: {"get": with(
             op("workers", "List Workers", "The organization's workers and the embedded one, with their last heartbeat and state.", "list_workers", workers, "get"),
             json!([]),
-            json!({"200": response("Workers", json!({"type": "array", "items": worker_schema()})), "401": error("Not authenticated")}))},
+            json!({"200": response("Workers", json!({"type": "array", "items": worker_schema()}))}))},
         register: {"post": {
             "tags": ["workers"], "summary": "Register Worker",
             "description": "Register a worker for the token's organization. Worker and admin tokens.",
             "operationId": operation_id("register_worker", register, "post"),
             "requestBody": {"required": true, "content": json_content(json!({"type": "object", "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200}}}))},
-            "responses": {"201": response("Registered", worker_schema()), "401": error("Not authenticated"),
+            "responses": {"201": response("Registered", worker_schema()),
                           "403": error("Worker and admin tokens only"), "422": validation_error()}}},
         heartbeat: {"post": with(
             op("workers", "Worker Heartbeat", "Records a heartbeat and extends the lease of the worker's running jobs.", "worker_heartbeat", heartbeat, "post"),
             json!([worker]),
-            json!({"200": response("The worker", worker_schema()), "401": error("Not authenticated"),
+            json!({"200": response("The worker", worker_schema()),
                    "403": error("Worker and admin tokens only"), "404": error("Worker not found")}))},
         claim: {"post": with(
-            op("workers", "Claim Job", "Long poll (`wait` seconds, default 20, at most 60) for the oldest claimable job of the worker's organization, with its resolved bundle (environment, files, and the secret values to mask). 204 when none came.", "claim_job", claim, "post"),
-            json!([worker, {"name": "wait", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "maximum": 60}}]),
-            json!({"200": response("A job", json!({"type": "object", "title": "ClaimedJob"})), "204": {"description": "No job within the wait"},
-                   "401": error("Not authenticated"), "403": error("Worker and admin tokens only"),
-                   "404": error("Worker not found"), "422": validation_error()}))},
+            op("workers", "Claim Job", &claim_description(), "claim_job", claim, "post"),
+            json!([worker, claim_wait()]),
+            json!({"200": response("A job", json!({"type": "object", "title": "ClaimedJob"})),
+                   "204": {"description": "No job came within `wait` seconds (or the server is shutting down)"},
+                   "403": error("Worker and admin tokens only"),
+                   "404": error("Worker not found"), "422": validation_error(), "503": vault_unavailable()}))},
         result: {"post": {
             "tags": ["workers"], "summary": "Post Job Result",
             "description": "The result of the attempt the worker holds; 409 when the job already has a result or was handed to another worker.",
@@ -111,7 +135,7 @@ pub fn paths() -> Value {
                 "properties": {"attempt": {"type": "integer"}, "status": {"type": "string", "enum": ["passed", "failed", "timeout", "error"]},
                     "exit_code": nullable("integer"), "duration_ms": {"type": "integer"}, "output": {"type": "string"},
                     "started_at": {"type": "string"}, "finished_at": {"type": "string"}}}))},
-            "responses": {"200": response("Recorded", test_schema()), "401": error("Not authenticated"),
+            "responses": {"200": response("Recorded", test_schema()),
                           "403": error("Worker and admin tokens only"), "404": error("Worker or connection test not found"),
                           "409": error("The worker no longer holds the job"), "422": validation_error()}}}
     })

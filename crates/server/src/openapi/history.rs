@@ -42,7 +42,6 @@ pub fn paths() -> Value {
             ],
             "responses": {
                 "200": response("Revisions", json!({"type": "array", "items": schema_ref("RevisionResponse")})),
-                "401": error("Not authenticated"),
                 "404": error("Integration not found"),
                 "422": validation_error()
             }
@@ -54,7 +53,6 @@ pub fn paths() -> Value {
             "parameters": item_parameters,
             "responses": {
                 "200": response("The revision", schema_ref("RevisionResponse")),
-                "401": error("Not authenticated"),
                 "404": error("Integration or revision not found"),
                 "422": validation_error()
             }
@@ -66,7 +64,6 @@ pub fn paths() -> Value {
             "parameters": path_parameters(),
             "responses": {
                 "200": response("The differences", schema_ref("RevisionDiffResponse")),
-                "401": error("Not authenticated"),
                 "404": error("Integration or revision not found"),
                 "422": validation_error()
             }
@@ -78,7 +75,6 @@ pub fn paths() -> Value {
             "parameters": restore_parameters,
             "responses": {
                 "200": response("The restored integration, with its new ETag", schema_ref("CustomIntegrationResponse")),
-                "401": error("Not authenticated"),
                 "403": error("Restoring needs an admin token"),
                 "404": error("Integration or revision not found"),
                 "409": error("The revision's name is taken by another live integration"),
@@ -93,7 +89,6 @@ pub fn paths() -> Value {
             "parameters": path_parameters(),
             "responses": {
                 "200": response("The approved revision", schema_ref("RevisionResponse")),
-                "401": error("Not authenticated"),
                 "403": error("Approving needs an admin token"),
                 "404": error("Integration or revision not found"),
                 "422": validation_error()
@@ -114,7 +109,6 @@ pub fn paths() -> Value {
             ],
             "responses": {
                 "200": response("A page of events", schema_ref("AuditPageResponse")),
-                "401": error("Not authenticated"),
                 "403": error("The audit log needs an admin token"),
                 "422": validation_error()
             }

@@ -2,6 +2,7 @@
 //! body types (`patchbay_api_types::schema`); the operations mirror the
 //! route table, with the reference's operation ids so generated clients keep
 //! their method names.
+mod common;
 mod connection_tests;
 mod history;
 mod resolve;
@@ -73,7 +74,6 @@ fn integration_paths() -> Value {
                 ],
                 "responses": {
                     "200": response("List of custom integrations", json!({"type": "array", "items": schema_ref("CustomIntegrationResponse"), "title": "Response List Custom Integrations Api V1 Custom Integrations Get"})),
-                    "401": error("Not authenticated"),
                     "422": validation_error()
                 }
             },
@@ -86,7 +86,6 @@ fn integration_paths() -> Value {
                 "requestBody": {"required": true, "content": json_content(schema_ref("CreateCustomIntegrationRequest"))},
                 "responses": {
                     "201": response("Integration created successfully", schema_ref("CustomIntegrationResponse")),
-                    "401": error("Not authenticated"),
                     "403": error("The token's role may not write integrations"),
                     "409": error("Integration with this name already exists"),
                     "412": error("If-None-Match: * and the name is taken"),
@@ -103,7 +102,6 @@ fn integration_paths() -> Value {
                 "parameters": [id_parameter()],
                 "responses": {
                     "200": response("Custom integration details", schema_ref("CustomIntegrationResponse")),
-                    "401": error("Not authenticated"),
                     "404": error("Integration not found"),
                     "422": validation_error()
                 }
@@ -116,6 +114,9 @@ fn integration_paths() -> Value {
                 "requestBody": {"required": true, "content": json_content(schema_ref("UpdateCustomIntegrationRequest"))},
                 "responses": {
                     "200": response("Successful Response", schema_ref("CustomIntegrationResponse")),
+                    "403": error("The token's role may not write integrations"),
+                    "404": error("Integration not found"),
+                    "409": error("Integration with this name already exists"),
                     "412": error("If-Match (the ETag last seen, or *) names another revision (Patchbay)"),
                     "422": validation_error()
                 }
@@ -129,7 +130,7 @@ fn integration_paths() -> Value {
                                 "description": "The ETag last seen, or *; 412 when the integration is at another revision (Patchbay)"}],
                 "responses": {
                     "204": {"description": "Successful Response"},
-                    "401": error("Not authenticated"),
+                    "403": error("The token's role may not write integrations"),
                     "404": error("Integration not found"),
                     "412": error("If-Match names another revision"),
                     "422": validation_error()
@@ -139,21 +140,33 @@ fn integration_paths() -> Value {
     })
 }
 
+fn object(title: &str, properties: &[&str]) -> Value {
+    let fields: serde_json::Map<String, Value> =
+        properties.iter().map(|name| ((*name).to_owned(), json!({"type": "string"}))).collect();
+    json!({"type": "object", "title": title, "properties": fields, "required": properties})
+}
+
 fn service_paths() -> Value {
-    let plain = |summary: &str, description: &str| {
+    let plain = |function: &str, summary: &str, description: &str, content: Value| {
         json!({"get": {
             "tags": ["health"], "summary": summary, "description": description, "security": [],
-            "responses": {"200": {"description": "Successful Response", "content": {"application/json": {"schema": {"type": "object"}}}}}
+            "operationId": operation_id(function, &format!("/{function}"), "get"),
+            "responses": {"200": {"description": "Successful Response", "content": content}}
         }})
     };
-    let mut ready = plain("Ready", "The service can serve requests: its database answers. 503 otherwise.");
-    ready["get"]["responses"]["503"] = json!({"description": "Database unreachable"});
-    let metrics = json!({"get": {
-        "tags": ["health"], "summary": "Metrics", "security": [],
-        "description": "Prometheus text exposition: requests by route template, method and status, latency histograms, database pool.",
-        "responses": {"200": {"description": "Successful Response", "content": {"text/plain": {"schema": {"type": "string"}}}}}
-    }});
-    json!({"/health": plain("Health", "The process is up."), "/ready": ready, "/metrics": metrics})
+    let health = plain("health", "Health", "The process is up.", json_content(object("Health", &["status"])));
+    let ready_body = json_content(object("Ready", &["status", "database"]));
+    let mut ready =
+        plain("ready", "Ready", "The service can serve: its database answers. 503 otherwise.", ready_body);
+    let not_ready = object("NotReady", &["status", "database", "detail"]);
+    ready["get"]["responses"]["503"] = response("Database unreachable or full", not_ready);
+    let metrics = plain(
+        "metrics",
+        "Metrics",
+        "Prometheus text exposition: requests by route template, method and status, latency histograms, database pool.",
+        json!({"text/plain": {"schema": {"type": "string"}}}),
+    );
+    json!({"/health": health, "/ready": ready, "/metrics": metrics})
 }
 
 /// The whole document, built once.
@@ -172,6 +185,7 @@ pub fn document() -> &'static Value {
         for (path, item) in extra.iter().flat_map(|paths| paths.as_object().expect("an object").clone()) {
             paths[path] = item;
         }
+        common::complete(&mut paths);
         json!({
             "openapi": "3.1.0",
             "info": {

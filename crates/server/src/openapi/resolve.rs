@@ -1,4 +1,5 @@
 //! The resolution operation.
+use super::common::vault_unavailable;
 use super::{error, json_content, operation_id, response, schema_ref, validation_error};
 use serde_json::{Value, json};
 
@@ -13,9 +14,9 @@ pub fn paths() -> Value {
         "requestBody": {"required": true, "content": json_content(schema_ref("ResolveRequest"))},
         "responses": {
             "200": response("The bundle", schema_ref("BundleResponse")),
-            "401": error("Not authenticated"),
             "403": error("Real values need a worker or admin token"),
-            "422": validation_error()
+            "422": validation_error(),
+            "503": vault_unavailable()
         }
     }}})
 }

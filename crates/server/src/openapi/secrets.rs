@@ -1,4 +1,5 @@
 //! Operations of the secrets API.
+use super::common::vault_unavailable;
 use super::{error, json_content, operation_id, response, schema_ref, validation_error};
 use serde_json::{Value, json};
 
@@ -19,8 +20,7 @@ pub fn paths() -> Value {
             "description": "The organization's secrets, by name: metadata only, never a value.",
             "operationId": operation_id("list_secrets", collection, "get"),
             "responses": {
-                "200": response("Secrets", json!({"type": "array", "items": schema_ref("SecretResponse")})),
-                "401": error("Not authenticated")
+                "200": response("Secrets", json!({"type": "array", "items": schema_ref("SecretResponse")}))
             }
         }},
         item: {
@@ -33,9 +33,9 @@ pub fn paths() -> Value {
                 "responses": {
                     "200": response("A new version", schema_ref("SecretResponse")),
                     "201": response("Created", schema_ref("SecretResponse")),
-                    "401": error("Not authenticated"),
                     "403": error("The token's role may not write secrets"),
-                    "422": validation_error()
+                    "422": validation_error(),
+                    "503": vault_unavailable()
                 }
             },
             "delete": {
@@ -45,9 +45,9 @@ pub fn paths() -> Value {
                 "parameters": [name_parameter()],
                 "responses": {
                     "204": {"description": "Deleted"},
-                    "401": error("Not authenticated"),
                     "403": error("The token's role may not delete secrets"),
-                    "404": error("Secret not found")
+                    "404": error("Secret not found"),
+                    "422": validation_error()
                 }
             }
         },
@@ -58,9 +58,10 @@ pub fn paths() -> Value {
             "parameters": [name_parameter()],
             "responses": {
                 "200": response("The value", schema_ref("SecretValueResponse")),
-                "401": error("Not authenticated"),
                 "403": error("The token's role may not read values"),
-                "404": error("Secret not found")
+                "404": error("Secret not found"),
+                "422": validation_error(),
+                "503": vault_unavailable()
             }
         }},
         versions: {"get": {
@@ -70,8 +71,8 @@ pub fn paths() -> Value {
             "parameters": [name_parameter()],
             "responses": {
                 "200": response("Versions", json!({"type": "array", "items": schema_ref("SecretVersionResponse")})),
-                "401": error("Not authenticated"),
-                "404": error("Secret not found")
+                "404": error("Secret not found"),
+                "422": validation_error()
             }
         }}
     })

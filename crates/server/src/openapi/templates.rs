@@ -69,25 +69,24 @@ pub fn paths() -> Value {
             "operationId": operation_id("list_integration_templates", collection, "get"),
             "parameters": [query("category", "Filter by category"), query("tag", "Filter by tag"),
                            query("search", "Search in template name and description")],
-            "responses": {"200": response("Templates", json!({"type": "array", "items": summary()})),
-                          "401": error("Not authenticated")}
+            "responses": {"200": response("Templates", json!({"type": "array", "items": summary()}))}
         }},
         item: {"get": {
             "tags": tags, "summary": "Get Integration Template",
             "operationId": operation_id("get_integration_template", item, "get"),
             "parameters": [path_parameter("template_id", "Template Id")],
             "responses": {"200": response("The template with its full configuration", template()),
-                          "401": error("Not authenticated"), "404": not_found}
+                          "404": not_found}
         }},
         categories: {"get": {
             "tags": tags, "summary": "List Template Categories",
             "operationId": operation_id("list_template_categories", categories, "get"),
-            "responses": {"200": string_list("Sorted categories"), "401": error("Not authenticated")}
+            "responses": {"200": string_list("Sorted categories")}
         }},
         tag_list: {"get": {
             "tags": tags, "summary": "List Template Tags",
             "operationId": operation_id("list_template_tags", tag_list, "get"),
-            "responses": {"200": string_list("Sorted tags"), "401": error("Not authenticated")}
+            "responses": {"200": string_list("Sorted tags")}
         }},
         from_template: {"post": {
             "tags": ["custom-integrations"], "summary": "Create Custom Integration From Template",
@@ -96,7 +95,7 @@ pub fn paths() -> Value {
             "parameters": [path_parameter("template_id", "Template Id")],
             "requestBody": {"required": true, "content": json_content(from_template_request())},
             "responses": {"201": response("Created", schema_ref("CustomIntegrationResponse")),
-                          "401": error("Not authenticated"), "403": error("The token's role may not write"),
+                          "403": error("The token's role may not write"),
                           "404": not_found, "409": error("Name taken"), "422": validation_error()}
         }},
         by_name: {"put": {
@@ -107,7 +106,7 @@ pub fn paths() -> Value {
             "requestBody": {"required": true, "content": json_content(schema_ref("CreateCustomIntegrationRequest"))},
             "responses": {"200": response("Replaced (or unchanged)", schema_ref("CustomIntegrationResponse")),
                           "201": response("Created", schema_ref("CustomIntegrationResponse")),
-                          "401": error("Not authenticated"), "403": error("The token's role may not write"),
+                          "403": error("The token's role may not write"),
                           "422": validation_error()}
         }}
     })

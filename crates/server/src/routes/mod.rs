@@ -23,6 +23,7 @@ use patchbay_api_types::ErrorBody;
 
 pub const INTEGRATIONS: &str = "/api/v1/custom-integrations";
 pub use audit::DEFAULT_LIMIT as AUDIT_DEFAULT_LIMIT;
+pub use workers::DEFAULT_CLAIM_WAIT;
 
 /// One operation of the API: its method, its path template and its handler.
 struct Operation {

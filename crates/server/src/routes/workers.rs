@@ -33,7 +33,7 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 const WORKER_NOT_FOUND: &str = "Worker not found";
-const DEFAULT_CLAIM_WAIT: Duration = Duration::from_secs(20);
+pub const DEFAULT_CLAIM_WAIT: Duration = Duration::from_secs(20);
 
 /// Who may act as a worker, and for whom: the token's actor, or `None` for
 /// the embedded worker (which holds the server's own credential).
