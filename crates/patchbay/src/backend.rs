@@ -7,11 +7,16 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// PostgreSQL for a `postgres://` URL, else SQLite in the data directory.
-pub async fn open(database: &DatabaseArgs, data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
+pub async fn open(
+    database: &DatabaseArgs,
+    data_dir: &Path,
+    wait: patchbay_store::WaitLimits,
+    synchronous: patchbay_store_sqlite::Synchronous,
+) -> anyhow::Result<Arc<dyn Store>> {
     match database.url()?.as_deref() {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             tracing::info!(database = %redact_url(url), "using PostgreSQL");
-            let store = patchbay_store_postgres::PostgresStore::connect(url)
+            let store = patchbay_store_postgres::PostgresStore::connect_with(url, wait)
                 .await
                 .with_context(|| format!("connecting to {}", redact_url(url)))?;
             Ok(Arc::new(store))
@@ -27,8 +32,11 @@ pub async fn open(database: &DatabaseArgs, data_dir: &Path) -> anyhow::Result<Ar
             crate::data_dir::create_private_file(&path)
                 .with_context(|| format!("creating {}", path.display()))?;
             tracing::info!(path = %path.display(), "using SQLite");
-            let store = patchbay_store_sqlite::SqliteStore::open(&path)
-                .with_context(|| format!("opening {}", path.display()))?;
+            let store = patchbay_store_sqlite::SqliteStore::open_with(
+                &path,
+                patchbay_store_sqlite::SqliteOptions { synchronous, wait },
+            )
+            .with_context(|| format!("opening {}", path.display()))?;
             Ok(Arc::new(store))
         }
     }

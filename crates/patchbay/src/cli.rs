@@ -140,6 +140,10 @@ pub struct ServeArgs {
     pub connection_tests: crate::serve_jobs::ConnectionTestArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub connections: crate::serve_limits::ConnectionArgs,
+    #[command(flatten)]
+    pub store: crate::serve_limits::StoreArgs,
     /// A TOML file of settings: below `PATCHBAY_*` variables and flags, above defaults.
     #[arg(long, env = "PATCHBAY_CONFIG")]
     pub config: Option<PathBuf>,

@@ -35,7 +35,13 @@ pub fn rotate(args: RotateArgs) -> anyhow::Result<()> {
         let new = new_key(&args)?;
         let new_fingerprint = new.fingerprint();
         let new_copy = MasterKey::from_base64(&new.to_base64())?;
-        let store = crate::backend::open(&args.database, data_dir).await?;
+        let store = crate::backend::open(
+            &args.database,
+            data_dir,
+            patchbay_store::WaitLimits::default(),
+            patchbay_store_sqlite::Synchronous::Full,
+        )
+        .await?;
         let count = patchbay_server::vault::rotate(store.as_ref(), old, new).await?;
         // The key file is replaced only after the database committed, so a
         // failure leaves both as they were.

@@ -22,6 +22,7 @@ mod output;
 mod run;
 mod serve;
 mod serve_jobs;
+mod serve_limits;
 mod token;
 mod worker;
 mod worker_job;
@@ -34,6 +35,13 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // A worker's test reaper (`patchbay __reap -- CMD`), before any parsing:
+    // it only runs a test command and ends whatever that command started.
+    let mut args = std::env::args_os().skip(1);
+    if args.next().is_some_and(|first| first == patchbay_runner::reap::SUBCOMMAND) {
+        let command: Vec<_> = args.skip_while(|arg| arg != "--").skip(1).collect();
+        return ExitCode::from(u8::try_from(patchbay_runner::reap::run(&command)).unwrap_or(125));
+    }
     let parsed = match config_file::parse() {
         Ok(parsed) => parsed,
         Err(error) => {

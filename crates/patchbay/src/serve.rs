@@ -84,7 +84,13 @@ pub fn run(args: ServeArgs, warnings: &[String], settings: &[Setting]) -> anyhow
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let auth = authenticator(&args)?;
-        let store = crate::backend::open(&args.database, &args.keys.data_dir).await?;
+        let store = crate::backend::open(
+            &args.database,
+            &args.keys.data_dir,
+            args.store.wait(),
+            args.store.synchronous(),
+        )
+        .await?;
         let (master, created) = crate::master_key::load(&args.master, &args.keys.data_dir)?;
         if created {
             println!(
@@ -111,9 +117,11 @@ pub fn run(args: ServeArgs, warnings: &[String], settings: &[Setting]) -> anyhow
             queue.close();
             stopping.stop();
         };
-        let served = patchbay_server::serve_with_grace(listener, state, shutdown, args.limits.shutdown_grace)
-            .await
-            .context("serving");
+        let grace = args.limits.shutdown_grace;
+        let served =
+            patchbay_server::serve_with_grace(listener, state, shutdown, grace, args.connections.limits())
+                .await
+                .context("serving");
         embedded.stop().await;
         served?;
         tracing::info!("stopped");

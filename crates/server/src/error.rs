@@ -27,6 +27,9 @@ pub enum ApiError {
     Internal(StoreError),
     /// The request ran longer than the configured timeout.
     Timeout(std::time::Duration),
+    /// The database cannot serve now (unreachable, too slow, out of space):
+    /// 503 with `Retry-After`.
+    DatabaseUnavailable(patchbay_store::Unavailable),
     /// The caller's token went over its rate limit; retry after that many seconds.
     TooManyRequests {
         retry_after: u64,
@@ -48,6 +51,10 @@ impl From<StoreError> for ApiError {
                 "Precondition failed: the custom integration is at revision {current} (ETag \"{current}\"), \
                  not the one given in If-Match; fetch it again and retry with If-Match: \"{current}\""
             )),
+            StoreError::Unavailable { reason, source } => {
+                tracing::warn!(%reason, error = %source, "the database is unavailable");
+                Self::DatabaseUnavailable(reason)
+            }
             other => Self::Internal(other),
         }
     }
@@ -96,6 +103,22 @@ impl IntoResponse for ApiError {
                     StatusCode::GATEWAY_TIMEOUT,
                     format!("Request took longer than the limit of {} ms", limit.as_millis()),
                 )
+            }
+            Self::DatabaseUnavailable(reason) => {
+                use patchbay_store::Unavailable;
+                // Short for a blip or a queue; longer for a disk that an
+                // operator must free first.
+                let (retry_after, message) = match reason {
+                    Unavailable::Unreachable => (5, "The database is unavailable: it cannot be reached"),
+                    Unavailable::Busy => (2, "The database is unavailable: it is not answering in time"),
+                    Unavailable::Full => (30, "The database is full: its disk has no space left for writes"),
+                };
+                let mut response = detail(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("{message}; retry after {retry_after} s"),
+                );
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                response
             }
             Self::TooManyRequests { retry_after } => {
                 let mut response = detail(

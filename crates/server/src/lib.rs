@@ -7,6 +7,7 @@ pub mod auth;
 mod body;
 mod conditional;
 pub mod config;
+pub mod connections;
 mod console;
 mod docs;
 mod error;
@@ -23,10 +24,12 @@ pub mod vault;
 
 pub use error::ApiError;
 pub use openapi::document as openapi_document;
+pub use routes::operations as api_operations;
 pub use state::AppState;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+pub use connections::ConnectionLimits;
 use std::future::Future;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -39,16 +42,14 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves, then lets in-flight requests finish.
+/// Serves until `shutdown` resolves, then lets in-flight requests finish;
+/// with the default connection limits.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // The peer address lets the embedded worker's credential be accepted
-    // from loopback only (see `jobs::embedded`).
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    connections::serve(listener, router(state), ConnectionLimits::default(), shutdown).await
 }
 
 /// As `serve`, but once `shutdown` resolves, requests still running after
@@ -59,13 +60,14 @@ pub async fn serve_with_grace(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
+    limits: ConnectionLimits,
 ) -> std::io::Result<()> {
     let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
     let signalled = async move {
         shutdown.await;
         let _ = stopping.send(());
     };
-    let server = serve(listener, state, signalled);
+    let server = connections::serve(listener, router(state), limits, signalled);
     tokio::pin!(server);
     tokio::select! {
         result = &mut server => result,

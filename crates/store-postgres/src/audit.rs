@@ -1,9 +1,10 @@
 //! The audit log on PostgreSQL.
 use crate::PostgresStore;
+use crate::classify::failed;
 use crate::pool::client;
 use async_trait::async_trait;
 use patchbay_domain::{AuditAction, AuditEvent, AuditFilter, AuditOutcome, OrganizationId, StoredAuditEvent};
-use patchbay_store::{AuditStore, StoreError, failed};
+use patchbay_store::{AuditStore, StoreError};
 use time::OffsetDateTime;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;

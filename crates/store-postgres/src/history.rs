@@ -1,6 +1,7 @@
 //! Revisions on PostgreSQL: written inside the integration writes'
 //! transactions (`insert_revision`), read back, and rolled back to.
 use crate::PostgresStore;
+use crate::classify::failed;
 use crate::integrations::{apply, fetch};
 use crate::pool::client;
 use async_trait::async_trait;
@@ -10,7 +11,7 @@ use patchbay_domain::{
     RevisionKind, now_utc,
 };
 use patchbay_store::codec::{decode_config, decode_tags, encode_config, encode_tags};
-use patchbay_store::{Change, HistoryStore, StoreError, check_revision, failed};
+use patchbay_store::{Change, HistoryStore, StoreError, check_revision};
 use tokio_postgres::Row;
 use uuid::Uuid;
 

@@ -1,4 +1,5 @@
 use crate::PostgresStore;
+use crate::classify::failed;
 use crate::history::{insert_revision, read_approval};
 use crate::pool::client;
 use crate::rows::{COLUMNS, from_row, write_error};
@@ -10,7 +11,7 @@ use patchbay_domain::{
 };
 use patchbay_store::codec::{contains_pattern, distinct_tags, encode_config, encode_tags};
 use patchbay_store::{
-    Change, DeleteMode, IntegrationStore, StoreError, check_revision, failed, needs_previous_approval,
+    Change, DeleteMode, IntegrationStore, StoreError, check_revision, needs_previous_approval,
     new_revision_approval,
 };
 use tokio_postgres::types::ToSql;

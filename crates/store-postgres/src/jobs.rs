@@ -3,6 +3,7 @@
 //! `FOR UPDATE SKIP LOCKED`, so each row goes to exactly one claimer and
 //! nobody waits for another's row.
 use crate::PostgresStore;
+use crate::classify::failed;
 use crate::pool::client;
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
@@ -10,7 +11,7 @@ use patchbay_domain::{Integration, OrganizationId, now_utc};
 use patchbay_store::codec::{decode_config, encode_config};
 use patchbay_store::{
     ATTEMPTS_EXHAUSTED, Conflict, JOB_COLUMNS, Job, JobResult, JobStatus, JobStore, MAX_ATTEMPTS, StoreError,
-    WORKER_COLUMNS, Worker, WorkerScope, failed,
+    WORKER_COLUMNS, Worker, WorkerScope,
 };
 use std::time::Duration;
 use time::OffsetDateTime;

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod classify;
 mod history;
 mod integrations;
 mod jobs;
@@ -15,22 +16,28 @@ mod secrets;
 pub mod testing;
 
 use async_trait::async_trait;
-use deadpool_postgres::Pool;
-use patchbay_store::{PoolStats, Store, StoreError};
+use patchbay_store::{PoolStats, Store, StoreError, WaitLimits};
 
 pub use pool::redacted;
 
 pub struct PostgresStore {
-    pool: Pool,
+    pool: pool::Db,
 }
 
 impl PostgresStore {
     /// Connects to the database at `url` (a `postgres://` URL or libpq
     /// `key=value` string) and applies pending migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let pool = pool::build(url)?;
-        let mut client = pool::client(&pool).await?;
+        Self::connect_with(url, WaitLimits::default()).await
+    }
+
+    /// As `connect`; requests wait for a connection within `wait`.
+    pub async fn connect_with(url: &str, wait: WaitLimits) -> Result<Self, StoreError> {
+        let pool = pool::build(url, wait)?;
+        // Start-up waits as long as connecting may take, not as requests do.
+        let mut client = pool.pool.get().await.map_err(classify::failed("connecting to postgres"))?;
         migrate::run(&mut client).await?;
+        drop(client);
         Ok(Self { pool })
     }
 }
@@ -39,7 +46,7 @@ impl PostgresStore {
 impl Store for PostgresStore {
     async fn ping(&self) -> Result<(), StoreError> {
         let client = pool::client(&self.pool).await?;
-        client.simple_query("SELECT 1").await.map_err(|e| StoreError::other("postgres ping", e))?;
+        client.simple_query("SELECT 1").await.map_err(classify::failed("postgres ping"))?;
         Ok(())
     }
 
@@ -48,7 +55,7 @@ impl Store for PostgresStore {
     }
 
     fn pool_stats(&self) -> Option<PoolStats> {
-        let status = self.pool.status();
+        let status = self.pool.pool.status();
         Some(PoolStats {
             in_use: status.size.saturating_sub(status.available),
             idle: status.available,

@@ -1,7 +1,7 @@
 //! The connection pool, and a printable form of the database address that
 //! never carries the password.
 use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use patchbay_store::StoreError;
+use patchbay_store::{StoreError, WaitGate, WaitLimits};
 use std::str::FromStr;
 use std::time::Duration;
 use tokio_postgres::NoTls;
@@ -12,9 +12,14 @@ const MAX_CONNECTIONS: usize = 16;
 /// Without these an unreachable database would hang start-up and requests
 /// forever instead of failing with a message.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const WAIT_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub fn build(url: &str) -> Result<Pool, StoreError> {
+/// The pool, and how long and how many requests may wait for it.
+pub struct Db {
+    pub pool: Pool,
+    gate: WaitGate,
+}
+
+pub fn build(url: &str, wait: WaitLimits) -> Result<Db, StoreError> {
     // The parse error never quotes the URL, so it is safe to pass on.
     let mut config = Config::from_str(url).map_err(|e| StoreError::other("parsing the database URL", e))?;
     if config.get_connect_timeout().is_none() {
@@ -25,17 +30,21 @@ pub fn build(url: &str) -> Result<Pool, StoreError> {
     // broken connection is noticed by the query that uses it.
     let manager =
         Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
-    Pool::builder(manager)
+    let pool = Pool::builder(manager)
         .max_size(MAX_CONNECTIONS)
         .runtime(Runtime::Tokio1)
-        .wait_timeout(Some(WAIT_TIMEOUT))
+        .wait_timeout(Some(CONNECT_TIMEOUT))
         .create_timeout(Some(CONNECT_TIMEOUT))
         .build()
-        .map_err(|e| StoreError::other("building the postgres pool", e))
+        .map_err(|e| StoreError::other("building the postgres pool", e))?;
+    Ok(Db { pool, gate: WaitGate::new(wait) })
 }
 
-pub async fn client(pool: &Pool) -> Result<Client, StoreError> {
-    pool.get().await.map_err(|e| StoreError::other("getting a postgres connection", e))
+/// A connection for a request, within the wait limits: a database that
+/// hangs or is gone answers 503 in seconds instead of piling up requests.
+pub async fn client(db: &Db) -> Result<Client, StoreError> {
+    let get = async { db.pool.get().await.map_err(crate::classify::failed("getting a postgres connection")) };
+    db.gate.acquire(get).await
 }
 
 /// `user@host:port/dbname`, for logs: everything an operator needs to tell

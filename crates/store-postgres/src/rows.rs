@@ -48,7 +48,7 @@ pub fn write_error(name: &str, context: &'static str) -> impl FnOnce(tokio_postg
         if live_name {
             StoreError::Conflict(Conflict::IntegrationName(name.to_owned()))
         } else {
-            StoreError::other(context, e)
+            crate::classify::failed(context)(e)
         }
     }
 }

@@ -3,11 +3,12 @@
 //! orders the writers of one name, and the lock on the fingerprint row
 //! orders data key creation against a key rotation (from other replicas too).
 use crate::PostgresStore;
+use crate::classify::failed;
 use crate::pool::client;
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use patchbay_domain::{OrganizationId, SecretMeta, SecretName, SecretVersionMeta, now_utc};
-use patchbay_store::{Conflict, Rewrap, SealedBlob, SecretStore, SecretWrite, StoreError, failed};
+use patchbay_store::{Conflict, Rewrap, SealedBlob, SecretStore, SecretWrite, StoreError};
 use tokio_postgres::types::FromSql;
 use tokio_postgres::{Row, Statement};
 

@@ -40,6 +40,14 @@ pub enum StoreError {
     /// integration's revision now.
     #[error("the integration is at revision {current}")]
     RevisionMismatch { current: i64 },
+    /// The database cannot serve now, though it may soon: a retry later is
+    /// the answer, not a fix. The source is for the log.
+    #[error("the database is unavailable ({reason}): {source}")]
+    Unavailable {
+        reason: Unavailable,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The database failed; the detail is for the log, never for the client.
     #[error("{context}: {source}")]
     Other {
@@ -49,7 +57,61 @@ pub enum StoreError {
     },
 }
 
+/// Why the database cannot serve; each backend classifies its own errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailable {
+    /// No connection to it, or the one in use broke (or its file is gone).
+    Unreachable,
+    /// It answers too slowly: no connection (or the writer) came in time,
+    /// or too many requests already wait for one.
+    Busy,
+    /// Its disk is full: reads work, writes fail until space is freed.
+    Full,
+}
+
+impl fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Unreachable => "unreachable",
+            Self::Busy => "busy",
+            Self::Full => "disk full",
+        })
+    }
+}
+
 impl StoreError {
+    pub fn unavailable(
+        reason: Unavailable,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::Unavailable { reason, source: source.into() }
+    }
+
+    /// The driver error behind `Other`, of type `E`, wherever it is in the
+    /// chain: how a backend classifies what its own driver reported.
+    pub fn find_source<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        let Self::Other { source, .. } = self else { return None };
+        let mut current: Option<&(dyn std::error::Error + 'static)> = Some(source.as_ref());
+        while let Some(error) = current {
+            if let Some(found) = error.downcast_ref::<E>() {
+                return Some(found);
+            }
+            current = error.source();
+        }
+        None
+    }
+
+    /// `Unavailable` for the reason `classify` finds in an `Other`; any
+    /// other error as it was.
+    pub fn classify(self, classify: impl FnOnce(&Self) -> Option<Unavailable>) -> Self {
+        match (classify(&self), self) {
+            (Some(reason), Self::Other { context, source }) => {
+                Self::unavailable(reason, format!("{context}: {source}"))
+            }
+            (_, error) => error,
+        }
+    }
+
     pub fn other(context: &'static str, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self::Other { context, source: source.into() }
     }

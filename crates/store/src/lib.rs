@@ -8,10 +8,12 @@ mod error;
 mod history;
 mod jobs;
 mod secrets;
+mod wait;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use error::{Conflict, StoreError, failed};
+pub use error::{Conflict, StoreError, Unavailable, failed};
+pub use wait::{WaitGate, WaitLimits};
 pub use history::{
     AuditStore, Change, HistoryStore, check_revision, needs_previous_approval, new_revision_approval,
 };

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use patchbay_store::{StoreError, Unavailable};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -17,22 +18,24 @@ pub async fn health() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// The process can serve: its database answers.
+/// The process can serve: its database answers (and, where the backend
+/// can tell, has room for writes).
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let outcome = match tokio::time::timeout(READY_TIMEOUT, state.store.ping()).await {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(error)) => Err(error.to_string()),
-        Err(_) => Err(format!("no answer within {} s", READY_TIMEOUT.as_secs())),
+        Ok(Err(error)) => {
+            let full = matches!(error, StoreError::Unavailable { reason: Unavailable::Full, .. });
+            Err((error.to_string(), if full { "database full" } else { "database unreachable" }))
+        }
+        Err(_) => Err((format!("no answer within {} s", READY_TIMEOUT.as_secs()), "database unreachable")),
     };
     match outcome {
         Ok(()) => (StatusCode::OK, Json(json!({"status": "ready", "database": state.store.backend()}))),
-        Err(error) => {
+        Err((error, detail)) => {
             tracing::warn!(%error, "readiness check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(
-                    json!({"status": "unavailable", "database": state.store.backend(), "detail": "database unreachable"}),
-                ),
+                Json(json!({"status": "unavailable", "database": state.store.backend(), "detail": detail})),
             )
         }
     }

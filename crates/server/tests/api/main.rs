@@ -30,3 +30,4 @@ mod observability;
 mod readiness;
 mod replicas;
 mod tcp_proxy;
+mod unavailable;

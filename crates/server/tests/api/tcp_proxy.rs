@@ -1,6 +1,8 @@
 //! A TCP proxy between a server and its PostgreSQL, so a test can cut the
 //! database off and bring it back without touching the shared database
-//! server. While down, it resets every connection, open or new.
+//! server. While down, it resets every connection, open or new; while hung,
+//! it keeps every connection open and forwards nothing, as a database that
+//! stopped answering.
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::net::{TcpListener, TcpStream};
@@ -9,6 +11,7 @@ use tokio::sync::watch;
 pub struct TcpProxy {
     pub port: u16,
     up: Arc<AtomicBool>,
+    hung: Arc<AtomicBool>,
     /// Bumped on every `down`, so open tunnels close.
     generation: watch::Sender<u64>,
 }
@@ -18,8 +21,9 @@ impl TcpProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let up = Arc::new(AtomicBool::new(true));
+        let hung = Arc::new(AtomicBool::new(false));
         let (generation, watcher) = watch::channel(0u64);
-        let accepting = up.clone();
+        let (accepting, hanging) = (up.clone(), hung.clone());
         tokio::spawn(async move {
             loop {
                 let Ok((mut client, _)) = listener.accept().await else { return };
@@ -30,16 +34,26 @@ impl TcpProxy {
                 let upstream = upstream.clone();
                 let mut closed = watcher.clone();
                 closed.borrow_and_update();
+                let hanging = hanging.clone();
                 tokio::spawn(async move {
+                    if hanging.load(Ordering::SeqCst) {
+                        // Held open, never answered, until the next change.
+                        let _ = closed.changed().await;
+                        return;
+                    }
                     let Ok(mut server) = TcpStream::connect(&upstream).await else { return };
                     tokio::select! {
                         _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-                        _ = closed.changed() => {}
+                        _ = closed.changed() => {
+                            if hanging.load(Ordering::SeqCst) {
+                                let _ = closed.changed().await;
+                            }
+                        }
                     }
                 });
             }
         });
-        Self { port, up, generation }
+        Self { port, up, hung, generation }
     }
 
     /// The database becomes unreachable: open connections close, new ones are refused.
@@ -50,6 +64,13 @@ impl TcpProxy {
 
     pub fn up(&self) {
         self.up.store(true, Ordering::SeqCst);
+    }
+
+    /// The database stops answering: open and new connections stay open,
+    /// and nothing more is forwarded either way.
+    pub fn hang(&self) {
+        self.hung.store(true, Ordering::SeqCst);
+        self.generation.send_modify(|g| *g += 1);
     }
 }
 
