@@ -144,7 +144,13 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
             (_, None) => bail!("a worker needs a worker token: pass --token or set PATCHBAY_TOKEN"),
         },
     };
-    let runner = RunnerConfig { sandbox, ..RunnerConfig::default() };
+    // Without a sandbox, tests run under this binary's reaper, so that what
+    // they start ends with them even if it left their process group.
+    let reaper = match sandbox {
+        Sandbox::None => Some(std::env::current_exe().context("finding this binary for the test reaper")?),
+        _ => None,
+    };
+    let runner = RunnerConfig { sandbox, reaper, ..RunnerConfig::default() };
     let name = args.name.clone().unwrap_or_else(default_name);
     let allowed_env = args.allow_env.clone();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;

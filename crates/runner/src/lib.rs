@@ -9,6 +9,7 @@ pub mod home;
 pub mod mask;
 pub mod materialize;
 mod output;
+pub mod reap;
 pub mod sandbox;
 mod target;
 mod test_run;

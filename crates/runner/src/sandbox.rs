@@ -121,10 +121,26 @@ pub fn script(command: &str, timeout: Duration, limits: Limits) -> String {
 /// Program and arguments that run `script` in `home`, or the reason the
 /// sandbox cannot: there is deliberately no way to get a bare command out
 /// of an unavailable sandbox.
-pub fn argv(sandbox: &Sandbox, home: &Path, script: String) -> Result<(PathBuf, Vec<String>), String> {
+///
+/// Without a sandbox, `reaper` (the `patchbay` binary) runs the shell as
+/// `patchbay __reap -- /bin/sh -c SCRIPT`, so that descendants that left the
+/// process group end with the test too (see `reap`).
+pub fn argv(
+    sandbox: &Sandbox,
+    home: &Path,
+    script: String,
+    reaper: Option<&Path>,
+) -> Result<(PathBuf, Vec<String>), String> {
     let shell = ["/bin/sh".to_owned(), "-c".to_owned(), script];
     match sandbox {
-        Sandbox::None => Ok((PathBuf::from("/bin/sh"), shell[1..].to_vec())),
+        Sandbox::None => match reaper {
+            Some(reaper) => {
+                let mut args = vec![crate::reap::SUBCOMMAND.to_owned(), "--".to_owned()];
+                args.extend(shell);
+                Ok((reaper.to_path_buf(), args))
+            }
+            None => Ok((PathBuf::from("/bin/sh"), shell[1..].to_vec())),
+        },
         Sandbox::Bwrap(bwrap) => {
             let mut args = bwrap_args(home, &host_entry);
             args.extend(shell);
@@ -284,12 +300,18 @@ mod tests {
     #[test]
     fn argv_runs_the_script_under_sh_and_never_bare_when_unavailable() {
         let home = Path::new("/tmp/h");
-        let (program, args) = argv(&Sandbox::None, home, "true".into()).unwrap();
+        let (program, args) = argv(&Sandbox::None, home, "true".into(), None).unwrap();
         assert_eq!((program.to_str().unwrap(), args), ("/bin/sh", vec!["-c".to_owned(), "true".into()]));
-        let (program, args) = argv(&Sandbox::Bwrap("/b/bwrap".into()), home, "true".into()).unwrap();
+        let (program, args) =
+            argv(&Sandbox::None, home, "true".into(), Some(Path::new("/p/patchbay"))).unwrap();
+        assert_eq!(program, Path::new("/p/patchbay"));
+        assert_eq!(args, ["__reap", "--", "/bin/sh", "-c", "true"]);
+        let (program, args) =
+            argv(&Sandbox::Bwrap("/b/bwrap".into()), home, "true".into(), Some(Path::new("/p/patchbay")))
+                .unwrap();
         assert_eq!(program, Path::new("/b/bwrap"));
         assert_eq!(args[args.len() - 4..], ["--", "/bin/sh", "-c", "true"]);
-        let refused = argv(&unavailable("no bwrap"), home, "true".into()).unwrap_err();
+        let refused = argv(&unavailable("no bwrap"), home, "true".into(), None).unwrap_err();
         assert!(refused.contains("no bwrap") && refused.contains("--sandbox none"), "{refused}");
     }
 

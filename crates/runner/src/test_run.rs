@@ -44,12 +44,20 @@ pub struct RunnerConfig {
     pub limits: Limits,
     /// Where temporary homes are made (the system's temp directory).
     pub temp_root: PathBuf,
+    /// The `patchbay` binary, to run unsandboxed tests under its reaper
+    /// (`reap`); `None` runs the shell directly (in-process tests).
+    pub reaper: Option<PathBuf>,
 }
 
 /// No sandbox: what in-process tests use. Workers always name theirs.
 impl Default for RunnerConfig {
     fn default() -> Self {
-        Self { sandbox: Sandbox::None, limits: Limits::default(), temp_root: std::env::temp_dir() }
+        Self {
+            sandbox: Sandbox::None,
+            limits: Limits::default(),
+            temp_root: std::env::temp_dir(),
+            reaper: None,
+        }
     }
 }
 
@@ -97,14 +105,46 @@ fn failed_to_run(started_at: OffsetDateTime, began: Instant, why: String) -> Tes
     }
 }
 
-/// Kills the test's whole process group if the run is abandoned midway (the
-/// worker shutting down drops the future): nothing of it outlives the worker.
-struct GroupGuard(Option<u32>);
+/// Ends the test if the run is abandoned midway (the worker shutting down
+/// drops the future): nothing of it outlives the worker. A reaper gets
+/// SIGTERM, so that it can end the processes that left the group.
+struct GroupGuard {
+    leader: Option<u32>,
+    reaped: bool,
+    /// Cleared once the run ended them itself: the pid may be reused after.
+    armed: bool,
+}
 
 impl Drop for GroupGuard {
     fn drop(&mut self) {
-        kill_group(self.0);
+        if !self.armed {
+            return;
+        }
+        match self.leader.and_then(|pid| i32::try_from(pid).ok()) {
+            Some(pid) if self.reaped => {
+                let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGTERM);
+            }
+            _ => kill_group(self.leader),
+        }
     }
+}
+
+/// How long a reaper gets to end the test's processes before its group is killed.
+const REAPER_GRACE: Duration = Duration::from_secs(2);
+
+/// Ends a test still running: a reaper is asked to stop (it then kills
+/// every descendant, wherever they went), anything else is killed with its
+/// process group.
+async fn stop(leader: Option<u32>, child: &mut tokio::process::Child, reaped: bool) {
+    if reaped && let Some(pid) = leader.and_then(|pid| i32::try_from(pid).ok()) {
+        let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGTERM);
+        if tokio::time::timeout(REAPER_GRACE, child.wait()).await.is_ok() {
+            kill_group(leader);
+            return;
+        }
+    }
+    kill_group(leader);
+    let _ = child.wait().await;
 }
 
 /// Kills every process of the group `leader` started (its pid is the group id).
@@ -146,12 +186,17 @@ pub async fn run_test(job: &TestJob, config: &RunnerConfig) -> TestOutcome {
         }
     };
 
-    let (program, args) =
-        match argv(&config.sandbox, home.path(), script(&job.command, job.timeout, config.limits)) {
-            Ok(argv) => argv,
-            // Never run bare instead: the operator asked for a sandbox.
-            Err(why) => return failed_to_run(started_at, began, why),
-        };
+    let (program, args) = match argv(
+        &config.sandbox,
+        home.path(),
+        script(&job.command, job.timeout, config.limits),
+        config.reaper.as_deref(),
+    ) {
+        Ok(argv) => argv,
+        // Never run bare instead: the operator asked for a sandbox.
+        Err(why) => return failed_to_run(started_at, began, why),
+    };
+    let reaped = config.sandbox == Sandbox::None && config.reaper.is_some();
     let mut command = tokio::process::Command::new(&program);
     command
         .args(&args)
@@ -164,7 +209,9 @@ pub async fn run_test(job: &TestJob, config: &RunnerConfig) -> TestOutcome {
         .stdout(writer)
         .stderr(stderr)
         .process_group(0)
-        .kill_on_drop(true);
+        // A reaper is stopped with SIGTERM (see `GroupGuard`), so that it
+        // can end the processes that left the group; SIGKILL would orphan them.
+        .kill_on_drop(!reaped);
     let spawned = Instant::now();
     let mut child = match command.spawn() {
         Ok(child) => child,
@@ -181,7 +228,7 @@ pub async fn run_test(job: &TestJob, config: &RunnerConfig) -> TestOutcome {
     drop(command);
     let output = capture(reader, OUTPUT_CAP + masker.longest());
     let leader = child.id();
-    let _guard = GroupGuard(leader);
+    let mut guard = GroupGuard { leader, reaped, armed: true };
 
     let waited = tokio::time::timeout(job.timeout, child.wait()).await;
     let (status, exit_code) = match waited {
@@ -190,19 +237,18 @@ pub async fn run_test(job: &TestJob, config: &RunnerConfig) -> TestOutcome {
             (if code == Some(0) { TestStatus::Passed } else { TestStatus::Failed }, code)
         }
         Ok(Err(error)) => {
-            kill_group(leader);
-            let _ = child.wait().await;
+            stop(leader, &mut child, reaped).await;
             return failed_to_run(started_at, began, format!("waiting for the command failed: {error}"));
         }
         Err(_elapsed) => {
-            kill_group(leader);
-            let _ = child.wait().await;
+            stop(leader, &mut child, reaped).await;
             (TestStatus::Timeout, None)
         }
     };
     let duration = spawned.elapsed();
     // Whatever the command left running in the background goes too.
     kill_group(leader);
+    guard.armed = false;
     let captured = tokio::time::timeout(DRAIN_GRACE, output).await.ok().and_then(Result::ok);
     let mut text = captured.map(|c| finish(c, |t| masker.mask(t))).unwrap_or_default();
     if status == TestStatus::Timeout {

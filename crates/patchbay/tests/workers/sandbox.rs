@@ -143,3 +143,33 @@ async fn a_killed_worker_leaves_no_sandboxed_process_behind() {
     worker.kill();
     wait_until(Duration::from_secs(5), "the sandbox to die", || async { !running(&["sleep", "3001"]) }).await;
 }
+
+/// Without a sandbox, a test's processes end with it even when they left its
+/// process group and session (`setsid`): the worker runs tests under its
+/// reaper, which ends every descendant, at the end and at the timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_sandbox_nothing_a_test_starts_outlives_it() {
+    let dir = TempDir::new();
+    let server = Server::start_with_env(&dir, None, &["--sandbox", "none"], &[]);
+    let admin = server.client("acme", "admin");
+    embedded_worker_online(&admin).await;
+    let (status, out) =
+        test_output(&admin, "escape", "setsid sleep 81.25 & (setsid sh -c 'sleep 81.5 &'); echo started")
+            .await;
+    assert_eq!((status.as_str(), out.as_str()), ("passed", "started\n"));
+    wait_until(Duration::from_secs(5), "the escaped sleeps to end", || async {
+        !running(&["sleep", "81.25"]) && !running(&["sleep", "81.5"])
+    })
+    .await;
+
+    let created =
+        admin.create_integration(&integration("slow", "setsid sleep 82.25 & sleep 60.75", 1)).await.unwrap();
+    let TestStarted::Finished(result) = admin.test_integration(&created.id, true).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(result.status, "timeout", "{result:?}");
+    wait_until(Duration::from_secs(5), "the sleeps of a timed-out test to end", || async {
+        !running(&["sleep", "82.25"]) && !running(&["sleep", "60.75"])
+    })
+    .await;
+}
