@@ -131,6 +131,10 @@ pub struct ServeArgs {
     /// exceeds this: `30d`, `12h`, `15m` (no limit when absent).
     #[arg(long, env = "PATCHBAY_MAX_TOKEN_LIFETIME", value_parser = crate::token::parse_ttl)]
     pub max_token_lifetime: Option<u64>,
+    /// A bearer token `/metrics` then requires. Without it `/metrics` is open:
+    /// it holds totals across organizations, never one organization's data.
+    #[arg(long, env = "PATCHBAY_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Log format.
     #[arg(long, env = "PATCHBAY_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,

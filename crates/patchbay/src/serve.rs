@@ -108,7 +108,8 @@ pub fn run(args: ServeArgs, warnings: &[String], settings: &[Setting]) -> anyhow
         let (jobs, embedded) = crate::serve_jobs::start(&args, listener.local_addr()?);
         let state = AppState::new(store, Arc::new(auth), Arc::new(vault))
             .with_jobs(jobs)
-            .with_limits(args.limits.limits());
+            .with_limits(args.limits.limits())
+            .with_metrics_token(args.metrics_token.clone().map(patchbay_server::auth::MetricsToken::new));
         let queue = state.jobs.clone();
         let stopping = embedded.stopper();
         let shutdown = async move {

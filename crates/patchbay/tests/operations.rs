@@ -343,3 +343,32 @@ async fn user_text_cannot_forge_log_lines() {
     assert!(lines.iter().all(|l| !l.starts_with("2026-12-01T00:00:00.000000Z")), "{lines:?}");
     assert!(lines.iter().all(|l| !l.contains('\u{1b}')), "no raw escape reaches the log");
 }
+
+/// `/metrics` holds totals only, never an organization's name; with
+/// `--metrics-token` it answers only to that bearer token.
+#[tokio::test]
+async fn metrics_hold_no_organization_and_can_require_a_token() {
+    let dir = TempDir::new();
+    let mut server = serve(&dir.0, &["--no-embedded-worker", "--metrics-token", "scrape-s3cret"]);
+    let http = reqwest::Client::new();
+    assert_eq!(create(&http, &server.address, "pg", "m-1").await, 201);
+    let metrics = format!("http://{}/metrics", server.address);
+    let anonymous = http.get(&metrics).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(anonymous.headers()["www-authenticate"], "Bearer");
+    let wrong = http.get(&metrics).bearer_auth("scrape-guess").send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let a_user = http.get(&metrics).bearer_auth(token("acme")).send().await.unwrap();
+    assert_eq!(a_user.status(), 401, "an API token is not the metrics token");
+    let scraped = http.get(&metrics).bearer_auth("scrape-s3cret").send().await.unwrap();
+    assert_eq!(scraped.status(), 200);
+    let text = scraped.text().await.unwrap();
+    assert!(text.contains("patchbay_http_request_duration_seconds"), "{text}");
+    assert!(!text.contains("acme"), "no organization in the metrics: {text}");
+    terminate(&server.child);
+    assert!(server.child.wait().unwrap().success());
+
+    let (printed, _) = print_config(&["--metrics-token", "scrape-s3cret"], &[]);
+    assert!(line(&printed, "metrics_token").contains("\"***\""), "{printed}");
+    assert!(!printed.contains("scrape-s3cret"));
+}

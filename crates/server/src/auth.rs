@@ -188,6 +188,42 @@ impl Authenticator {
     }
 }
 
+/// Whether two secrets are equal, in time that depends only on the length
+/// of `ours`: a timing difference must not reveal how much of a guess was
+/// right.
+pub fn constant_time_eq(ours: &[u8], theirs: &[u8]) -> bool {
+    let mut difference = u8::from(ours.len() != theirs.len());
+    for (i, byte) in ours.iter().enumerate() {
+        difference |= byte ^ theirs.get(i).copied().unwrap_or(0);
+    }
+    difference == 0
+}
+
+/// The bearer token `/metrics` asks for (`--metrics-token`); `Debug` never
+/// shows it.
+#[derive(Clone)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    /// Whether the request's headers carry this token (`Authorization:
+    /// Bearer <t>`, in any form `extract_token` accepts).
+    pub fn admits(&self, headers: &axum::http::HeaderMap) -> bool {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        extract_token(header("authorization"), header("userkey"))
+            .is_some_and(|presented| constant_time_eq(self.0.as_bytes(), presented.as_bytes()))
+    }
+}
+
+impl fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MetricsToken(***)")
+    }
+}
+
 /// Signs an HS256 token, for `patchbay token mint` and tests.
 pub fn mint(secret: &JwtSecret, claims: &Claims) -> Result<String, jsonwebtoken::errors::Error> {
     jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret.expose()))

@@ -21,12 +21,22 @@ pub struct AppState {
     /// Counters and gauges for `/metrics`; any part of the server may add its own.
     pub metrics: Arc<Metrics>,
     pub limits: Arc<Limits>,
+    /// When set, `/metrics` answers only to this bearer token.
+    pub metrics_token: Option<Arc<crate::auth::MetricsToken>>,
 }
 
 impl AppState {
     /// A state with fresh metrics and the default limits.
     pub fn new(store: Arc<dyn Store>, auth: Arc<Authenticator>, vault: Arc<Vault>) -> Self {
-        Self { store, auth, vault, jobs: Arc::default(), metrics: Arc::default(), limits: Arc::default() }
+        Self {
+            store,
+            auth,
+            vault,
+            jobs: Arc::default(),
+            metrics: Arc::default(),
+            limits: Arc::default(),
+            metrics_token: None,
+        }
     }
 
     pub fn with_jobs(mut self, jobs: Arc<JobQueue>) -> Self {
@@ -36,6 +46,11 @@ impl AppState {
 
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = Arc::new(limits);
+        self
+    }
+
+    pub fn with_metrics_token(mut self, token: Option<crate::auth::MetricsToken>) -> Self {
+        self.metrics_token = token.map(Arc::new);
         self
     }
 }

@@ -28,12 +28,7 @@ impl EmbeddedCredential {
 
     /// Constant time in the length of the stored credential.
     pub fn matches(&self, presented: &str) -> bool {
-        let (ours, theirs) = (self.0.as_bytes(), presented.as_bytes());
-        let mut difference = u8::from(ours.len() != theirs.len());
-        for (i, byte) in ours.iter().enumerate() {
-            difference |= byte ^ theirs.get(i).copied().unwrap_or(0);
-        }
-        difference == 0
+        crate::auth::constant_time_eq(self.0.as_bytes(), presented.as_bytes())
     }
 }
 

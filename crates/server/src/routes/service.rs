@@ -1,10 +1,12 @@
 //! Liveness, readiness and metrics, for load balancers, orchestrators and
 //! Prometheus.
+use crate::auth::AuthFailure;
+use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use patchbay_store::{StoreError, Unavailable};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -42,8 +44,20 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
 }
 
 /// Every metric in the Prometheus text format; the pool gauges are read
-/// from the store at scrape time.
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// from the store at scrape time. The metrics hold no organization's name or
+/// id, only totals; with `--metrics-token` even those answer only to it.
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &state.metrics_token
+        && !token.admits(&headers)
+    {
+        let header = |name: &str| headers.get(name).is_some();
+        let failure = if header("authorization") || header("userkey") {
+            AuthFailure::InvalidToken
+        } else {
+            AuthFailure::MissingToken
+        };
+        return ApiError::Unauthorized(failure).into_response();
+    }
     if let Some(pool) = state.store.pool_stats() {
         let help = "Database connections of this process, by state";
         let name = "patchbay_db_pool_connections";
@@ -63,4 +77,5 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         Err(error) => tracing::warn!(%error, "counting open connection tests for /metrics failed"),
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
+        .into_response()
 }
