@@ -310,7 +310,7 @@ fn env_dotenv_and_json_formats() {
     let out = output(&server, &["env", "-i", "tricky", "--format", "dotenv"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let expected =
-        "TRICKY=\"line1\\nline2 'single' \\\"double\\\" \\$HOME \\\\ `tick` it's\"\nPLAIN=\"plain\"\n";
+        "TRICKY=\"line1\\nline2 'single' \\\"double\\\" \\$HOME \\\\ \\`tick\\` it's\"\nPLAIN=\"plain\"\n";
     assert_eq!(text(&out.stdout), expected);
 
     let out = output(&server, &["env", "-i", "tricky", "-i", "prod-db", "--format", "json"]);
