@@ -53,11 +53,19 @@ fn spawn(addr: SocketAddr, credential: &EmbeddedCredential, options: ChildOption
     command.spawn()
 }
 
+/// What the supervisor tells the server when its child is gone, so the dead
+/// worker is not listed as online and its jobs go to the next claim at once.
+pub struct Retire {
+    pub queue: std::sync::Arc<patchbay_server::jobs::JobQueue>,
+    pub store: std::sync::Arc<dyn patchbay_store::Store>,
+}
+
 /// Keeps the child running (restarting it if it dies) until `stop` flips.
 pub async fn supervise(
     addr: SocketAddr,
     credential: EmbeddedCredential,
     options: ChildOptions,
+    gone: Retire,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
@@ -75,10 +83,12 @@ pub async fn supervise(
         tokio::select! {
             status = child.wait() => {
                 tracing::error!(?status, "the embedded worker exited; restarting it in 1 s");
+                gone.queue.embedded_exited(gone.store.as_ref()).await;
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
             _ = stop.changed() => {
                 stop_child(&mut child, Duration::from_secs(5)).await;
+                gone.queue.embedded_exited(gone.store.as_ref()).await;
                 return;
             }
         }

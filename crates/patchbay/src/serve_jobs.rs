@@ -84,6 +84,7 @@ impl EmbeddedHandle {
 pub fn start(
     args: &crate::cli::ServeArgs,
     listening: std::net::SocketAddr,
+    store: std::sync::Arc<dyn patchbay_store::Store>,
 ) -> (std::sync::Arc<patchbay_server::jobs::JobQueue>, EmbeddedHandle) {
     let options = &args.connection_tests;
     let sqlite = args.database.database_url.is_none();
@@ -95,12 +96,14 @@ pub fn start(
         tracing::warn!(%listening, "the embedded worker reaches the server over loopback only; listen on 127.0.0.1 or 0.0.0.0, or run `patchbay worker`");
     }
     let credential = EmbeddedCredential::generate();
-    let queue = patchbay_server::jobs::JobQueue::new(options.settings(Some(credential.clone())));
+    let queue =
+        std::sync::Arc::new(patchbay_server::jobs::JobQueue::new(options.settings(Some(credential.clone()))));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let child = crate::embedded_worker::ChildOptions {
         concurrency: options.embedded_worker_concurrency,
         sandbox: options.sandbox,
     };
-    let task = tokio::spawn(crate::embedded_worker::supervise(listening, credential, child, stopped));
-    (std::sync::Arc::new(queue), EmbeddedHandle(Some((stop, task))))
+    let gone = crate::embedded_worker::Retire { queue: queue.clone(), store };
+    let task = tokio::spawn(crate::embedded_worker::supervise(listening, credential, child, gone, stopped));
+    (queue, EmbeddedHandle(Some((stop, task))))
 }

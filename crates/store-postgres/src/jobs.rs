@@ -213,6 +213,29 @@ impl JobStore for PostgresStore {
         Ok(worker)
     }
 
+    async fn retire_worker(&self, scope: &WorkerScope, id: Uuid) -> Result<(), StoreError> {
+        let mut db = client(&self.pool).await?;
+        let tx = db.transaction().await.map_err(failed("starting to retire a worker"))?;
+        let removed = query(
+            &tx,
+            "DELETE FROM workers WHERE id = $1 AND organization_id IS NOT DISTINCT FROM $2 RETURNING id",
+            &[&id, &scope_org(scope)],
+            "retiring a worker",
+        )
+        .await?;
+        if removed.is_empty() {
+            return Err(StoreError::NotFound);
+        }
+        query(
+            &tx,
+            "UPDATE connection_tests SET lease_until = $1 WHERE worker_id = $2 AND status = 'running'",
+            &[&now_utc(), &id],
+            "ending a retired worker's leases",
+        )
+        .await?;
+        tx.commit().await.map_err(failed("committing a retired worker"))
+    }
+
     async fn get_worker(&self, scope: &WorkerScope, id: Uuid) -> Result<Worker, StoreError> {
         let db = client(&self.pool).await?;
         let sql = format!(

@@ -288,6 +288,30 @@ impl JobStore for SqliteStore {
         Ok(worker)
     }
 
+    async fn retire_worker(&self, scope: &WorkerScope, id: Uuid) -> Result<(), StoreError> {
+        let scope = scope.clone();
+        self.pool
+            .write(move |conn| {
+                let tx = conn.transaction().map_err(failed("starting to retire a worker"))?;
+                let removed = tx
+                    .execute(
+                        "DELETE FROM workers WHERE id = ?1 AND organization_id IS ?2",
+                        params![id.to_string(), scope_org(&scope)],
+                    )
+                    .map_err(failed("retiring a worker"))?;
+                if removed == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                tx.execute(
+                    "UPDATE connection_tests SET lease_until = ?1 WHERE worker_id = ?2 AND status = 'running'",
+                    params![micros(now_utc()), id.to_string()],
+                )
+                .map_err(failed("ending a retired worker's leases"))?;
+                tx.commit().map_err(failed("committing a retired worker"))
+            })
+            .await
+    }
+
     async fn heartbeat_worker(
         &self,
         scope: &WorkerScope,

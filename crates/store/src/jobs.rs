@@ -189,6 +189,12 @@ pub trait JobStore: Send + Sync {
 
     async fn get_worker(&self, scope: &WorkerScope, id: Uuid) -> Result<Worker, StoreError>;
 
+    /// Forgets a worker known to be gone (the embedded worker's process
+    /// exited): it is no longer listed, and the jobs it was running are
+    /// claimable by another worker at once instead of when their lease runs
+    /// out. `NotFound` for a worker outside `scope`.
+    async fn retire_worker(&self, scope: &WorkerScope, id: Uuid) -> Result<(), StoreError>;
+
     /// The organization's workers and the embedded ones, newest heartbeat first.
     async fn list_workers(&self, org: &OrganizationId) -> Result<Vec<Worker>, StoreError>;
 

@@ -8,12 +8,11 @@ mod error;
 mod history;
 mod jobs;
 mod secrets;
-mod wait;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod wait;
 
 pub use error::{Conflict, StoreError, Unavailable, failed};
-pub use wait::{WaitGate, WaitLimits};
 pub use history::{
     AuditStore, Change, HistoryStore, check_revision, needs_previous_approval, new_revision_approval,
 };
@@ -22,6 +21,7 @@ pub use jobs::{
     Worker, WorkerScope,
 };
 pub use secrets::{Rewrap, Seal, SealedBlob, SecretStore, SecretWrite};
+pub use wait::{WaitGate, WaitLimits};
 
 use async_trait::async_trait;
 use patchbay_domain::{Integration, IntegrationPatch, ListFilter, NewIntegration, OrganizationId};

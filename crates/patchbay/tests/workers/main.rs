@@ -240,3 +240,30 @@ async fn a_stopped_worker_leaves_no_test_process_behind() {
     wait_until(Duration::from_secs(5), "the test's processes to be killed", || async { !alive(background) })
         .await;
 }
+
+/// A killed embedded worker is not left listed as online: the server sees
+/// its child exit, forgets it, and the restarted one takes its place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_embedded_worker_is_not_listed_as_online() {
+    let dir = TempDir::new();
+    let server = Server::start(&dir, None, &[]);
+    let admin = server.client("acme", "admin");
+    let embedded = |workers: Vec<patchbay_api_types::WorkerResponse>| {
+        workers.into_iter().filter(|w| w.embedded).map(|w| (w.id, w.state)).collect::<Vec<_>>()
+    };
+    wait_until(Duration::from_secs(10), "the embedded worker", || async {
+        embedded(admin.list_workers().await.unwrap()).len() == 1
+    })
+    .await;
+    let first = embedded(admin.list_workers().await.unwrap())[0].0.clone();
+    let children = server.children();
+    assert_eq!(children.len(), 1, "{children:?}");
+    let pid = nix::unistd::Pid::from_raw(children[0] as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL).unwrap();
+    // Well within the 15 s lease that would otherwise keep it "online".
+    wait_until(Duration::from_secs(5), "the killed worker to be replaced", || async {
+        let now = embedded(admin.list_workers().await.unwrap());
+        now.len() == 1 && now[0].0 != first && now[0].1 == "online"
+    })
+    .await;
+}

@@ -13,9 +13,12 @@ pub use approval::{NeedsApproval, approved_for_secrets};
 pub use claim::{ClaimOutcome, claimed_job};
 pub use embedded::{EMBEDDED_HEADER, EmbeddedCredential};
 
+use patchbay_store::{Store, StoreError, WorkerScope};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::Notify;
+use uuid::Uuid;
 
 /// How often a waiter looks at the database when nothing woke it (events of
 /// other replicas).
@@ -61,11 +64,33 @@ pub struct JobQueue {
     /// A job got its result: waiting `POST .../test` requests look again.
     pub finished: Notify,
     closing: AtomicBool,
+    /// Workers registered with this process's embedded credential: its own
+    /// embedded worker, retired when that process exits.
+    embedded: Mutex<Vec<Uuid>>,
 }
 
 impl JobQueue {
     pub fn new(settings: JobSettings) -> Self {
-        Self { settings, queued: Notify::new(), finished: Notify::new(), closing: AtomicBool::new(false) }
+        Self { settings, ..Self::default() }
+    }
+
+    /// A worker registered with this process's embedded credential.
+    pub fn embedded_registered(&self, id: Uuid) {
+        self.embedded.lock().unwrap_or_else(|e| e.into_inner()).push(id);
+    }
+
+    /// This process's embedded worker exited (or the server is stopping):
+    /// it is no longer listed as a worker, and the jobs it held go to the
+    /// next claim at once, not when their lease runs out.
+    pub async fn embedded_exited(&self, store: &dyn Store) {
+        let gone = std::mem::take(&mut *self.embedded.lock().unwrap_or_else(|e| e.into_inner()));
+        for id in gone {
+            match store.retire_worker(&WorkerScope::Embedded, id).await {
+                Ok(()) | Err(StoreError::NotFound) => {}
+                Err(error) => tracing::warn!(%error, worker = %id, "could not retire the embedded worker"),
+            }
+        }
+        self.queued.notify_waiters();
     }
 
     /// The server is stopping: long polls and waiting requests answer now,

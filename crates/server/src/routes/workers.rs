@@ -104,6 +104,9 @@ pub async fn register(
     let request = parse_register_worker(body.json()?)?;
     let name = request.name.unwrap_or_else(|| "worker".to_owned());
     let worker = state.store.register_worker(&scope, &name).await?;
+    if scope == WorkerScope::Embedded {
+        state.jobs.embedded_registered(worker.id);
+    }
     tracing::info!(worker = %worker.id, name = %worker.name, embedded = scope == WorkerScope::Embedded, "worker registered");
     Ok((StatusCode::CREATED, Json(worker_response(&state, worker))))
 }

@@ -5,6 +5,7 @@ use patchbay_domain::{Integration, OrganizationId, now_utc};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
+use uuid::Uuid;
 
 const LEASE: Duration = Duration::from_secs(30);
 
@@ -140,6 +141,26 @@ pub async fn heartbeats_keep_a_lease(store: Arc<dyn Store>) {
     tokio::time::sleep(Duration::from_millis(5)).await;
     let other = store.register_worker(&scope("acme"), "other").await.unwrap();
     assert!(store.claim_job(&scope("acme"), other.id, LEASE).await.unwrap().is_none(), "lease extended");
+}
+
+/// A retired worker is no longer listed and its job is claimable at once,
+/// though its lease has not run out.
+pub async fn a_retired_workers_jobs_are_handed_on_at_once(store: Arc<dyn Store>) {
+    let acme = org("acme");
+    let pg = integration(&store, &acme, "pg").await;
+    let job = store.enqueue_job(&acme, &pg, None).await.unwrap();
+    let gone = store.register_worker(&WorkerScope::Embedded, "embedded").await.unwrap();
+    store.claim_job(&WorkerScope::Embedded, gone.id, LEASE).await.unwrap().unwrap();
+    let other = store.register_worker(&scope("acme"), "other").await.unwrap();
+    assert!(store.claim_job(&scope("acme"), other.id, LEASE).await.unwrap().is_none(), "still leased");
+    // Only within its scope.
+    assert!(matches!(store.retire_worker(&scope("acme"), gone.id).await, Err(StoreError::NotFound)));
+    store.retire_worker(&WorkerScope::Embedded, gone.id).await.unwrap();
+    let listed: Vec<Uuid> = store.list_workers(&acme).await.unwrap().iter().map(|w| w.id).collect();
+    assert_eq!(listed, [other.id]);
+    let claimed = store.claim_job(&scope("acme"), other.id, LEASE).await.unwrap().expect("handed on");
+    assert_eq!((claimed.id, claimed.attempts), (job.id, 2));
+    assert!(matches!(store.retire_worker(&WorkerScope::Embedded, gone.id).await, Err(StoreError::NotFound)));
 }
 
 pub async fn job_history_is_newest_first(store: Arc<dyn Store>) {

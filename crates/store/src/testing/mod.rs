@@ -55,6 +55,7 @@ macro_rules! conformance_tests {
             concurrent_claims_hand_out_each_job_once,
             expired_leases_are_handed_on_then_end_as_error,
             heartbeats_keep_a_lease,
+            a_retired_workers_jobs_are_handed_on_at_once,
             job_history_is_newest_first,
         );
     };
