@@ -205,11 +205,16 @@ pub fn components() -> Map<String, Value> {
         json!({"properties": {"value": text("Value")}, "type": "object", "required": ["value"],
                "title": "SecretValueResponse"}),
     );
+    let targets = json!({"type": "array", "items": {"type": "string"}, "minItems": 1,
+                         "maxItems": crate::resolve::MAX_TARGETS});
     schemas.insert(
         "ResolveRequest".into(),
         json!({"properties": {
-                   "integration_ids": {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}], "title": "Integration Ids"},
-                   "names": {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}], "title": "Names"}},
+                   "integration_ids": {"anyOf": [targets.clone(), {"type": "null"}], "title": "Integration Ids"},
+                   "names": {"anyOf": [targets, {"type": "null"}], "title": "Names"}},
+               // Exactly one of the two lists; the other absent or null.
+               "oneOf": [{"required": ["integration_ids"], "properties": {"integration_ids": {"type": "array"}, "names": {"type": "null"}}},
+                         {"required": ["names"], "properties": {"names": {"type": "array"}, "integration_ids": {"type": "null"}}}],
                "type": "object", "title": "ResolveRequest",
                "description": "Either integration_ids or names: a non-empty list, resolved in order"}),
     );

@@ -6,6 +6,11 @@
 use super::{error, response, schema_ref, validation_error};
 use serde_json::{Map, Value, json};
 
+/// What `If-Match` accepts: `*`, or a comma-separated list of entity tags
+/// (`"3"`, or weak `W/"3"`, which never matches); anything else is a 400.
+pub(super) const IF_MATCH_PATTERN: &str =
+    r#"^[ \t]*(\*|(W/)?"[\t !#-~]*"([ \t]*,[ \t]*(W/)?"[\t !#-~]*")*)[ \t]*$"#;
+
 /// Paths whose handlers never reach the database (the template catalogue is
 /// built into the binary), so never answer its 503.
 fn without_database(path: &str) -> bool {

@@ -35,6 +35,20 @@ fn worker_schema() -> Value {
     }})
 }
 
+fn job_result_request() -> Value {
+    let output_max = patchbay_api_types::RESULT_OUTPUT_MAX_BYTES;
+    json!({"type": "object", "title": "JobResultRequest",
+        "required": ["attempt", "status", "duration_ms", "output", "started_at", "finished_at"],
+        "properties": {
+            "attempt": {"type": "integer", "minimum": 1, "maximum": i32::MAX, "description": "The attempt the claim handed out"},
+            "status": {"type": "string", "enum": ["passed", "failed", "timeout", "error"]},
+            "exit_code": {"anyOf": [{"type": "integer", "minimum": -255, "maximum": 512}, {"type": "null"}]},
+            "duration_ms": {"type": "integer", "minimum": 0, "maximum": 86_400_000},
+            "output": {"type": "string", "maxLength": output_max, "description": format!("At most {output_max} bytes of UTF-8")},
+            "started_at": {"type": "string", "format": "date-time"},
+            "finished_at": {"type": "string", "format": "date-time"}}})
+}
+
 fn path_id(name: &str, title: &str) -> Value {
     json!({"name": name, "in": "path", "required": true, "schema": {"type": "string", "title": title}})
 }
@@ -110,7 +124,7 @@ pub fn paths() -> Value {
             "tags": ["workers"], "summary": "Register Worker",
             "description": "Register a worker for the token's organization. Worker and admin tokens.",
             "operationId": operation_id("register_worker", register, "post"),
-            "requestBody": {"required": true, "content": json_content(json!({"type": "object", "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200}}}))},
+            "requestBody": {"required": true, "content": json_content(json!({"type": "object", "title": "RegisterWorkerRequest", "properties": {"name": {"anyOf": [{"type": "string", "minLength": 1, "maxLength": 200}, {"type": "null"}]}}}))},
             "responses": {"201": response("Registered", worker_schema()),
                           "403": error("Worker and admin tokens only"), "422": validation_error()}}},
         heartbeat: {"post": with(
@@ -130,11 +144,7 @@ pub fn paths() -> Value {
             "description": "The result of the attempt the worker holds; 409 when the job already has a result or was handed to another worker.",
             "operationId": operation_id("post_job_result", result, "post"),
             "parameters": [worker, job],
-            "requestBody": {"required": true, "content": json_content(json!({"type": "object", "title": "JobResultRequest",
-                "required": ["attempt", "status", "duration_ms", "output", "started_at", "finished_at"],
-                "properties": {"attempt": {"type": "integer"}, "status": {"type": "string", "enum": ["passed", "failed", "timeout", "error"]},
-                    "exit_code": nullable("integer"), "duration_ms": {"type": "integer"}, "output": {"type": "string"},
-                    "started_at": {"type": "string"}, "finished_at": {"type": "string"}}}))},
+            "requestBody": {"required": true, "content": json_content(job_result_request())},
             "responses": {"200": response("Recorded", test_schema()),
                           "403": error("Worker and admin tokens only"), "404": error("Worker or connection test not found"),
                           "409": error("The worker no longer holds the job"), "422": validation_error()}}}

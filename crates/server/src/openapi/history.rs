@@ -14,7 +14,7 @@ fn query(name: &str, schema: Value, description: &str) -> Value {
 }
 
 fn if_match() -> Value {
-    json!({"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"},
+    json!({"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string", "pattern": super::common::IF_MATCH_PATTERN},
            "description": "The ETag last seen (e.g. \"3\"), or *; 412 when the integration is at another revision"})
 }
 

@@ -126,7 +126,7 @@ fn integration_paths() -> Value {
                 "description": "Delete a custom integration. By default a soft delete (status `deleted`); `hard_delete=true` removes it.",
                 "operationId": operation_id("delete_custom_integration", item, "delete"),
                 "parameters": [id_parameter(), query("hard_delete", "Hard Delete", json!({"type": "boolean", "default": false}), "Permanently delete (vs soft delete)"),
-                               {"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"},
+                               {"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string", "pattern": common::IF_MATCH_PATTERN},
                                 "description": "The ETag last seen, or *; 412 when the integration is at another revision (Patchbay)"}],
                 "responses": {
                     "204": {"description": "Successful Response"},

@@ -27,18 +27,21 @@ fn template() -> Value {
            "required": ["template_id", "name", "integration_type", "description", "icon", "category", "config", "tags"]})
 }
 
+/// The overrides take the create body's constraints: the merged body is
+/// validated as a create.
 fn from_template_request() -> Value {
-    json!({"type": "object", "title": "FromTemplateRequest", "required": ["name"],
-           "description": "The new integration's name and overrides: `env_vars` are merged over the template's; every other field given replaces the template's.",
-           "properties": {
-               "name": text("Name"),
-               "description": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Description"},
-               "tags": {"type": "array", "items": {"type": "string"}, "title": "Tags"},
-               "env_vars": {"type": "object", "additionalProperties": {"type": "string"}, "title": "Env Vars"},
-               "secrets": {"type": "array", "items": {"type": "string"}, "title": "Secrets"},
-               "files": {"type": "array", "items": schema_ref("FileConfig"), "title": "Files"},
-               "context_prompt": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Context Prompt"},
-               "connection_test": {"anyOf": [schema_ref("ConnectionTest"), {"type": "null"}]}}})
+    let components = patchbay_api_types::schema::components();
+    let create = &components["CreateCustomIntegrationRequest"]["properties"];
+    let config = &components["CustomIntegrationConfig"]["properties"];
+    let mut properties = serde_json::Map::new();
+    for key in ["name", "description", "tags"] {
+        properties.insert(key.to_owned(), create[key].clone());
+    }
+    for key in ["env_vars", "secrets", "files", "context_prompt", "connection_test"] {
+        properties.insert(key.to_owned(), config[key].clone());
+    }
+    json!({"type": "object", "title": "FromTemplateRequest", "required": ["name"], "properties": properties,
+           "description": "The new integration's name and overrides: `env_vars` are merged over the template's; every other field given replaces the template's."})
 }
 
 fn path_parameter(name: &str, title: &str) -> Value {

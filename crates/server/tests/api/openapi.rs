@@ -79,26 +79,33 @@ async fn every_route_is_documented(app: TestApp) {
     let ours: Value =
         app.request(Method::GET, "/api/openapi.json").send().await.unwrap().json().await.unwrap();
     let paths = ours["paths"].as_object().unwrap();
-    for (path, methods) in [
-        ("/api/v1/custom-integrations", &["get", "post"][..]),
-        (PUT_PATH, &["get", "put", "delete"][..]),
-        ("/health", &["get"][..]),
-        ("/ready", &["get"][..]),
-        ("/metrics", &["get"][..]),
-        ("/api/v1/custom-integrations/resolve", &["post"][..]),
-        ("/api/v1/secrets", &["get"][..]),
-        ("/api/v1/secrets/{name}", &["put", "delete"][..]),
-        ("/api/v1/secrets/value/{name}", &["get"][..]),
-        ("/api/v1/secrets/{name}/versions", &["get"][..]),
-        ("/api/v1/integration-templates", &["get"][..]),
-        ("/api/v1/integration-templates/{template_id}", &["get"][..]),
-        ("/api/v1/integration-templates/categories/list", &["get"][..]),
-        ("/api/v1/integration-templates/tags/list", &["get"][..]),
-        ("/api/v1/custom-integrations/from-template/{template_id}", &["post"][..]),
-        ("/api/v1/custom-integrations/by-name/{name}", &["put"][..]),
-    ] {
-        for method in methods {
-            assert!(paths[path][*method].is_object(), "{method} {path}");
+    // The router's own table: a route added without documentation fails here.
+    let served = patchbay_server::api_operations();
+    assert!(served.iter().any(|(method, path)| method == Method::POST && path.ends_with("/approve")));
+    for (method, path) in &served {
+        let method = method.as_str().to_ascii_lowercase();
+        let operation = &paths[path.as_str()][&method];
+        assert!(operation.is_object(), "{method} {path} is served but not documented");
+        let responses = operation["responses"].as_object().unwrap();
+        // What every operation may answer whatever its handler does.
+        for status in ["429", "504"] {
+            assert!(responses.contains_key(status), "{method} {path} lacks {status}");
+        }
+        if operation["security"] != serde_json::json!([]) {
+            let unauthorized = &responses["401"]["content"]["application/json"]["schema"]["$ref"];
+            assert_eq!(unauthorized, "#/components/schemas/HTTPUnauthorizedError", "{method} {path}");
+        }
+        if operation.get("requestBody").is_some() {
+            for status in ["400", "413", "422"] {
+                assert!(responses.contains_key(status), "{method} {path} takes a body but lacks {status}");
+            }
+        }
+    }
+    // And nothing is documented that is not served.
+    for (path, item) in paths {
+        for method in item.as_object().unwrap().keys() {
+            let served = served.iter().any(|(m, p)| p == path && m.as_str().eq_ignore_ascii_case(method));
+            assert!(served, "{method} {path} is documented but not served");
         }
     }
     // Every $ref resolves.
