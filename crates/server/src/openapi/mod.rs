@@ -160,11 +160,16 @@ fn service_paths() -> Value {
         plain("ready", "Ready", "The service can serve: its database answers. 503 otherwise.", ready_body);
     let not_ready = object("NotReady", &["status", "database", "detail"]);
     ready["get"]["responses"]["503"] = response("Database unreachable or full", not_ready);
-    let metrics = plain(
+    let mut metrics = plain(
         "metrics",
         "Metrics",
         "Prometheus text exposition: requests by route template, method and status, latency histograms, database pool.",
         json!({"text/plain": {"schema": {"type": "string"}}}),
+    );
+    // `--metrics-token` asks for its own bearer token, not a JWT.
+    metrics["get"]["responses"]["401"] = response(
+        "Only with --metrics-token: the request's bearer token is missing or not that one",
+        schema_ref("HTTPUnauthorizedError"),
     );
     json!({"/health": health, "/ready": ready, "/metrics": metrics})
 }
