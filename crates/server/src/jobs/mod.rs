@@ -31,6 +31,17 @@ pub const WAIT_MARGIN: Duration = Duration::from_secs(10);
 /// Longest long poll of a claim.
 pub const MAX_CLAIM_WAIT: Duration = Duration::from_secs(60);
 
+/// How long a request may wait for something (a test's result, a job to
+/// claim): `wanted`, but never so long that the request timeout cuts it into
+/// a 504 — the request answers a little before (202 with the job id, or 204
+/// for an empty claim), so the caller polls again instead of failing.
+pub fn wait_limit(wanted: Duration, request_timeout: Option<Duration>) -> Duration {
+    match request_timeout {
+        Some(request) => wanted.min(request - (request / 10).min(Duration::from_secs(1))),
+        None => wanted,
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct JobSettings {
     /// `--connection-tests disabled` turns the feature off.

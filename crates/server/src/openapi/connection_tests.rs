@@ -78,7 +78,7 @@ fn claim_description() -> String {
          claimable job of the worker's organization, and answers it with its resolved bundle (environment, \
          files, and the secret values to mask), or 204 when none came. A client's read timeout must outlast \
          `wait`: the default wait is longer than a 10 s timeout. A wait longer than the server's request \
-         timeout (--request-timeout, 30 s by default) ends in 504.",
+         timeout (--request-timeout, 30 s by default) ends a little before it, with 204.",
         DEFAULT_CLAIM_WAIT.as_secs(),
         MAX_CLAIM_WAIT.as_secs()
     )

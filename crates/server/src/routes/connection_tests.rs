@@ -2,7 +2,7 @@
 //! integration's history. Tests never run here: they are queued for workers.
 use crate::audit::{Action, Resource, outcome_of};
 use crate::error::{ApiError, INTEGRATION_NOT_FOUND};
-use crate::jobs::{POLL_INTERVAL, WAIT_MARGIN, approved_for_secrets};
+use crate::jobs::{POLL_INTERVAL, WAIT_MARGIN, approved_for_secrets, wait_limit};
 use crate::query::QueryParams;
 use crate::request_id::RequestId;
 use crate::state::{AppState, Caller, require};
@@ -92,17 +92,6 @@ type Answer = (StatusCode, Json<ConnectionTestResponse>);
 
 fn accepted(job: Job, message: String) -> Answer {
     (StatusCode::ACCEPTED, Json(response(job, Some(message))))
-}
-
-/// How long a waiting `POST .../test` waits for the result: the test's
-/// timeout plus the margin, but never so long that the request timeout cuts
-/// it into a 504 — the request answers 202 with the job id a little before,
-/// so the caller can poll instead of losing the job.
-fn wait_limit(wanted: Duration, request_timeout: Option<Duration>) -> Duration {
-    match request_timeout {
-        Some(request) => wanted.min(request - (request / 10).min(Duration::from_secs(1))),
-        None => wanted,
-    }
 }
 
 /// `POST /custom-integrations/{id}/test[?wait=false]`.
@@ -237,7 +226,7 @@ pub async fn history(
 
 #[cfg(test)]
 mod tests {
-    use super::wait_limit;
+    use crate::jobs::wait_limit;
     use std::time::Duration;
 
     #[test]

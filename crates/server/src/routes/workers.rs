@@ -10,7 +10,7 @@ use crate::audit::{Action, Outcome, Resource};
 use crate::auth::AuthFailure;
 use crate::body::Body;
 use crate::error::ApiError;
-use crate::jobs::{ClaimOutcome, EMBEDDED_HEADER, MAX_CLAIM_WAIT, POLL_INTERVAL, claimed_job};
+use crate::jobs::{ClaimOutcome, EMBEDDED_HEADER, MAX_CLAIM_WAIT, POLL_INTERVAL, claimed_job, wait_limit};
 use crate::query::QueryParams;
 use crate::request_id::RequestId;
 use crate::state::{AppState, Caller, require};
@@ -149,7 +149,7 @@ pub async fn claim(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let WorkerCaller(scope, actor) = caller?;
-    let wait = claim_wait(&QueryParams::parse(query.as_deref()))?;
+    let wait = wait_limit(claim_wait(&QueryParams::parse(query.as_deref()))?, state.limits.request_timeout);
     let worker = state.store.get_worker(&scope, worker_id(&raw_id)?).await.map_err(worker_missing)?;
     let deadline = Instant::now() + wait;
     loop {

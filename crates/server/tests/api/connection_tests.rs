@@ -105,6 +105,25 @@ async fn a_test_longer_than_the_request_timeout_answers_202(app: TestApp) {
     assert_eq!(result.unwrap().output.as_deref(), Some("done\n"));
 }
 
+/// A claim's long poll longer than the request timeout ends empty (204)
+/// before the timeout, never with a 504.
+async fn a_claim_longer_than_the_request_timeout_answers_204(app: TestApp) {
+    use patchbay_server::limits::Limits;
+    let limits = Limits { request_timeout: Some(std::time::Duration::from_secs(2)), ..Limits::default() };
+    let server = crate::extra_server::ExtraServer::beside(&app, limits).await;
+    let worker = TestWorker::register(app.client("acme", Role::Worker)).await;
+    let started = std::time::Instant::now();
+    let response = app
+        .http
+        .post(server.url(&format!("/api/v1/workers/{}/jobs/claim?wait=60", worker.id)))
+        .bearer_auth(app.token("acme", Role::Worker))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204, "never a 504");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+}
+
 async fn without_a_worker_online_the_test_is_queued(app: TestApp) {
     secret(&app, "acme", "DB_PASSWORD", "x").await;
     let id = integration(&app, "acme", "pg", json!({"command": "true"})).await;
@@ -299,6 +318,7 @@ async fn a_bundle_that_cannot_be_resolved_ends_as_error(app: TestApp) {
 }
 
 crate::both_backends!(
+    a_claim_longer_than_the_request_timeout_answers_204,
     a_test_longer_than_the_request_timeout_answers_202,
     a_bundle_that_cannot_be_resolved_ends_as_error,
     a_test_runs_on_a_worker_with_its_bundle,
