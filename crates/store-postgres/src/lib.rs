@@ -12,6 +12,7 @@ mod migrate;
 mod pool;
 mod rows;
 mod secrets;
+mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("20261128040000_history", include_str!("../migrations/20261128040000_history.sql")),
     ("20261128050000_connection_tests", include_str!("../migrations/20261128050000_connection_tests.sql")),
     ("20261201000000_approvals", include_str!("../migrations/20261201000000_approvals.sql")),
+    ("20261201020000_console_sessions", include_str!("../migrations/20261201020000_console_sessions.sql")),
 ];
 
 /// "patchbay" in ASCII: a key no other application is likely to lock.

@@ -11,6 +11,7 @@ mod jobs;
 mod migrate;
 mod pool;
 mod secrets;
+mod sessions;
 mod time_codec;
 
 use async_trait::async_trait;

@@ -8,6 +8,7 @@ mod error;
 mod history;
 mod jobs;
 mod secrets;
+mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod wait;
@@ -21,6 +22,7 @@ pub use jobs::{
     Worker, WorkerScope,
 };
 pub use secrets::{Rewrap, Seal, SealedBlob, SecretStore, SecretWrite};
+pub use sessions::{ConsoleSession, SessionStore};
 pub use wait::{WaitGate, WaitLimits};
 
 use async_trait::async_trait;
@@ -104,7 +106,9 @@ pub trait IntegrationStore: Send + Sync {
 
 /// Everything a server needs from its database.
 #[async_trait]
-pub trait Store: IntegrationStore + SecretStore + HistoryStore + AuditStore + JobStore {
+pub trait Store:
+    IntegrationStore + SecretStore + HistoryStore + AuditStore + JobStore + SessionStore
+{
     /// A round trip to the database, for `/ready`.
     async fn ping(&self) -> Result<(), StoreError>;
 

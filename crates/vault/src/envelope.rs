@@ -64,7 +64,7 @@ pub fn open_secret(
     }
 }
 
-fn seal(key: &[u8; KEY_LEN], aad: &[u8], plaintext: &[u8]) -> Sealed {
+pub(crate) fn seal(key: &[u8; KEY_LEN], aad: &[u8], plaintext: &[u8]) -> Sealed {
     let cipher = XChaCha20Poly1305::new(key.into());
     let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
     // Reserve room for the tag up front so the buffer never reallocates and
@@ -77,7 +77,11 @@ fn seal(key: &[u8; KEY_LEN], aad: &[u8], plaintext: &[u8]) -> Sealed {
     Sealed { nonce: nonce.to_vec(), ciphertext: buffer }
 }
 
-fn open(key: &[u8; KEY_LEN], aad: &[u8], sealed: &Sealed) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+pub(crate) fn open(
+    key: &[u8; KEY_LEN],
+    aad: &[u8],
+    sealed: &Sealed,
+) -> Result<Zeroizing<Vec<u8>>, VaultError> {
     // A wrong-length nonce can only come from a damaged row.
     let nonce: [u8; NONCE_LEN] = sealed.nonce.as_slice().try_into().map_err(|_| VaultError::Integrity)?;
     let cipher = XChaCha20Poly1305::new(key.into());

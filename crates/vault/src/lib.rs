@@ -13,10 +13,12 @@ mod envelope;
 mod error;
 mod key_file;
 mod keys;
+mod session;
 
 pub use envelope::{Sealed, open_secret, seal_secret, unwrap_data_key, wrap_data_key};
 pub use error::VaultError;
 pub use keys::{DataKey, MasterKey};
+pub use session::{open_session_token, seal_session_token, session_csrf, session_lookup_hash};
 
 #[cfg(test)]
 mod tests;

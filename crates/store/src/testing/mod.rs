@@ -5,11 +5,13 @@ mod history;
 mod integrations;
 mod jobs;
 mod secrets;
+mod sessions;
 
 pub use history::*;
 pub use integrations::*;
 pub use jobs::*;
 pub use secrets::*;
+pub use sessions::*;
 
 /// Expands to one test per conformance case. `$factory` is an async fn
 /// returning `Option<(Arc<dyn Store>, Guard)>`: `None` skips the case (the
@@ -57,6 +59,8 @@ macro_rules! conformance_tests {
             heartbeats_keep_a_lease,
             a_retired_workers_jobs_are_handed_on_at_once,
             job_history_is_newest_first,
+            sessions_are_created_read_and_deleted,
+            expired_sessions_are_not_returned_and_are_purged,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {
