@@ -105,6 +105,7 @@ pub fn run(args: ServeArgs, warnings: &[String], settings: &[Setting]) -> anyhow
             .with_context(|| format!("listening on {}", args.listen))?;
         tracing::info!(listen = %listener.local_addr()?, backend = store.backend(), "patchbay is serving");
         patchbay_server::audit::spawn_retention(store.clone(), args.audit.audit_retention);
+        patchbay_server::spawn_session_purge(store.clone());
         let (jobs, embedded) = crate::serve_jobs::start(&args, listener.local_addr()?, store.clone());
         let state = AppState::new(store, Arc::new(auth), Arc::new(vault))
             .with_jobs(jobs)

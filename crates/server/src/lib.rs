@@ -30,6 +30,7 @@ pub use state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 pub use connections::ConnectionLimits;
+pub use console::{purge_expired_sessions, spawn_session_purge};
 use std::future::Future;
 use std::time::Duration;
 use tokio::net::TcpListener;

@@ -21,6 +21,8 @@ use axum::routing::{get, post};
 use session::{Session, Sessions};
 use std::sync::Arc;
 
+pub use session::{purge_expired_sessions, spawn_session_purge};
+
 /// What console handlers share.
 #[derive(Clone)]
 pub struct Console {
@@ -33,8 +35,8 @@ pub struct Console {
 pub fn router(state: AppState) -> Router<AppState> {
     let console = Console {
         auth: state.auth.clone(),
+        sessions: Sessions::new(state.store.clone(), state.auth.clone()),
         api: Api::new(crate::routes::routes().with_state(state)),
-        sessions: Sessions::default(),
     };
     Router::new()
         .route("/", get(|| async { Redirect::to("/integrations") }))
@@ -86,9 +88,11 @@ impl FromRequestParts<Console> for SignedIn {
     async fn from_request_parts(parts: &mut Parts, console: &Console) -> Result<Self, Response> {
         let cookie = parts.headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
         let request_id = parts.extensions.get::<crate::request_id::RequestId>().and_then(|r| r.0.clone());
-        let (id, mut session) = session::cookie_value(cookie)
-            .and_then(|id| Some((id.to_owned(), console.sessions.get(id)?)))
-            .ok_or_else(|| Redirect::to("/signin").into_response())?;
+        let signin = || Redirect::to("/signin").into_response();
+        let id = session::cookie_value(cookie).ok_or_else(signin)?.to_owned();
+        // A database that cannot answer is a 503, not a reason to sign in again.
+        let found = console.sessions.get(&id).await.map_err(|e| crate::ApiError::from(e).into_response())?;
+        let mut session = found.ok_or_else(signin)?;
         session.request_id = request_id;
         Ok(Self { id, session })
     }

@@ -12,6 +12,7 @@ mod by_name;
 mod concurrency;
 mod connection_tests;
 mod console;
+mod console_sessions;
 mod history;
 mod http_details;
 mod openapi;

@@ -22,7 +22,9 @@ fn form(error: Option<&str>) -> Markup {
 
 pub async fn page(State(console): State<Console>, headers: HeaderMap) -> Response {
     let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
-    if cookie_value(cookie).and_then(|id| console.sessions.get(id)).is_some() {
+    if let Some(id) = cookie_value(cookie)
+        && let Ok(Some(_)) = console.sessions.get(id).await
+    {
         return Redirect::to("/integrations").into_response();
     }
     layout::bare("Sign in", form(None)).into_response()
@@ -48,19 +50,25 @@ pub async fn submit(State(console): State<Console>, headers: HeaderMap, body: ax
     }
     let fields = Fields::parse(&body);
     let token = fields.get("token").trim().to_owned();
-    let verified = console.auth.verify(&token).ok().zip(token_expiry(&token));
-    let Some((actor, expires_at)) = verified else {
+    // The actor is not kept: every request verifies the stored token again.
+    let verified = console.auth.verify(&token).ok().and_then(|_| token_expiry(&token));
+    let Some(expires_at) = verified else {
         let page = layout::bare(
             "Sign in",
             form(Some("That token is not valid: it may be expired, or signed with another key.")),
         );
         return (StatusCode::UNAUTHORIZED, page).into_response();
     };
-    let id = console.sessions.start(token, actor, expires_at);
+    let id = match console.sessions.start(&token, expires_at).await {
+        Ok(id) => id,
+        Err(error) => return crate::ApiError::from(error).into_response(),
+    };
     ([(header::SET_COOKIE, set_cookie(&id, expires_at))], Redirect::to("/integrations")).into_response()
 }
 
 pub async fn signout(State(console): State<Console>, posted: Posted) -> Response {
-    console.sessions.end(&posted.user.id);
+    if let Err(error) = console.sessions.end(&posted.user.id).await {
+        return crate::ApiError::from(error).into_response();
+    }
     ([(header::SET_COOKIE, clear_cookie())], Redirect::to("/signin")).into_response()
 }
