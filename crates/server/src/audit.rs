@@ -111,6 +111,34 @@ impl Audit<'_> {
     }
 }
 
+impl Audit<'_> {
+    /// Records an attempt that changed nothing (refused or failed). A
+    /// successful write's event is committed by the store in the write's own
+    /// transaction (`patchbay_store::AuditContext`); this records the rest.
+    pub async fn failure<T>(
+        &self,
+        actor: &Actor,
+        action: Action,
+        resource: Resource,
+        result: &Result<T, ApiError>,
+        request_id: &RequestId,
+    ) {
+        if result.is_err() {
+            self.record(actor, action, resource, outcome_of(result), request_id).await;
+        }
+    }
+}
+
+/// Who asks and in which request, for the event the store commits with a
+/// write (see `Audit::failure`).
+pub fn context(actor: &Actor, request_id: &RequestId) -> patchbay_store::AuditContext {
+    patchbay_store::AuditContext {
+        actor_role: Some(actor.role.as_str().to_owned()),
+        request_id: request_id.0.clone(),
+        detail: Map::new(),
+    }
+}
+
 /// How often the retention purge runs.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 

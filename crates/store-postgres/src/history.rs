@@ -1,17 +1,18 @@
 //! Revisions on PostgreSQL: written inside the integration writes'
 //! transactions (`insert_revision`), read back, and rolled back to.
 use crate::PostgresStore;
+use crate::audit::insert_audit_if;
 use crate::classify::failed;
 use crate::integrations::{apply, fetch};
 use crate::pool::client;
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use patchbay_domain::{
-    Approval, ApprovalKind, Integration, IntegrationPatch, IntegrationStatus, OrganizationId, Revision,
-    RevisionKind, now_utc,
+    Approval, ApprovalKind, AuditAction, Integration, IntegrationPatch, IntegrationStatus, OrganizationId,
+    Revision, RevisionKind, now_utc,
 };
 use patchbay_store::codec::{decode_config, decode_tags, encode_config, encode_tags};
-use patchbay_store::{Change, HistoryStore, StoreError, check_revision};
+use patchbay_store::{Change, HistoryStore, StoreError, approval_event, check_revision};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
@@ -186,7 +187,7 @@ impl HistoryStore for PostgresStore {
         org: &OrganizationId,
         id: Uuid,
         revision: i64,
-        by: Option<String>,
+        change: Change,
     ) -> Result<Revision, StoreError> {
         let mut db = client(&self.pool).await?;
         let tx = db.transaction().await.map_err(failed("starting an approval"))?;
@@ -199,10 +200,11 @@ impl HistoryStore for PostgresStore {
             )
             .await
             .map_err(failed("preparing an approval"))?;
-        tx.execute(&statement, &[&seq, &revision, &by, &now_utc()])
+        tx.execute(&statement, &[&seq, &revision, &change.actor, &now_utc()])
             .await
             .map_err(failed("approving a revision"))?;
         let approved = read_revision(&tx, org, id, seq, revision).await?;
+        insert_audit_if(&tx, approval_event(&change, &approved)).await?;
         tx.commit().await.map_err(failed("committing an approval"))?;
         Ok(approved)
     }
@@ -228,7 +230,9 @@ impl HistoryStore for PostgresStore {
             status: Some(target.status),
             tags: Some(target.tags),
         };
-        let restored = apply(&tx, org, seq, current, patch, &change, Some(revision)).await?;
+        let (restored, kind) = apply(&tx, org, seq, current, patch, &change, Some(revision)).await?;
+        let event = change.integration_event(&restored, kind, AuditAction::IntegrationRestore);
+        insert_audit_if(&tx, event).await?;
         tx.commit().await.map_err(failed("committing a restore"))?;
         Ok(restored)
     }

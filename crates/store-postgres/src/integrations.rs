@@ -1,4 +1,5 @@
 use crate::PostgresStore;
+use crate::audit::insert_audit_if;
 use crate::classify::failed;
 use crate::history::{insert_revision, read_approval};
 use crate::pool::client;
@@ -6,12 +7,12 @@ use crate::rows::{COLUMNS, from_row, write_error};
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use patchbay_domain::{
-    Integration, IntegrationPatch, IntegrationStatus, ListFilter, NewIntegration, OrganizationId,
-    RevisionKind, now_utc,
+    AuditAction, Integration, IntegrationPatch, IntegrationStatus, ListFilter, NewIntegration,
+    OrganizationId, RevisionKind, now_utc,
 };
 use patchbay_store::codec::{contains_pattern, distinct_tags, encode_config, encode_tags};
 use patchbay_store::{
-    Change, DeleteMode, IntegrationStore, StoreError, check_revision, needs_previous_approval,
+    AuditContext, Change, DeleteMode, IntegrationStore, StoreError, check_revision, needs_previous_approval,
     new_revision_approval,
 };
 use tokio_postgres::types::ToSql;
@@ -57,8 +58,9 @@ async fn write_tags(
     Ok(())
 }
 
-/// The row, its tag rows and its first revision in one statement: atomic
-/// without a transaction, and one round trip.
+/// The row, its tag rows, its first revision and its audit event (when the
+/// create is audited: `$20`, the action, is not null) in one statement:
+/// atomic without a transaction, and one round trip.
 const INSERT: &str = "WITH created AS ( \
         INSERT INTO custom_integrations (id, organization_id, name, integration_type, \
             description, status, config, tags, created_at, updated_at, created_by, revision) \
@@ -67,6 +69,10 @@ const INSERT: &str = "WITH created AS ( \
     ), tagged AS ( \
         INSERT INTO custom_integration_tags (organization_id, tag, integration_seq) \
         SELECT $2, tag, seq FROM created, unnest($12::text[]) AS tag \
+    ), audited AS ( \
+        INSERT INTO audit_events (organization_id, occurred_at, actor, actor_role, action, \
+            resource_type, resource_id, outcome, request_id, detail) \
+        SELECT $2, $17, $18, $19, $20, $21, $22, $23, $24, $25 FROM created WHERE $20::text IS NOT NULL \
     ) \
     INSERT INTO integration_revisions (integration_seq, revision, kind, actor, recorded_at, \
         restored_from, name, integration_type, description, status, config, tags, created_at, \
@@ -78,12 +84,16 @@ async fn create(
     store: &PostgresStore,
     org: &OrganizationId,
     new: NewIntegration,
+    audit: Option<AuditContext>,
 ) -> Result<Integration, StoreError> {
     let by_admin = new.created_by_admin;
     let integration = new.into_integration(org.clone());
     let now = integration.created_at;
-    let change = Change { actor: integration.created_by.clone(), by_admin, expected_revision: None };
+    let change = Change { actor: integration.created_by.clone(), by_admin, expected_revision: None, audit };
     let approval = new_revision_approval(&change, &integration, None);
+    let event =
+        change.integration_event(&integration, Some(RevisionKind::Create), AuditAction::IntegrationCreate);
+    let event = event.as_ref();
     let db = client(&store.pool).await?;
     let statement = db.prepare_cached(INSERT).await.map_err(failed("preparing a create"))?;
     db.execute(
@@ -105,6 +115,15 @@ async fn create(
             &approval.as_ref().map(|a| a.revision),
             &approval.as_ref().and_then(|a| a.by.as_deref()),
             &approval.as_ref().map(|a| a.at),
+            &event.map(|e| e.occurred_at),
+            &event.and_then(|e| e.actor.as_deref()),
+            &event.and_then(|e| e.actor_role.as_deref()),
+            &event.map(|e| e.action.as_str()),
+            &event.map(|e| e.resource_type.as_str()),
+            &event.and_then(|e| e.resource_id.as_deref()),
+            &event.map(|e| e.outcome.as_str()),
+            &event.and_then(|e| e.request_id.as_deref()),
+            &event.map(|e| e.detail.as_str()),
         ],
     )
     .await
@@ -112,26 +131,29 @@ async fn create(
     Ok(integration)
 }
 
+/// `unchanged`: the audit action when the patch changes nothing.
 async fn update(
     store: &PostgresStore,
     org: &OrganizationId,
     id: Uuid,
     patch: IntegrationPatch,
     change: &Change,
+    unchanged: AuditAction,
 ) -> Result<Integration, StoreError> {
     let mut db = client(&store.pool).await?;
     let tx = db.transaction().await.map_err(failed("starting an update"))?;
     let (seq, integration) = fetch(&tx, org, id, true).await?;
     // Under the row lock: of writers that saw one revision, one wins.
     check_revision(change, integration.revision)?;
-    let updated = apply(&tx, org, seq, integration, patch, change, None).await?;
+    let (updated, kind) = apply(&tx, org, seq, integration, patch, change, None).await?;
+    insert_audit_if(&tx, change.integration_event(&updated, kind, unchanged)).await?;
     tx.commit().await.map_err(failed("committing an update"))?;
     Ok(updated)
 }
 
-/// Applies `patch` to the locked row and, when that changes anything (or
-/// `changed` says the caller already did), writes it and its revision (a
-/// `restore` one when `restored_from` is set).
+/// Applies `patch` to the locked row and, when that changes anything,
+/// writes it and its revision (a `restore` one when `restored_from` is set);
+/// returns the row and the kind of revision written (`None`: nothing was).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn apply(
     tx: &deadpool_postgres::Transaction<'_>,
@@ -141,11 +163,11 @@ pub(crate) async fn apply(
     patch: IntegrationPatch,
     change: &Change,
     restored_from: Option<i64>,
-) -> Result<Integration, StoreError> {
+) -> Result<(Integration, Option<RevisionKind>), StoreError> {
     let (old_tags, old_status) = (integration.tags.clone(), integration.status);
     let (old_config, old_revision) = (integration.config.clone(), integration.revision);
     if !patch.apply_to(&mut integration) {
-        return Ok(integration);
+        return Ok((integration, None));
     }
     integration.updated_at = now_utc();
     integration.revision += 1;
@@ -186,7 +208,7 @@ pub(crate) async fn apply(
     let previous = previous.as_ref().map(|approval| (&old_config, approval.as_ref()));
     let approval = new_revision_approval(change, &integration, previous);
     insert_revision(tx, seq, &integration, kind, change, restored_from, approval.as_ref()).await?;
-    Ok(integration)
+    Ok((integration, Some(kind)))
 }
 
 /// SQL text and its numbered arguments, built together. Only the set of
@@ -270,17 +292,20 @@ async fn hard_delete(
         .await
         .map_err(failed("preparing a delete"))?;
     tx.execute(&statement, &[&seq]).await.map_err(failed("deleting an integration"))?;
+    insert_audit_if(&tx, change.integration_event(&integration, None, AuditAction::IntegrationDelete))
+        .await?;
     tx.commit().await.map_err(failed("committing a delete"))
 }
 
 #[async_trait]
 impl IntegrationStore for PostgresStore {
-    async fn create_integration(
+    async fn create_integration_with(
         &self,
         org: &OrganizationId,
         new: NewIntegration,
+        audit: Option<AuditContext>,
     ) -> Result<Integration, StoreError> {
-        create(self, org, new).await
+        create(self, org, new, audit).await
     }
 
     async fn get_integration(&self, org: &OrganizationId, id: Uuid) -> Result<Integration, StoreError> {
@@ -323,7 +348,11 @@ impl IntegrationStore for PostgresStore {
         patch: IntegrationPatch,
         change: Change,
     ) -> Result<Integration, StoreError> {
-        update(self, org, id, patch, &change).await
+        let unchanged = match patch.status {
+            Some(IntegrationStatus::Deleted) => AuditAction::IntegrationDelete,
+            _ => AuditAction::IntegrationUpdate,
+        };
+        update(self, org, id, patch, &change, unchanged).await
     }
 
     async fn delete_integration_with(
@@ -338,7 +367,7 @@ impl IntegrationStore for PostgresStore {
             DeleteMode::Soft => {
                 let patch =
                     IntegrationPatch { status: Some(IntegrationStatus::Deleted), ..Default::default() };
-                update(self, org, id, patch, &change).await.map(drop)
+                update(self, org, id, patch, &change, AuditAction::IntegrationDelete).await.map(drop)
             }
             DeleteMode::Hard => hard_delete(self, org, id, &change).await,
         }

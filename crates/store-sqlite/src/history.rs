@@ -1,15 +1,16 @@
 //! Revisions on SQLite: written inside the integration writes' transactions
 //! (`insert_revision`), read back, and rolled back to.
 use crate::SqliteStore;
+use crate::audit::insert_audit_if;
 use crate::integrations::{apply, fetch};
 use crate::time_codec::{from_micros, micros};
 use async_trait::async_trait;
 use patchbay_domain::{
-    Approval, ApprovalKind, Integration, IntegrationPatch, IntegrationStatus, OrganizationId, Revision,
-    RevisionKind, now_utc,
+    Approval, ApprovalKind, AuditAction, Integration, IntegrationPatch, IntegrationStatus, OrganizationId,
+    Revision, RevisionKind, now_utc,
 };
 use patchbay_store::codec::{decode_config, decode_tags, encode_config, encode_tags};
-use patchbay_store::{Change, HistoryStore, StoreError, check_revision, failed};
+use patchbay_store::{Change, HistoryStore, StoreError, approval_event, check_revision, failed};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use uuid::Uuid;
 
@@ -121,13 +122,14 @@ pub(crate) fn read_approval(
     .map(Option::flatten)
 }
 
-/// Marks revision `revision` approved by `by`, unless it is approved already.
+/// Marks revision `revision` approved by `change.actor`, unless it is
+/// approved already, with the change's audit event.
 fn approve(
     conn: &mut Connection,
     org: &OrganizationId,
     id: Uuid,
     revision: i64,
-    by: Option<&str>,
+    change: &Change,
 ) -> Result<Revision, StoreError> {
     let tx = conn.transaction().map_err(failed("starting an approval"))?;
     let (seq, _) = fetch(&tx, org, id)?;
@@ -135,10 +137,11 @@ fn approve(
         "UPDATE integration_revisions SET approval_kind = 'approved', approved_revision = revision, \
          approved_by = ?3, approved_at = ?4 \
          WHERE integration_seq = ?1 AND revision = ?2 AND approval_kind IS NULL",
-        params![seq, revision, by, micros(now_utc())],
+        params![seq, revision, change.actor, micros(now_utc())],
     )
     .map_err(failed("approving a revision"))?;
     let approved = read_revision(&tx, org, id, seq, revision)?;
+    insert_audit_if(&tx, approval_event(change, &approved))?;
     tx.commit().map_err(failed("committing an approval"))?;
     Ok(approved)
 }
@@ -198,7 +201,8 @@ fn restore(
         status: Some(target.status),
         tags: Some(target.tags),
     };
-    let restored = apply(&tx, org, seq, current, patch, change, Some(revision))?;
+    let (restored, kind) = apply(&tx, org, seq, current, patch, change, Some(revision))?;
+    insert_audit_if(&tx, change.integration_event(&restored, kind, AuditAction::IntegrationRestore))?;
     tx.commit().map_err(failed("committing a restore"))?;
     Ok(restored)
 }
@@ -232,10 +236,10 @@ impl HistoryStore for SqliteStore {
         org: &OrganizationId,
         id: Uuid,
         revision: i64,
-        by: Option<String>,
+        change: Change,
     ) -> Result<Revision, StoreError> {
         let org = org.clone();
-        self.pool.write(move |conn| approve(conn, &org, id, revision, by.as_deref())).await
+        self.pool.write(move |conn| approve(conn, &org, id, revision, &change)).await
     }
 
     async fn restore_revision(

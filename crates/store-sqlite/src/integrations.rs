@@ -1,17 +1,18 @@
 use crate::SqliteStore;
+use crate::audit::insert_audit_if;
 use crate::history::{insert_revision, read_approval};
 use crate::time_codec::{from_micros, micros};
 use async_trait::async_trait;
 use patchbay_domain::{
-    Integration, IntegrationPatch, IntegrationStatus, ListFilter, NewIntegration, OrganizationId,
-    RevisionKind, now_utc,
+    AuditAction, Integration, IntegrationPatch, IntegrationStatus, ListFilter, NewIntegration,
+    OrganizationId, RevisionKind, now_utc,
 };
 use patchbay_store::codec::{
     contains_pattern, decode_config, decode_tags, distinct_tags, encode_config, encode_tags,
 };
 use patchbay_store::{
-    Change, Conflict, DeleteMode, IntegrationStore, StoreError, check_revision, needs_previous_approval,
-    new_revision_approval,
+    AuditContext, Change, Conflict, DeleteMode, IntegrationStore, StoreError, check_revision,
+    needs_previous_approval, new_revision_approval,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, Transaction, params, params_from_iter};
@@ -91,6 +92,7 @@ fn create(
     conn: &mut Connection,
     org: &OrganizationId,
     new: NewIntegration,
+    audit: Option<AuditContext>,
 ) -> Result<Integration, StoreError> {
     let by_admin = new.created_by_admin;
     let integration = new.into_integration(org.clone());
@@ -116,32 +118,37 @@ fn create(
     .map_err(write_error(&integration.name, "inserting an integration"))?;
     let seq = tx.last_insert_rowid();
     write_tags(&tx, org, seq, &integration.tags).map_err(|e| StoreError::other("writing tags", e))?;
-    let change = Change { actor: integration.created_by.clone(), by_admin, expected_revision: None };
+    let change = Change { actor: integration.created_by.clone(), by_admin, expected_revision: None, audit };
     let approval = new_revision_approval(&change, &integration, None);
     insert_revision(&tx, seq, &integration, RevisionKind::Create, &change, None, approval.as_ref())?;
+    let kind = Some(RevisionKind::Create);
+    insert_audit_if(&tx, change.integration_event(&integration, kind, AuditAction::IntegrationCreate))?;
     tx.commit().map_err(|e| StoreError::other("committing a create", e))?;
     Ok(integration)
 }
 
+/// `unchanged`: the audit action when the patch changes nothing.
 fn update(
     conn: &mut Connection,
     org: &OrganizationId,
     id: Uuid,
     patch: IntegrationPatch,
     change: &Change,
+    unchanged: AuditAction,
 ) -> Result<Integration, StoreError> {
     let tx = conn.transaction().map_err(|e| StoreError::other("starting an update", e))?;
     let (seq, integration) = fetch(&tx, org, id)?;
     // The one writer connection is held: nothing changes between the check and the write.
     check_revision(change, integration.revision)?;
-    let updated = apply(&tx, org, seq, integration, patch, change, None)?;
+    let (updated, kind) = apply(&tx, org, seq, integration, patch, change, None)?;
+    insert_audit_if(&tx, change.integration_event(&updated, kind, unchanged))?;
     tx.commit().map_err(|e| StoreError::other("committing an update", e))?;
     Ok(updated)
 }
 
-/// Applies `patch` to the fetched row and, when that changes anything (or
-/// `changed` says the caller already did), writes it and its revision (a
-/// `restore` one when `restored_from` is set).
+/// Applies `patch` to the fetched row and, when that changes anything,
+/// writes it and its revision (a `restore` one when `restored_from` is set);
+/// returns the row and the kind of revision written (`None`: nothing was).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn apply(
     tx: &Transaction<'_>,
@@ -151,11 +158,11 @@ pub(crate) fn apply(
     patch: IntegrationPatch,
     change: &Change,
     restored_from: Option<i64>,
-) -> Result<Integration, StoreError> {
+) -> Result<(Integration, Option<RevisionKind>), StoreError> {
     let (old_tags, old_status) = (integration.tags.clone(), integration.status);
     let (old_config, old_revision) = (integration.config.clone(), integration.revision);
     if !patch.apply_to(&mut integration) {
-        return Ok(integration);
+        return Ok((integration, None));
     }
     integration.updated_at = now_utc();
     integration.revision += 1;
@@ -189,7 +196,7 @@ pub(crate) fn apply(
     let previous = previous.as_ref().map(|approval| (&old_config, approval.as_ref()));
     let approval = new_revision_approval(change, &integration, previous);
     insert_revision(tx, seq, &integration, kind, change, restored_from, approval.as_ref())?;
-    Ok(integration)
+    Ok((integration, Some(kind)))
 }
 
 fn hard_delete(
@@ -204,6 +211,7 @@ fn hard_delete(
     // Tag and revision rows go with the row (ON DELETE CASCADE).
     tx.execute("DELETE FROM custom_integrations WHERE seq = ?1", [seq])
         .map_err(|e| StoreError::other("deleting an integration", e))?;
+    insert_audit_if(&tx, change.integration_event(&integration, None, AuditAction::IntegrationDelete))?;
     tx.commit().map_err(|e| StoreError::other("committing a delete", e))
 }
 
@@ -263,13 +271,14 @@ fn list(conn: &Connection, org: &OrganizationId, filter: &ListFilter) -> rusqlit
 
 #[async_trait]
 impl IntegrationStore for SqliteStore {
-    async fn create_integration(
+    async fn create_integration_with(
         &self,
         org: &OrganizationId,
         new: NewIntegration,
+        audit: Option<AuditContext>,
     ) -> Result<Integration, StoreError> {
         let org = org.clone();
-        self.pool.write(move |conn| create(conn, &org, new)).await
+        self.pool.write(move |conn| create(conn, &org, new, audit)).await
     }
 
     async fn get_integration(&self, org: &OrganizationId, id: Uuid) -> Result<Integration, StoreError> {
@@ -314,7 +323,11 @@ impl IntegrationStore for SqliteStore {
         change: Change,
     ) -> Result<Integration, StoreError> {
         let org = org.clone();
-        self.pool.write(move |conn| update(conn, &org, id, patch, &change)).await
+        let unchanged = match patch.status {
+            Some(IntegrationStatus::Deleted) => AuditAction::IntegrationDelete,
+            _ => AuditAction::IntegrationUpdate,
+        };
+        self.pool.write(move |conn| update(conn, &org, id, patch, &change, unchanged)).await
     }
 
     async fn delete_integration_with(
@@ -330,7 +343,7 @@ impl IntegrationStore for SqliteStore {
                 DeleteMode::Soft => {
                     let patch =
                         IntegrationPatch { status: Some(IntegrationStatus::Deleted), ..Default::default() };
-                    update(conn, &org, id, patch, &change).map(drop)
+                    update(conn, &org, id, patch, &change, AuditAction::IntegrationDelete).map(drop)
                 }
                 DeleteMode::Hard => hard_delete(conn, &org, id, &change),
             })

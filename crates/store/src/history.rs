@@ -3,6 +3,7 @@
 //! rolls back. The audit log is append-only: events are added and, past the
 //! retention period, purged, never changed.
 use crate::StoreError;
+use crate::audit::AuditContext;
 use async_trait::async_trait;
 use patchbay_domain::{
     Actor, Approval, AuditEvent, AuditFilter, Integration, IntegrationConfig, OrganizationId, Revision, Role,
@@ -23,17 +24,38 @@ pub struct Change {
     pub by_admin: bool,
     /// `None`: any existing revision (no `If-Match`, or `If-Match: *`).
     pub expected_revision: Option<i64>,
+    /// When set, the write commits its audit event in its own transaction
+    /// (see `crate::audit`).
+    pub audit: Option<AuditContext>,
 }
 
 impl Change {
-    /// A non-admin's change that expects no revision.
+    /// A non-admin's unaudited change that expects no revision.
     pub fn by(actor: Option<String>) -> Self {
-        Self { actor, by_admin: false, expected_revision: None }
+        Self { actor, by_admin: false, expected_revision: None, audit: None }
     }
 
-    /// A change by `actor`, expecting `expected_revision` (if any).
-    pub fn of(actor: &Actor, expected_revision: Option<i64>) -> Self {
-        Self { actor: actor.user_id.clone(), by_admin: actor.role == Role::Admin, expected_revision }
+    /// An audited change by `actor` in request `request_id`, expecting
+    /// `expected_revision` (if any).
+    pub fn of(actor: &Actor, expected_revision: Option<i64>, request_id: Option<String>) -> Self {
+        Self {
+            actor: actor.user_id.clone(),
+            by_admin: actor.role == Role::Admin,
+            expected_revision,
+            audit: Some(AuditContext {
+                actor_role: Some(actor.role.as_str().to_owned()),
+                request_id,
+                detail: Default::default(),
+            }),
+        }
+    }
+
+    /// The same change with `key: value` added to its audit event's detail.
+    pub fn with_detail(mut self, key: &str, value: serde_json::Value) -> Self {
+        if let Some(audit) = &mut self.audit {
+            audit.detail.insert(key.to_owned(), value);
+        }
+        self
     }
 }
 
@@ -95,16 +117,17 @@ pub trait HistoryStore: Send + Sync {
     /// description, status, config, tags) and records that as a new
     /// `restore` revision, in one transaction. Nothing is written when it
     /// already is. `Conflict::IntegrationName` when the name is taken now.
-    /// Records an admin's approval of revision `revision` (see
-    /// `patchbay_domain::Approval`) and returns it; a revision that is
-    /// approved already keeps its approval. `NotFound` when the
+    /// Records `change.actor`'s approval of revision `revision` (see
+    /// `patchbay_domain::Approval`) and the change's `integration.approve`
+    /// audit event, and returns the revision; a revision that is approved
+    /// already keeps its approval. `NotFound` when the
     /// integration or that revision does not exist.
     async fn approve_revision(
         &self,
         org: &OrganizationId,
         id: Uuid,
         revision: i64,
-        by: Option<String>,
+        change: Change,
     ) -> Result<Revision, StoreError>;
 
     async fn restore_revision(

@@ -3,6 +3,7 @@
 //! row is simply not found.
 #![forbid(unsafe_code)]
 
+mod audit;
 pub mod codec;
 mod error;
 mod history;
@@ -13,6 +14,7 @@ mod sessions;
 pub mod testing;
 mod wait;
 
+pub use audit::{AuditContext, approval_event};
 pub use error::{Conflict, StoreError, Unavailable, failed};
 pub use history::{
     AuditStore, Change, HistoryStore, check_revision, needs_previous_approval, new_revision_approval,
@@ -44,6 +46,17 @@ pub trait IntegrationStore: Send + Sync {
         &self,
         org: &OrganizationId,
         new: NewIntegration,
+    ) -> Result<Integration, StoreError> {
+        self.create_integration_with(org, new, None).await
+    }
+
+    /// The create, committing its `integration.create` audit event (when
+    /// `audit` is given) in the same transaction.
+    async fn create_integration_with(
+        &self,
+        org: &OrganizationId,
+        new: NewIntegration,
+        audit: Option<AuditContext>,
     ) -> Result<Integration, StoreError>;
 
     async fn get_integration(&self, org: &OrganizationId, id: Uuid) -> Result<Integration, StoreError>;
@@ -82,9 +95,11 @@ pub trait IntegrationStore: Send + Sync {
         self.delete_integration_with(org, id, mode, Change::default()).await
     }
 
-    /// The update, recording `change.actor` in the revision it writes (in
-    /// the same transaction); `StoreError::RevisionMismatch` when
-    /// `change.expected_revision` is not the current revision.
+    /// The update, recording `change.actor` in the revision it writes and
+    /// the change's audit event (`integration.update`, `.delete` or
+    /// `.restore`, after what was written), all in one transaction;
+    /// `StoreError::RevisionMismatch` when `change.expected_revision` is not
+    /// the current revision.
     async fn update_integration_with(
         &self,
         org: &OrganizationId,
@@ -94,7 +109,8 @@ pub trait IntegrationStore: Send + Sync {
     ) -> Result<Integration, StoreError>;
 
     /// A soft delete writes a `delete` revision; a hard delete removes the
-    /// integration with all its revisions (the audit log keeps the record).
+    /// integration with all its revisions (the audit log keeps the record:
+    /// the change's `integration.delete` event, in the same transaction).
     async fn delete_integration_with(
         &self,
         org: &OrganizationId,

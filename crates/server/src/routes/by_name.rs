@@ -3,7 +3,7 @@
 //! comes from the path; it creates the integration (201) or replaces the
 //! type, description, config and tags of the live one of that name (200).
 //! An identical body changes nothing: `updated_at` and the revision stay.
-use crate::audit::{Action, Resource, outcome_of};
+use crate::audit::{Action, Resource, context};
 use crate::body::Body;
 use crate::error::ApiError;
 use crate::request_id::RequestId;
@@ -25,17 +25,9 @@ pub async fn upsert(
     body: Body,
 ) -> Result<(StatusCode, Json<IntegrationResponse>), ApiError> {
     let Caller(actor) = caller?;
-    let result = upsert_by_name(&state, &actor, &name, &body).await;
-    let action = match &result {
-        Ok((StatusCode::CREATED, _)) => Action::IntegrationCreate,
-        _ => Action::IntegrationUpdate,
-    };
-    let resource = match &result {
-        Ok((_, integration)) => Resource::integration(integration.id, Some(&integration.name))
-            .with("revision", json!(integration.revision)),
-        Err(_) => Resource::new("integration", None).with("name", json!(name)),
-    };
-    state.audit().record(&actor, action, resource, outcome_of(&result), &request_id).await;
+    let result = upsert_by_name(&state, &actor, &name, &body, &request_id).await;
+    let resource = Resource::new("integration", None).with("name", json!(name));
+    state.audit().failure(&actor, Action::IntegrationUpdate, resource, &result, &request_id).await;
     let (status, integration) = result?;
     Ok((status, Json(integration.into())))
 }
@@ -45,6 +37,7 @@ async fn upsert_by_name(
     actor: &Actor,
     name: &str,
     body: &Body,
+    request_id: &RequestId,
 ) -> Result<(StatusCode, Integration), ApiError> {
     require_writer(actor, "write")?;
     let mut body = body.json()?.clone();
@@ -62,14 +55,16 @@ async fn upsert_by_name(
         attempts += 1;
         let settled = attempts >= 3;
         match state.store.get_integration_by_name(&actor.organization, name).await {
-            Err(StoreError::NotFound) => match create_from_request(state, actor, request.clone()).await {
-                Ok(created) => {
-                    tracing::info!(integration_id = %created.id, name = %created.name, "custom integration created by name");
-                    return Ok((StatusCode::CREATED, created));
+            Err(StoreError::NotFound) => {
+                match create_from_request(state, actor, request.clone(), context(actor, request_id)).await {
+                    Ok(created) => {
+                        tracing::info!(integration_id = %created.id, name = %created.name, "custom integration created by name");
+                        return Ok((StatusCode::CREATED, created));
+                    }
+                    Err(StoreError::Conflict(_)) if !settled => continue,
+                    Err(error) => return Err(error.into()),
                 }
-                Err(StoreError::Conflict(_)) if !settled => continue,
-                Err(error) => return Err(error.into()),
-            },
+            }
             Err(error) => return Err(error.into()),
             Ok(current) => {
                 let patch = IntegrationPatch {
@@ -80,7 +75,7 @@ async fn upsert_by_name(
                     tags: Some(request.tags.clone()),
                     ..Default::default()
                 };
-                let change = Change::of(actor, None);
+                let change = Change::of(actor, None, request_id.0.clone());
                 match state
                     .store
                     .update_integration_with(&actor.organization, current.id, patch, change)

@@ -1,5 +1,5 @@
 //! Revisions of an integration: list, read, diff, approve, restore.
-use crate::audit::{Action, Resource, outcome_of};
+use crate::audit::{Action, Resource};
 use crate::conditional::{expected_revision, with_etag};
 use crate::error::ApiError;
 use crate::query::{LIST_LIMIT_MAX, QueryParams, bounded_int};
@@ -104,7 +104,8 @@ pub async fn approve(
     let result = async {
         require(&actor, actor.role == Role::Admin, "approve revisions", "an admin")?;
         let (id, n) = (parse_id(&raw_id)?, parse_revision(&n)?);
-        match state.store.approve_revision(&actor.organization, id, n, actor.user_id.clone()).await {
+        let change = Change::of(&actor, None, request_id.0.clone());
+        match state.store.approve_revision(&actor.organization, id, n, change).await {
             Ok(approved) => Ok(approved),
             Err(StoreError::NotFound) => {
                 state.store.get_integration(&actor.organization, id).await?;
@@ -114,16 +115,8 @@ pub async fn approve(
         }
     }
     .await;
-    let resource = match &result {
-        Ok(approved) => Resource::integration(approved.snapshot.id, Some(&approved.snapshot.name))
-            .with("revision", json!(approved.snapshot.revision))
-            .with("approval", json!(approved.approval.as_ref().map(|a| a.kind.as_str()))),
-        Err(_) => Resource::integration_raw(&raw_id),
-    };
-    state
-        .audit()
-        .record(&actor, Action::IntegrationApprove, resource, outcome_of(&result), &request_id)
-        .await;
+    let resource = Resource::integration_raw(&raw_id);
+    state.audit().failure(&actor, Action::IntegrationApprove, resource, &result, &request_id).await;
     let approved = result?;
     tracing::info!(integration_id = %approved.snapshot.id, revision = approved.snapshot.revision, "revision approved");
     Ok(Json(approved.into()))
@@ -142,7 +135,8 @@ pub async fn restore(
         require(&actor, actor.role == Role::Admin, "restore revisions", "an admin")?;
         let (id, n) = (parse_id(&raw_id)?, parse_revision(&n)?);
         let expected_revision = expected_revision(&state, &actor.organization, id, &headers).await?;
-        let change = Change::of(&actor, expected_revision);
+        let change = Change::of(&actor, expected_revision, request_id.0.clone())
+            .with_detail("restored_from", json!(n));
         match state.store.restore_revision(&actor.organization, id, n, change).await {
             Ok(restored) => Ok((restored, n)),
             Err(StoreError::NotFound) => {
@@ -153,16 +147,8 @@ pub async fn restore(
         }
     }
     .await;
-    let resource = match &result {
-        Ok((restored, n)) => Resource::integration(restored.id, Some(&restored.name))
-            .with("restored_from", json!(n))
-            .with("revision", json!(restored.revision)),
-        Err(_) => Resource::integration_raw(&raw_id),
-    };
-    state
-        .audit()
-        .record(&actor, Action::IntegrationRestore, resource, outcome_of(&result), &request_id)
-        .await;
+    let resource = Resource::integration_raw(&raw_id);
+    state.audit().failure(&actor, Action::IntegrationRestore, resource, &result, &request_id).await;
     let (restored, n) = result?;
     tracing::info!(integration_id = %restored.id, restored_from = n, revision = restored.revision, "revision restored");
     Ok(with_etag(StatusCode::OK, restored))

@@ -1,6 +1,6 @@
 //! The seed's Custom Integrations endpoints, with Patchbay's
 //! ETags, conditional writes (§7) and audit events around them.
-use crate::audit::{Action, Resource, outcome_of};
+use crate::audit::{Action, Resource, context};
 use crate::body::Body;
 use crate::conditional::{expected_revision, if_none_match_any, with_etag};
 use crate::error::{ApiError, INTEGRATION_NOT_FOUND};
@@ -14,7 +14,7 @@ use axum::response::Response;
 use patchbay_api_types::{
     CreateIntegrationRequest, IntegrationResponse, parse_create_request, parse_update_request,
 };
-use patchbay_domain::{Actor, Integration, IntegrationStatus, NewIntegration, RevisionKind, Role};
+use patchbay_domain::{Actor, Integration, IntegrationStatus, NewIntegration, Role};
 use patchbay_store::{Change, Conflict, DeleteMode, StoreError};
 use serde_json::json;
 use uuid::Uuid;
@@ -70,7 +70,7 @@ pub async fn create(
         require_writer(&actor, "create")?;
         let request = parse_create_request(body.json()?)?;
         let only_if_new = if_none_match_any(&headers)?;
-        match create_from_request(&state, &actor, request).await {
+        match create_from_request(&state, &actor, request, context(&actor, &request_id)).await {
             // With `If-None-Match: *` the name being taken is a failed precondition.
             Err(StoreError::Conflict(Conflict::IntegrationName(name))) if only_if_new => {
                 Err(ApiError::PreconditionFailed(format!(
@@ -81,22 +81,21 @@ pub async fn create(
         }
     }
     .await;
-    let resource = match &result {
-        Ok(created) => Resource::integration(created.id, Some(&created.name)).with("revision", json!(1)),
-        Err(_) => Resource::new("integration", None),
-    };
-    state.audit().record(&actor, Action::IntegrationCreate, resource, outcome_of(&result), &request_id).await;
+    let resource = Resource::new("integration", None);
+    state.audit().failure(&actor, Action::IntegrationCreate, resource, &result, &request_id).await;
     let created = result?;
     tracing::info!(integration_id = %created.id, name = %created.name, "custom integration created");
     Ok(with_etag(StatusCode::CREATED, created))
 }
 
 /// A validated create body becomes an active integration of the caller's
-/// organization (`Conflict` when the name is taken).
+/// organization (`Conflict` when the name is taken), with its
+/// `integration.create` audit event committed alongside.
 pub(crate) async fn create_from_request(
     state: &AppState,
     actor: &Actor,
     request: CreateIntegrationRequest,
+    audit: patchbay_store::AuditContext,
 ) -> Result<Integration, StoreError> {
     let new = NewIntegration {
         name: request.name,
@@ -108,7 +107,7 @@ pub(crate) async fn create_from_request(
         created_by: actor.user_id.clone(),
         created_by_admin: actor.role == Role::Admin,
     };
-    state.store.create_integration(&actor.organization, new).await
+    state.store.create_integration_with(&actor.organization, new, Some(audit)).await
 }
 
 pub async fn update(
@@ -124,32 +123,18 @@ pub async fn update(
     let result = async {
         require_writer(&actor, "update")?;
         let patch = parse_update_request(body.json()?)?;
-        let status = patch.status;
-        if status == Some(IntegrationStatus::Deleted) {
+        if patch.status == Some(IntegrationStatus::Deleted) {
             action = Action::IntegrationDelete;
         }
         let id = parse_id(&id)?;
         let expected_revision = expected_revision(&state, &actor.organization, id, &headers).await?;
-        let change = Change::of(&actor, expected_revision);
-        let updated = state.store.update_integration_with(&actor.organization, id, patch, change).await?;
-        // `status: active` brings a soft-deleted integration back: the
-        // revision just written says whether this one was.
-        if status.is_some_and(|s| s != IntegrationStatus::Deleted) {
-            let written = state.store.get_revision(&actor.organization, id, updated.revision).await;
-            if written.is_ok_and(|r| r.kind == RevisionKind::Restore) {
-                action = Action::IntegrationRestore;
-            }
-        }
-        Ok(updated)
+        // The store names the event after what it wrote (an update, a soft
+        // delete, a restore from `deleted`) and commits it with the write.
+        let change = Change::of(&actor, expected_revision, request_id.0.clone());
+        Ok(state.store.update_integration_with(&actor.organization, id, patch, change).await?)
     }
     .await;
-    let resource = match &result {
-        Ok(updated) => {
-            Resource::integration(updated.id, Some(&updated.name)).with("revision", json!(updated.revision))
-        }
-        Err(_) => Resource::integration_raw(&id),
-    };
-    state.audit().record(&actor, action, resource, outcome_of(&result), &request_id).await;
+    state.audit().failure(&actor, action, Resource::integration_raw(&id), &result, &request_id).await;
     let updated = result?;
     tracing::info!(integration_id = %updated.id, revision = updated.revision, "custom integration updated");
     Ok(with_etag(StatusCode::OK, updated))
@@ -171,13 +156,14 @@ pub async fn delete(
         let mode = if hard { DeleteMode::Hard } else { DeleteMode::Soft };
         let id = parse_id(&id)?;
         let expected_revision = expected_revision(&state, &actor.organization, id, &headers).await?;
-        let change = Change::of(&actor, expected_revision);
+        let change = Change::of(&actor, expected_revision, request_id.0.clone())
+            .with_detail("hard_delete", json!(hard));
         state.store.delete_integration_with(&actor.organization, id, mode, change).await?;
         tracing::info!(integration_id = %id, ?mode, "custom integration deleted");
         Ok(())
     }
     .await;
     let resource = Resource::integration_raw(&id).with("hard_delete", json!(hard));
-    state.audit().record(&actor, Action::IntegrationDelete, resource, outcome_of(&result), &request_id).await;
+    state.audit().failure(&actor, Action::IntegrationDelete, resource, &result, &request_id).await;
     result.map(|()| StatusCode::NO_CONTENT)
 }

@@ -1,6 +1,6 @@
 //! The template catalogue and `from-template`. Reading the
 //! catalogue needs any valid token; instantiating one needs a writer.
-use crate::audit::{Action, Resource, outcome_of};
+use crate::audit::{Action, Resource, context};
 use crate::body::Body;
 use crate::error::ApiError;
 use crate::query::QueryParams;
@@ -78,16 +78,13 @@ pub async fn instantiate(
         require_writer(&actor, "create")?;
         let template = templates::find(&template_id).ok_or_else(|| not_found(&template_id))?;
         let request = parse_from_template(template, body.json()?)?;
-        Ok(create_from_request(&state, &actor, request).await?)
+        let mut audit = context(&actor, &request_id);
+        audit.detail.insert("template_id".into(), json!(template_id));
+        Ok(create_from_request(&state, &actor, request, audit).await?)
     }
     .await;
-    let resource = match &result {
-        Ok(created) => Resource::integration(created.id, Some(&created.name))
-            .with("revision", json!(1))
-            .with("template_id", json!(template_id)),
-        Err(_) => Resource::new("integration", None).with("template_id", json!(template_id)),
-    };
-    state.audit().record(&actor, Action::IntegrationCreate, resource, outcome_of(&result), &request_id).await;
+    let resource = Resource::new("integration", None).with("template_id", json!(template_id));
+    state.audit().failure(&actor, Action::IntegrationCreate, resource, &result, &request_id).await;
     let created = result?;
     tracing::info!(integration_id = %created.id, template_id, "custom integration created from a template");
     Ok((StatusCode::CREATED, Json(created.into())))

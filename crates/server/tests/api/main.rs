@@ -24,6 +24,7 @@ mod secrets;
 mod strict_validation;
 mod templates;
 mod tenancy;
+mod write_audit;
 
 mod extra_server;
 mod limits;

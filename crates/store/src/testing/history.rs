@@ -1,6 +1,6 @@
 //! Conformance cases for revisions, conditional writes and the audit log.
 use super::integrations::{full_config, new_integration, org};
-use crate::{Change, Conflict, DeleteMode, Store, StoreError};
+use crate::{AuditContext, Change, Conflict, DeleteMode, Store, StoreError};
 use patchbay_domain::{
     ApprovalKind, AuditAction, AuditEvent, AuditFilter, AuditOutcome, IntegrationPatch, IntegrationStatus,
     RevisionKind, now_utc,
@@ -13,7 +13,7 @@ fn by(actor: &str) -> Change {
 }
 
 fn expecting(revision: i64) -> Change {
-    Change { actor: Some("user-2".into()), by_admin: false, expected_revision: Some(revision) }
+    Change { actor: Some("user-2".into()), by_admin: false, expected_revision: Some(revision), audit: None }
 }
 
 /// Approvals: an admin's write is approved by its author, a non-admin's is
@@ -26,7 +26,7 @@ pub async fn approvals_follow_authors_and_configs(store: Arc<dyn Store>) {
     let created = store.create_integration(&a, new).await.unwrap();
     assert_eq!(store.get_revision(&a, created.id, 1).await.unwrap().approval, None, "a member created it");
 
-    let admin = Change { actor: Some("ada".into()), by_admin: true, expected_revision: None };
+    let admin = Change { actor: Some("ada".into()), by_admin: true, expected_revision: None, audit: None };
     let patch = IntegrationPatch { description: Some("main".into()), ..Default::default() };
     store.update_integration_with(&a, created.id, patch, admin).await.unwrap();
     let written = store.get_revision(&a, created.id, 2).await.unwrap().approval.unwrap();
@@ -45,19 +45,94 @@ pub async fn approvals_follow_authors_and_configs(store: Arc<dyn Store>) {
     store.update_integration_with(&a, created.id, rewrite, by("bob")).await.unwrap();
     assert_eq!(store.get_revision(&a, created.id, 4).await.unwrap().approval, None, "config changed");
 
-    let approved = store.approve_revision(&a, created.id, 4, Some("ada".into())).await.unwrap();
+    let approved = store.approve_revision(&a, created.id, 4, by("ada")).await.unwrap();
     let approval = approved.approval.clone().unwrap();
     assert_eq!(
         (approval.kind, approval.revision, approval.by.as_deref()),
         (ApprovalKind::Approved, 4, Some("ada"))
     );
     assert_eq!(approved.snapshot, store.get_integration(&a, created.id).await.unwrap());
-    let again = store.approve_revision(&a, created.id, 4, Some("zed".into())).await.unwrap();
+    let again = store.approve_revision(&a, created.id, 4, by("zed")).await.unwrap();
     assert_eq!(again.approval, Some(approval), "the first approval stays");
 
-    assert!(matches!(store.approve_revision(&a, created.id, 9, None).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.approve_revision(&a, created.id, 9, by("ada")).await, Err(StoreError::NotFound)));
     let b = org("org-b");
-    assert!(matches!(store.approve_revision(&b, created.id, 4, None).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.approve_revision(&b, created.id, 4, by("ada")).await, Err(StoreError::NotFound)));
+}
+
+/// An audited write commits its event with it, named after what was
+/// written: a no-op right after a restore is an update, not a restore.
+pub async fn audited_writes_commit_their_events(store: Arc<dyn Store>) {
+    let a = org("org-a");
+    let audited = |role: &str| Change {
+        actor: Some("ada".into()),
+        by_admin: role == "admin",
+        expected_revision: None,
+        audit: Some(AuditContext {
+            actor_role: Some(role.into()),
+            request_id: Some("req-1".into()),
+            ..Default::default()
+        }),
+    };
+    let created = store
+        .create_integration_with(&a, new_integration("pg", "postgres", &[]), audited("member").audit)
+        .await
+        .unwrap();
+    let patch = IntegrationPatch { description: Some("main".into()), ..Default::default() };
+    store.update_integration_with(&a, created.id, patch, audited("member")).await.unwrap();
+    store.restore_revision(&a, created.id, 1, audited("admin")).await.unwrap();
+    store
+        .update_integration_with(&a, created.id, IntegrationPatch::default(), audited("member"))
+        .await
+        .unwrap();
+    store.approve_revision(&a, created.id, 3, audited("admin")).await.unwrap();
+    store.delete_integration_with(&a, created.id, DeleteMode::Soft, audited("member")).await.unwrap();
+    // Unaudited writes (tests, tools) record nothing.
+    let back = IntegrationPatch { status: Some(IntegrationStatus::Active), ..Default::default() };
+    store.update_integration_with(&a, created.id, back, by("user-2")).await.unwrap();
+    store
+        .delete_integration_with(
+            &a,
+            created.id,
+            DeleteMode::Hard,
+            audited("admin").with_detail("hard_delete", serde_json::json!(true)),
+        )
+        .await
+        .unwrap();
+
+    let filter = AuditFilter { limit: 100, ..Default::default() };
+    let mut events = store.list_audit_events(&a, &filter).await.unwrap();
+    events.reverse();
+    let seen: Vec<(AuditAction, Option<&str>)> =
+        events.iter().map(|e| (e.event.action, e.event.actor_role.as_deref())).collect();
+    assert_eq!(
+        seen,
+        [
+            (AuditAction::IntegrationCreate, Some("member")),
+            (AuditAction::IntegrationUpdate, Some("member")),
+            (AuditAction::IntegrationRestore, Some("admin")),
+            (AuditAction::IntegrationUpdate, Some("member")),
+            (AuditAction::IntegrationApprove, Some("admin")),
+            (AuditAction::IntegrationDelete, Some("member")),
+            (AuditAction::IntegrationDelete, Some("admin")),
+        ]
+    );
+    for stored in &events {
+        let event = &stored.event;
+        assert_eq!((event.outcome, event.request_id.as_deref()), (AuditOutcome::Success, Some("req-1")));
+        assert_eq!(event.resource_id.as_deref(), Some(created.id.to_string().as_str()));
+        let detail: serde_json::Value = serde_json::from_str(&event.detail).unwrap();
+        assert_eq!(detail["name"], "pg", "{detail}");
+    }
+    let revisions: Vec<i64> = events
+        .iter()
+        .map(|e| {
+            serde_json::from_str::<serde_json::Value>(&e.event.detail).unwrap()["revision"].as_i64().unwrap()
+        })
+        .collect();
+    assert_eq!(revisions, [1, 2, 3, 3, 3, 4, 5]);
+    let last: serde_json::Value = serde_json::from_str(&events[6].event.detail).unwrap();
+    assert_eq!(last["hard_delete"], true);
 }
 
 pub async fn revisions_record_every_change(store: Arc<dyn Store>) {

@@ -39,6 +39,7 @@ macro_rules! conformance_tests {
             soft_and_hard_delete,
             revisions_count_changes,
             approvals_follow_authors_and_configs,
+            audited_writes_commit_their_events,
             revisions_record_every_change,
             conditional_writes_check_the_revision,
             restore_revision_rolls_back,

@@ -1,0 +1,143 @@
+//! The audit events of writes, decided once for every backend.
+//!
+//! A successful write commits its audit event in its own transaction: a
+//! crash between the change and its record, or a failure to write the
+//! record, cannot leave a change without it. The handler says who asks and
+//! in which request (`AuditContext`, carried by `Change`); the store knows
+//! what was written (the revision's kind, the new revision number), and the
+//! functions here turn both into the event. Attempts that change nothing
+//! (refused, failed) are recorded by the handler, outside any transaction.
+use crate::Change;
+use patchbay_domain::{
+    AuditAction, AuditEvent, AuditOutcome, Integration, OrganizationId, Revision, RevisionKind, now_utc,
+};
+use serde_json::{Map, Value, json};
+
+/// Who asks for a write, beyond `Change::actor`, for its audit event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditContext {
+    /// The role of the actor's token (`admin`, `member`, ...).
+    pub actor_role: Option<String>,
+    /// The request's id, so the event can be matched with its logs.
+    pub request_id: Option<String>,
+    /// Details beyond those the store adds (names, ids, numbers; never a value).
+    pub detail: Map<String, Value>,
+}
+
+impl Change {
+    /// The successful event of this change, or `None` for a change that is
+    /// not audited (the store's own tests, maintenance tools).
+    pub fn event(
+        &self,
+        org: &OrganizationId,
+        action: AuditAction,
+        resource_type: &str,
+        resource_id: Option<String>,
+        detail: Map<String, Value>,
+    ) -> Option<AuditEvent> {
+        let context = self.audit.as_ref()?;
+        let mut all = detail;
+        all.extend(context.detail.clone());
+        Some(AuditEvent {
+            organization_id: org.clone(),
+            occurred_at: now_utc(),
+            actor: self.actor.clone(),
+            actor_role: context.actor_role.clone(),
+            action,
+            resource_type: resource_type.to_owned(),
+            resource_id,
+            outcome: AuditOutcome::Success,
+            request_id: context.request_id.clone(),
+            detail: Value::Object(all).to_string(),
+        })
+    }
+
+    /// The event of a write to `integration`: its action follows from what
+    /// was written (`kind`), and is `unchanged` when nothing was (a PUT that
+    /// changes nothing is still an update the log records).
+    pub fn integration_event(
+        &self,
+        integration: &Integration,
+        kind: Option<RevisionKind>,
+        unchanged: AuditAction,
+    ) -> Option<AuditEvent> {
+        let action = match kind {
+            Some(RevisionKind::Create) => AuditAction::IntegrationCreate,
+            Some(RevisionKind::Update) => AuditAction::IntegrationUpdate,
+            Some(RevisionKind::Delete) => AuditAction::IntegrationDelete,
+            Some(RevisionKind::Restore) => AuditAction::IntegrationRestore,
+            None => unchanged,
+        };
+        let mut detail = Map::new();
+        detail.insert("name".into(), json!(integration.name));
+        detail.insert("revision".into(), json!(integration.revision));
+        self.event(
+            &integration.organization_id,
+            action,
+            "integration",
+            Some(integration.id.to_string()),
+            detail,
+        )
+    }
+}
+
+/// The event of an approval: which revision, and whether it was approved
+/// now or already (`approval` is its kind either way).
+pub fn approval_event(change: &Change, approved: &Revision) -> Option<AuditEvent> {
+    let integration = &approved.snapshot;
+    let mut detail = Map::new();
+    detail.insert("name".into(), json!(integration.name));
+    detail.insert("revision".into(), json!(integration.revision));
+    detail.insert("approval".into(), json!(approved.approval.as_ref().map(|a| a.kind.as_str())));
+    let id = Some(integration.id.to_string());
+    change.event(&integration.organization_id, AuditAction::IntegrationApprove, "integration", id, detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use patchbay_domain::{IntegrationConfig, IntegrationStatus, NewIntegration};
+
+    #[test]
+    fn the_action_follows_what_was_written() {
+        let integration = NewIntegration {
+            name: "pg".into(),
+            integration_type: "postgres".into(),
+            description: None,
+            config: IntegrationConfig::default(),
+            tags: vec![],
+            status: IntegrationStatus::Active,
+            created_by: None,
+            created_by_admin: false,
+        }
+        .into_integration(OrganizationId::parse("acme").unwrap());
+        let mut change = Change::by(Some("ada".into()));
+        assert_eq!(
+            change.integration_event(
+                &integration,
+                Some(RevisionKind::Update),
+                AuditAction::IntegrationUpdate
+            ),
+            None
+        );
+        change.audit = Some(AuditContext {
+            actor_role: Some("admin".into()),
+            request_id: Some("r-1".into()),
+            ..Default::default()
+        });
+        let cases = [
+            (Some(RevisionKind::Restore), AuditAction::IntegrationUpdate, AuditAction::IntegrationRestore),
+            (Some(RevisionKind::Delete), AuditAction::IntegrationUpdate, AuditAction::IntegrationDelete),
+            // A no-op right after a restore is an update, not a restore.
+            (None, AuditAction::IntegrationUpdate, AuditAction::IntegrationUpdate),
+            (None, AuditAction::IntegrationDelete, AuditAction::IntegrationDelete),
+        ];
+        for (kind, unchanged, expected) in cases {
+            let event = change.integration_event(&integration, kind, unchanged).unwrap();
+            assert_eq!(event.action, expected, "{kind:?}");
+            assert_eq!((event.actor.as_deref(), event.request_id.as_deref()), (Some("ada"), Some("r-1")));
+            assert_eq!(event.resource_id, Some(integration.id.to_string()));
+            assert_eq!(event.detail, r#"{"name":"pg","revision":1}"#);
+        }
+    }
+}
