@@ -73,6 +73,27 @@ pub fn outcome_of<T>(result: &Result<T, ApiError>) -> Outcome {
     }
 }
 
+fn event(
+    actor: &Actor,
+    action: Action,
+    resource: Resource,
+    outcome: Outcome,
+    request_id: &RequestId,
+) -> AuditEvent {
+    AuditEvent {
+        organization_id: actor.organization.clone(),
+        occurred_at: now_utc(),
+        actor: actor.user_id.clone(),
+        actor_role: Some(actor.role.as_str().to_owned()),
+        action,
+        resource_type: resource.kind.to_owned(),
+        resource_id: resource.id,
+        outcome,
+        request_id: request_id.0.clone(),
+        detail: Value::Object(resource.detail).to_string(),
+    }
+}
+
 /// The recorder, borrowed from the state.
 pub struct Audit<'a> {
     store: &'a dyn Store,
@@ -93,18 +114,7 @@ impl Audit<'_> {
         outcome: Outcome,
         request_id: &RequestId,
     ) {
-        let event = AuditEvent {
-            organization_id: actor.organization.clone(),
-            occurred_at: now_utc(),
-            actor: actor.user_id.clone(),
-            actor_role: Some(actor.role.as_str().to_owned()),
-            action,
-            resource_type: resource.kind.to_owned(),
-            resource_id: resource.id,
-            outcome,
-            request_id: request_id.0.clone(),
-            detail: Value::Object(resource.detail).to_string(),
-        };
+        let event = event(actor, action, resource, outcome, request_id);
         if let Err(error) = self.store.append_audit_event(event).await {
             tracing::error!(%error, action = action.as_str(), "an audit event could not be recorded");
         }
@@ -126,6 +136,30 @@ impl Audit<'_> {
         if result.is_err() {
             self.record(actor, action, resource, outcome_of(result), request_id).await;
         }
+    }
+}
+
+impl Audit<'_> {
+    /// Records a successful read that hands out secret values, before they
+    /// are handed out: if the record cannot be written, the read fails (503)
+    /// instead of going unrecorded.
+    pub async fn required(
+        &self,
+        actor: &Actor,
+        action: Action,
+        resource: Resource,
+        request_id: &RequestId,
+    ) -> Result<(), ApiError> {
+        let event = event(actor, action, resource, Outcome::Success, request_id);
+        self.store.append_audit_event(event).await.map_err(|error| {
+            tracing::error!(%error, action = action.as_str(), "a read of secret values could not be recorded; refused");
+            match ApiError::from(error) {
+                unavailable @ ApiError::DatabaseUnavailable(_) => unavailable,
+                _ => ApiError::Unavailable(
+                    "The audit log cannot be written, so no secret value is handed out; try again".into(),
+                ),
+            }
+        })
     }
 }
 

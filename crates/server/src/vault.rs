@@ -89,7 +89,8 @@ impl Vault {
         Ok(key)
     }
 
-    /// Stores a new version of the secret, sealed for that version.
+    /// Stores a new version of the secret, sealed for that version, with its
+    /// audit event (when given) in the same transaction.
     pub async fn put(
         &self,
         org: &OrganizationId,
@@ -97,13 +98,14 @@ impl Vault {
         value: Zeroizing<String>,
         description: Option<String>,
         actor: Option<String>,
+        audit: Option<patchbay_store::AuditContext>,
     ) -> Result<(SecretMeta, bool), ApiError> {
         let key = self.data_key(org).await?;
         let (organization, secret) = (org.to_string(), name.to_string());
         let seal = Box::new(move |version| {
             to_blob(patchbay_vault::seal_secret(&key, &organization, &secret, version, &value))
         });
-        let write = SecretWrite { name, description, actor, seal };
+        let write = SecretWrite { name, description, actor, seal, audit };
         Ok(self.store.put_secret(org, write).await?)
     }
 

@@ -3,6 +3,7 @@
 //! `FOR UPDATE SKIP LOCKED`, so each row goes to exactly one claimer and
 //! nobody waits for another's row.
 use crate::PostgresStore;
+use crate::audit::insert_audit_if;
 use crate::classify::failed;
 use crate::pool::client;
 use async_trait::async_trait;
@@ -10,8 +11,8 @@ use deadpool_postgres::GenericClient;
 use patchbay_domain::{Integration, OrganizationId, now_utc};
 use patchbay_store::codec::{decode_config, encode_config};
 use patchbay_store::{
-    ATTEMPTS_EXHAUSTED, Conflict, JOB_COLUMNS, Job, JobResult, JobStatus, JobStore, MAX_ATTEMPTS, StoreError,
-    WORKER_COLUMNS, Worker, WorkerScope,
+    ATTEMPTS_EXHAUSTED, AuditContext, Conflict, JOB_COLUMNS, Job, JobResult, JobStatus, JobStore,
+    MAX_ATTEMPTS, StoreError, WORKER_COLUMNS, Worker, WorkerScope, test_event,
 };
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -96,13 +97,15 @@ async fn query(
 
 #[async_trait]
 impl JobStore for PostgresStore {
-    async fn enqueue_job(
+    async fn enqueue_job_with(
         &self,
         org: &OrganizationId,
         integration: &Integration,
         created_by: Option<String>,
+        audit: Option<AuditContext>,
     ) -> Result<Job, StoreError> {
-        let db = client(&self.pool).await?;
+        let mut db = client(&self.pool).await?;
+        let tx = db.transaction().await.map_err(failed("starting to queue a job"))?;
         let sql = format!(
             "INSERT INTO connection_tests (id, organization_id, integration_id, integration_name, \
                  integration_type, revision, config, status, created_at, created_by) \
@@ -110,7 +113,7 @@ impl JobStore for PostgresStore {
         );
         let config = encode_config(&integration.config);
         let row = query_opt(
-            &db,
+            &tx,
             &sql,
             &[
                 &Uuid::new_v4(),
@@ -127,7 +130,10 @@ impl JobStore for PostgresStore {
         )
         .await?
         .ok_or_else(|| StoreError::other("queueing a job", "no row returned"))?;
-        job_from_row(&row)
+        let job = job_from_row(&row)?;
+        insert_audit_if(&tx, test_event(audit.as_ref(), &job)).await?;
+        tx.commit().await.map_err(failed("committing a queued job"))?;
+        Ok(job)
     }
 
     async fn get_job(&self, org: &OrganizationId, id: Uuid) -> Result<Job, StoreError> {

@@ -3,12 +3,15 @@
 //! orders the writers of one name, and the lock on the fingerprint row
 //! orders data key creation against a key rotation (from other replicas too).
 use crate::PostgresStore;
+use crate::audit::insert_audit_if;
 use crate::classify::failed;
 use crate::pool::client;
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
-use patchbay_domain::{OrganizationId, SecretMeta, SecretName, SecretVersionMeta, now_utc};
-use patchbay_store::{Conflict, Rewrap, SealedBlob, SecretStore, SecretWrite, StoreError};
+use patchbay_domain::{AuditAction, OrganizationId, SecretMeta, SecretName, SecretVersionMeta, now_utc};
+use patchbay_store::{
+    Change, Conflict, Rewrap, SealedBlob, SecretStore, SecretWrite, StoreError, secret_event,
+};
 use tokio_postgres::types::FromSql;
 use tokio_postgres::{Row, Statement};
 
@@ -91,6 +94,16 @@ async fn put(
     tx.execute(&insert, &[&seq, &meta.version, &sealed.nonce, &sealed.ciphertext, &now, &write.actor])
         .await
         .map_err(failed("writing a secret version"))?;
+    let action = AuditAction::SecretWrite;
+    let event = secret_event(
+        write.audit.as_ref(),
+        org,
+        write.actor.clone(),
+        action,
+        write.name.as_str(),
+        Some(meta.version),
+    );
+    insert_audit_if(&tx, event).await?;
     tx.commit().await.map_err(failed("committing a secret write"))?;
     let created = meta.version == 1;
     Ok((meta, created))
@@ -310,14 +323,27 @@ impl SecretStore for PostgresStore {
             .collect()
     }
 
-    async fn delete_secret(&self, org: &OrganizationId, name: &SecretName) -> Result<(), StoreError> {
-        let db = client(&self.pool).await?;
+    async fn delete_secret(
+        &self,
+        org: &OrganizationId,
+        name: &SecretName,
+        change: Change,
+    ) -> Result<(), StoreError> {
+        let mut db = client(&self.pool).await?;
+        let tx = db.transaction().await.map_err(failed("starting a secret delete"))?;
         // Versions go with the secret (ON DELETE CASCADE).
-        let delete = statement(&db, "DELETE FROM secrets WHERE organization_id = $1 AND name = $2").await?;
-        let removed = db
+        let delete = statement(&tx, "DELETE FROM secrets WHERE organization_id = $1 AND name = $2").await?;
+        let removed = tx
             .execute(&delete, &[&org.as_str(), &name.as_str()])
             .await
             .map_err(failed("deleting a secret"))?;
-        if removed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if removed == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let action = AuditAction::SecretDelete;
+        let event =
+            secret_event(change.audit.as_ref(), org, change.actor.clone(), action, name.as_str(), None);
+        insert_audit_if(&tx, event).await?;
+        tx.commit().await.map_err(failed("committing a secret delete"))
     }
 }

@@ -2,13 +2,14 @@
 //! writer connection, so a claim — a single `UPDATE ... RETURNING` choosing
 //! the oldest claimable row — is atomic and exclusive by construction.
 use crate::SqliteStore;
+use crate::audit::insert_audit_if;
 use crate::time_codec::{from_micros, micros};
 use async_trait::async_trait;
 use patchbay_domain::{Integration, OrganizationId, now_utc};
 use patchbay_store::codec::{decode_config, encode_config};
 use patchbay_store::{
-    ATTEMPTS_EXHAUSTED, Conflict, JOB_COLUMNS, Job, JobResult, JobStatus, JobStore, MAX_ATTEMPTS, StoreError,
-    WORKER_COLUMNS, Worker, WorkerScope, failed,
+    ATTEMPTS_EXHAUSTED, AuditContext, Conflict, JOB_COLUMNS, Job, JobResult, JobStatus, JobStore,
+    MAX_ATTEMPTS, StoreError, WORKER_COLUMNS, Worker, WorkerScope, failed, test_event,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::time::Duration;
@@ -169,11 +170,12 @@ fn finish(
 
 #[async_trait]
 impl JobStore for SqliteStore {
-    async fn enqueue_job(
+    async fn enqueue_job_with(
         &self,
         org: &OrganizationId,
         integration: &Integration,
         created_by: Option<String>,
+        audit: Option<AuditContext>,
     ) -> Result<Job, StoreError> {
         let job = Job {
             id: Uuid::new_v4(),
@@ -195,9 +197,11 @@ impl JobStore for SqliteStore {
             finished_at: None,
         };
         let row = job.clone();
+        let event = test_event(audit.as_ref(), &job);
         self.pool
             .write(move |conn| {
-                conn.prepare_cached(
+                let tx = conn.transaction().map_err(failed("starting to queue a job"))?;
+                tx.prepare_cached(
                     "INSERT INTO connection_tests (id, organization_id, integration_id, integration_name, \
                          integration_type, revision, config, status, created_at, created_by) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?9)",
@@ -215,7 +219,9 @@ impl JobStore for SqliteStore {
                         row.created_by,
                     ])
                 })
-                .map_err(failed("queueing a job"))
+                .map_err(failed("queueing a job"))?;
+                insert_audit_if(&tx, event)?;
+                tx.commit().map_err(failed("committing a queued job"))
             })
             .await?;
         Ok(job)

@@ -1,8 +1,11 @@
 use crate::SqliteStore;
+use crate::audit::insert_audit_if;
 use crate::time_codec::{from_micros, micros};
 use async_trait::async_trait;
-use patchbay_domain::{OrganizationId, SecretMeta, SecretName, SecretVersionMeta, now_utc};
-use patchbay_store::{Conflict, Rewrap, SealedBlob, SecretStore, SecretWrite, StoreError, failed};
+use patchbay_domain::{AuditAction, OrganizationId, SecretMeta, SecretName, SecretVersionMeta, now_utc};
+use patchbay_store::{
+    Change, Conflict, Rewrap, SealedBlob, SecretStore, SecretWrite, StoreError, failed, secret_event,
+};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 const FINGERPRINT: &str = "master_key_fingerprint";
@@ -67,6 +70,15 @@ fn put(
             meta_from_row,
         )
         .map_err(failed("reading a secret back"))?;
+    let event = secret_event(
+        write.audit.as_ref(),
+        org,
+        write.actor.clone(),
+        AuditAction::SecretWrite,
+        write.name.as_str(),
+        Some(version),
+    );
+    insert_audit_if(&tx, event)?;
     tx.commit().map_err(failed("committing a secret write"))?;
     Ok((meta, version == 1))
 }
@@ -274,17 +286,35 @@ impl SecretStore for SqliteStore {
         })
     }
 
-    async fn delete_secret(&self, org: &OrganizationId, name: &SecretName) -> Result<(), StoreError> {
+    async fn delete_secret(
+        &self,
+        org: &OrganizationId,
+        name: &SecretName,
+        change: Change,
+    ) -> Result<(), StoreError> {
         let (org, name) = (org.clone(), name.clone());
         self.pool
             .write(move |conn| {
-                let removed = conn
+                let tx = conn.transaction().map_err(failed("starting a secret delete"))?;
+                let removed = tx
                     .execute(
                         "DELETE FROM secrets WHERE organization_id = ?1 AND name = ?2",
                         params![org.as_str(), name.as_str()],
                     )
                     .map_err(failed("deleting a secret"))?;
-                if removed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+                if removed == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                let event = secret_event(
+                    change.audit.as_ref(),
+                    &org,
+                    change.actor.clone(),
+                    AuditAction::SecretDelete,
+                    name.as_str(),
+                    None,
+                );
+                insert_audit_if(&tx, event)?;
+                tx.commit().map_err(failed("committing a secret delete"))
             })
             .await
     }

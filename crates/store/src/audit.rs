@@ -24,6 +24,52 @@ pub struct AuditContext {
     pub detail: Map<String, Value>,
 }
 
+impl AuditContext {
+    /// The successful event of `actor`'s write in this context.
+    #[allow(clippy::too_many_arguments)]
+    pub fn event(
+        &self,
+        org: &OrganizationId,
+        actor: Option<String>,
+        action: AuditAction,
+        resource_type: &str,
+        resource_id: Option<String>,
+        detail: Map<String, Value>,
+    ) -> AuditEvent {
+        let mut all = detail;
+        all.extend(self.detail.clone());
+        AuditEvent {
+            organization_id: org.clone(),
+            occurred_at: now_utc(),
+            actor,
+            actor_role: self.actor_role.clone(),
+            action,
+            resource_type: resource_type.to_owned(),
+            resource_id,
+            outcome: AuditOutcome::Success,
+            request_id: self.request_id.clone(),
+            detail: Value::Object(all).to_string(),
+        }
+    }
+}
+
+/// The event of a write to secret `name` (never its value): `version` is the
+/// version written, `None` for a delete.
+pub fn secret_event(
+    audit: Option<&AuditContext>,
+    org: &OrganizationId,
+    actor: Option<String>,
+    action: AuditAction,
+    name: &str,
+    version: Option<i64>,
+) -> Option<AuditEvent> {
+    let mut detail = Map::new();
+    if let Some(version) = version {
+        detail.insert("version".into(), json!(version));
+    }
+    Some(audit?.event(org, actor, action, "secret", Some(name.to_owned()), detail))
+}
+
 impl Change {
     /// The successful event of this change, or `None` for a change that is
     /// not audited (the store's own tests, maintenance tools).
@@ -36,20 +82,7 @@ impl Change {
         detail: Map<String, Value>,
     ) -> Option<AuditEvent> {
         let context = self.audit.as_ref()?;
-        let mut all = detail;
-        all.extend(context.detail.clone());
-        Some(AuditEvent {
-            organization_id: org.clone(),
-            occurred_at: now_utc(),
-            actor: self.actor.clone(),
-            actor_role: context.actor_role.clone(),
-            action,
-            resource_type: resource_type.to_owned(),
-            resource_id,
-            outcome: AuditOutcome::Success,
-            request_id: context.request_id.clone(),
-            detail: Value::Object(all).to_string(),
-        })
+        Some(context.event(org, self.actor.clone(), action, resource_type, resource_id, detail))
     }
 
     /// The event of a write to `integration`: its action follows from what
@@ -91,6 +124,17 @@ pub fn approval_event(change: &Change, approved: &Revision) -> Option<AuditEvent
     detail.insert("approval".into(), json!(approved.approval.as_ref().map(|a| a.kind.as_str())));
     let id = Some(integration.id.to_string());
     change.event(&integration.organization_id, AuditAction::IntegrationApprove, "integration", id, detail)
+}
+
+/// The event of a queued connection test.
+pub fn test_event(audit: Option<&AuditContext>, job: &crate::Job) -> Option<AuditEvent> {
+    let mut detail = Map::new();
+    detail.insert("name".into(), json!(job.integration_name));
+    detail.insert("job_id".into(), json!(job.id.to_string()));
+    detail.insert("revision".into(), json!(job.revision));
+    let id = Some(job.integration_id.to_string());
+    let action = AuditAction::ConnectionTest;
+    Some(audit?.event(&job.organization_id, job.created_by.clone(), action, "integration", id, detail))
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 //! whose lease ran out (its worker stopped heartbeating) may be claimed again
 //! by another worker, up to `MAX_ATTEMPTS` attempts, after which it ends as
 //! `error`.
-use crate::StoreError;
+use crate::{AuditContext, StoreError};
 use async_trait::async_trait;
 use patchbay_domain::{Integration, IntegrationConfig, OrganizationId};
 use std::time::Duration;
@@ -160,6 +160,18 @@ pub trait JobStore: Send + Sync {
         org: &OrganizationId,
         integration: &Integration,
         created_by: Option<String>,
+    ) -> Result<Job, StoreError> {
+        self.enqueue_job_with(org, integration, created_by, None).await
+    }
+
+    /// The same, committing the `integration.test` audit event (when
+    /// `audit` is given) in the same transaction.
+    async fn enqueue_job_with(
+        &self,
+        org: &OrganizationId,
+        integration: &Integration,
+        created_by: Option<String>,
+        audit: Option<AuditContext>,
     ) -> Result<Job, StoreError>;
 
     async fn get_job(&self, org: &OrganizationId, id: Uuid) -> Result<Job, StoreError>;

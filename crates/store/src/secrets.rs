@@ -3,7 +3,7 @@
 //! key or a value in clear: sealing happens in the `Seal` callback, which
 //! runs inside the write's transaction once the new version is known
 //! (the version is part of what the ciphertext is bound to).
-use crate::StoreError;
+use crate::{AuditContext, Change, StoreError};
 use async_trait::async_trait;
 use patchbay_domain::{OrganizationId, SecretMeta, SecretName, SecretVersionMeta};
 
@@ -27,6 +27,9 @@ pub struct SecretWrite {
     pub description: Option<String>,
     pub actor: Option<String>,
     pub seal: Seal,
+    /// When set, the write commits its `secret.write` audit event (name and
+    /// version, never the value) in its own transaction.
+    pub audit: Option<AuditContext>,
 }
 
 #[async_trait]
@@ -94,6 +97,12 @@ pub trait SecretStore: Send + Sync {
         name: &SecretName,
     ) -> Result<Vec<SecretVersionMeta>, StoreError>;
 
-    /// Removes the secret and every version.
-    async fn delete_secret(&self, org: &OrganizationId, name: &SecretName) -> Result<(), StoreError>;
+    /// Removes the secret and every version, with `change`'s
+    /// `secret.delete` audit event in the same transaction.
+    async fn delete_secret(
+        &self,
+        org: &OrganizationId,
+        name: &SecretName,
+        change: Change,
+    ) -> Result<(), StoreError>;
 }

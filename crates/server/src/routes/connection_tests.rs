@@ -1,6 +1,6 @@
 //! Connection tests: ask for one, read one, read an
 //! integration's history. Tests never run here: they are queued for workers.
-use crate::audit::{Action, Resource, outcome_of};
+use crate::audit::{Action, Resource, context};
 use crate::error::{ApiError, INTEGRATION_NOT_FOUND};
 use crate::jobs::{POLL_INTERVAL, WAIT_MARGIN, approved_for_secrets, wait_limit};
 use crate::query::QueryParams;
@@ -101,6 +101,7 @@ async fn enqueue(
     actor: &Actor,
     raw_id: &str,
     query: Option<&str>,
+    request_id: &RequestId,
 ) -> Result<(Job, Integration, bool), ApiError> {
     require(actor, actor.role.can_write_integrations(), "run connection tests", "a member or admin")?;
     let wait = query_bool(&QueryParams::parse(query), "wait", true)?;
@@ -115,7 +116,9 @@ async fn enqueue(
         state.store.get_revision(&actor.organization, integration.id, integration.revision).await?;
     approved_for_secrets(&integration, revision.approval.as_ref())
         .map_err(|refused| ApiError::Conflict(refused.to_string()))?;
-    let job = state.store.enqueue_job(&actor.organization, &integration, actor.user_id.clone()).await?;
+    let audit = Some(context(actor, request_id));
+    let job =
+        state.store.enqueue_job_with(&actor.organization, &integration, actor.user_id.clone(), audit).await?;
     state.jobs.queued.notify_waiters();
     tracing::info!(job = %job.id, integration = %integration.name, revision = job.revision, "connection test queued");
     Ok((job, integration, wait))
@@ -129,14 +132,9 @@ pub async fn start(
     RawQuery(query): RawQuery,
 ) -> Result<Answer, ApiError> {
     let Caller(actor) = caller?;
-    let queued = enqueue(&state, &actor, &raw_id, query.as_deref()).await;
-    let resource = match &queued {
-        Ok((job, integration, _)) => Resource::integration(integration.id, Some(&integration.name))
-            .with("job_id", json!(job.id.to_string()))
-            .with("revision", json!(job.revision)),
-        Err(_) => Resource::integration_raw(&raw_id),
-    };
-    state.audit().record(&actor, Action::ConnectionTest, resource, outcome_of(&queued), &request_id).await;
+    let queued = enqueue(&state, &actor, &raw_id, query.as_deref(), &request_id).await;
+    let resource = Resource::integration_raw(&raw_id);
+    state.audit().failure(&actor, Action::ConnectionTest, resource, &queued, &request_id).await;
     let (job, integration, wait) = queued?;
     let org = &actor.organization;
     let timeout = integration.config.connection_test.as_ref().map_or(5, |t| t.timeout.seconds());

@@ -108,9 +108,22 @@ pub async fn resolve(
     let Caller(actor) = caller?;
     let mut resource = Resource::bundle();
     let result = resolve_for(&state, &actor, query.as_deref(), &body, &mut resource).await;
-    state.audit().record(&actor, Action::Resolve, resource, outcome_of(&result), &request_id).await;
-    result
+    match result {
+        // A bundle with secret values leaves only once it is on record.
+        Ok((bundle, true)) => {
+            state.audit().required(&actor, Action::Resolve, resource, &request_id).await?;
+            Ok(bundle)
+        }
+        other => {
+            let result = other.map(|(bundle, _)| bundle);
+            state.audit().record(&actor, Action::Resolve, resource, outcome_of(&result), &request_id).await;
+            result
+        }
+    }
 }
+
+/// The bundle, and whether it carries real secret values.
+type Resolved = (Json<BundleResponse>, bool);
 
 async fn resolve_for(
     state: &AppState,
@@ -118,7 +131,7 @@ async fn resolve_for(
     query: Option<&str>,
     body: &Body,
     resource: &mut Resource,
-) -> Result<Json<BundleResponse>, ApiError> {
+) -> Result<Resolved, ApiError> {
     let dry_run = dry_run(&QueryParams::parse(query))?;
     *resource = std::mem::replace(resource, Resource::bundle()).with("dry_run", json!(dry_run));
     if !dry_run {
@@ -161,7 +174,8 @@ async fn resolve_for(
     }
 
     let bundle = resolution.bundle;
-    Ok(Json(BundleResponse {
+    let carries_values = !dry_run && !secrets.0.is_empty();
+    let response = Json(BundleResponse {
         env_vars: bundle.env_vars,
         files: bundle
             .files
@@ -186,5 +200,6 @@ async fn resolve_for(
             .collect(),
         missing: problems,
         dry_run,
-    }))
+    });
+    Ok((response, carries_values))
 }

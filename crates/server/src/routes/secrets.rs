@@ -1,6 +1,6 @@
 //! The secrets API. Metadata is readable by every
 //! role, writes need a member or admin, values only go to workers and admins.
-use crate::audit::{Action, Resource, outcome_of};
+use crate::audit::{Action, Resource, context};
 use crate::body::Body;
 use crate::error::ApiError;
 use crate::request_id::RequestId;
@@ -14,7 +14,7 @@ use patchbay_api_types::{
     parse_secret_name, redacted_body_error,
 };
 use patchbay_domain::SecretName;
-use patchbay_store::StoreError;
+use patchbay_store::{Change, StoreError};
 use zeroize::Zeroizing;
 
 type Caught = Result<Caller, ApiError>;
@@ -47,12 +47,8 @@ pub async fn put(
     body: Body,
 ) -> Result<(StatusCode, Json<SecretResponse>), ApiError> {
     let Caller(actor) = caller?;
-    let result = write(&state, &actor, &raw, body).await;
-    let resource = match &result {
-        Ok((_, Json(meta))) => Resource::secret(&raw).with("version", serde_json::json!(meta.version)),
-        Err(_) => Resource::secret(&raw),
-    };
-    state.audit().record(&actor, Action::SecretWrite, resource, outcome_of(&result), &request_id).await;
+    let result = write(&state, &actor, &raw, body, &request_id).await;
+    state.audit().failure(&actor, Action::SecretWrite, Resource::secret(&raw), &result, &request_id).await;
     result
 }
 
@@ -61,6 +57,7 @@ async fn write(
     actor: &patchbay_domain::Actor,
     name: &str,
     body: Body,
+    request_id: &RequestId,
 ) -> Result<(StatusCode, Json<SecretResponse>), ApiError> {
     require(actor, actor.role.can_write_integrations(), "write secrets", "a member or admin")?;
     let name = name_of(name)?;
@@ -71,14 +68,19 @@ async fn write(
     };
     drop(body);
     let value = Zeroizing::new(request.value);
-    let (meta, created) =
-        state.vault.put(&actor.organization, name, value, request.description, actor.user_id.clone()).await?;
+    let audit = Some(context(actor, request_id));
+    let (meta, created) = state
+        .vault
+        .put(&actor.organization, name, value, request.description, actor.user_id.clone(), audit)
+        .await?;
     tracing::info!(secret = %meta.name, version = meta.version, "secret written");
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(meta.into())))
 }
 
-/// Every read is audited, refused ones (403) included; never the value.
+/// Every read is audited, refused ones (403) included; never the value. A
+/// value leaves only once its read is on record: when the event cannot be
+/// written, the read fails (503) rather than go unrecorded.
 pub async fn value(
     State(state): State<AppState>,
     caller: Caught,
@@ -92,11 +94,21 @@ pub async fn value(
         state.vault.reveal(&actor.organization, &name).await
     }
     .await;
-    state
-        .audit()
-        .record(&actor, Action::SecretRead, Resource::secret(&raw), outcome_of(&result), &request_id)
-        .await;
-    let value = result?;
+    let value = match result {
+        Ok(value) => {
+            let resource = Resource::secret(&raw);
+            state.audit().required(&actor, Action::SecretRead, resource, &request_id).await?;
+            value
+        }
+        Err(error) => {
+            let failed: Result<(), ApiError> = Err(error);
+            state
+                .audit()
+                .failure(&actor, Action::SecretRead, Resource::secret(&raw), &failed, &request_id)
+                .await;
+            return Err(failed.unwrap_err());
+        }
+    };
     tracing::info!(secret = %raw, "secret value read");
     Ok(Json(SecretValueResponse { value: value.to_string() }))
 }
@@ -123,13 +135,11 @@ pub async fn delete(
     let result = async {
         require(&actor, actor.role.can_write_integrations(), "delete secrets", "a member or admin")?;
         let name = name_of(&raw)?;
-        state.store.delete_secret(&actor.organization, &name).await.map_err(or_not_found(&name))
+        let change = Change::of(&actor, None, request_id.0.clone());
+        state.store.delete_secret(&actor.organization, &name, change).await.map_err(or_not_found(&name))
     }
     .await;
-    state
-        .audit()
-        .record(&actor, Action::SecretDelete, Resource::secret(&raw), outcome_of(&result), &request_id)
-        .await;
+    state.audit().failure(&actor, Action::SecretDelete, Resource::secret(&raw), &result, &request_id).await;
     result?;
     tracing::info!(secret = %raw, "secret deleted");
     Ok(StatusCode::NO_CONTENT)

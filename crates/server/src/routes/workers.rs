@@ -6,7 +6,7 @@
 //! own credential (see `jobs::embedded`). A claim hands out secret values,
 //! so it goes only to those two.
 use super::connection_tests::{TEST_NOT_FOUND, response};
-use crate::audit::{Action, Outcome, Resource};
+use crate::audit::{Action, Resource};
 use crate::auth::AuthFailure;
 use crate::body::Body;
 use crate::error::ApiError;
@@ -163,7 +163,9 @@ pub async fn claim(
                 ClaimOutcome::Ready(claimed, delivered) => {
                     tracing::info!(job = %job.id, worker = %worker.id, attempt = job.attempts, "job claimed");
                     if !delivered.is_empty() {
-                        audit_delivery(&state, actor.as_ref(), &worker, &job, delivered, &request_id).await;
+                        // The values leave only once the claim is on record;
+                        // refused, the job's lease runs out and it is claimed again.
+                        audit_delivery(&state, actor.as_ref(), &worker, &job, delivered, &request_id).await?;
                     }
                     return Ok(Json(claimed).into_response());
                 }
@@ -204,7 +206,7 @@ async fn audit_delivery(
     job: &Job,
     delivered: Vec<String>,
     request_id: &RequestId,
-) {
+) -> Result<(), ApiError> {
     let actor = actor.cloned().unwrap_or_else(|| Actor {
         organization: job.organization_id.clone(),
         user_id: Some("embedded-worker".into()),
@@ -218,7 +220,7 @@ async fn audit_delivery(
         .with("revision", json!(job.revision))
         .with("attempt", json!(job.attempts))
         .with("secrets", json!(delivered));
-    state.audit().record(&actor, Action::JobClaim, resource, Outcome::Success, request_id).await;
+    state.audit().required(&actor, Action::JobClaim, resource, request_id).await
 }
 
 fn timestamp(text: &str) -> OffsetDateTime {

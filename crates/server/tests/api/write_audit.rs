@@ -49,4 +49,80 @@ async fn each_write_is_audited_as_what_it_wrote(app: TestApp) {
     );
 }
 
-crate::both_backends!(each_write_is_audited_as_what_it_wrote);
+/// Makes every audit write fail, as a full or broken audit table would.
+async fn break_the_audit_log(app: &TestApp) {
+    match app.backend {
+        crate::harness::Backend::Sqlite => {
+            app.sql(
+                "CREATE TRIGGER no_audit BEFORE INSERT ON audit_events \
+                 BEGIN SELECT RAISE(ABORT, 'the audit log is broken'); END;",
+            )
+            .await
+        }
+        crate::harness::Backend::Postgres => {
+            app.sql(
+                "CREATE FUNCTION no_audit() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'the audit log is broken'; END $$; \
+                 CREATE TRIGGER no_audit BEFORE INSERT ON audit_events \
+                 FOR EACH ROW EXECUTE FUNCTION no_audit();",
+            )
+            .await
+        }
+    }
+}
+
+/// Nothing happens off the record: when the audit log cannot be written, a
+/// write is not committed and a secret value is not handed out.
+async fn without_an_audit_record_nothing_happens(app: TestApp) {
+    let secret = "/api/v1/secrets/DB_PASSWORD";
+    assert_eq!(app.send_json(Method::PUT, secret, "acme", &json!({"value": "first"})).await.0, 201);
+    let body = json!({"name": "pg", "integration_type": "postgres", "config": {"secrets": ["DB_PASSWORD"]}});
+    let (_, created) = app.send_json(Method::POST, INTEGRATIONS, "acme", &body).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    break_the_audit_log(&app).await;
+
+    let (status, _) = app.send_json(Method::PUT, secret, "acme", &json!({"value": "second"})).await;
+    assert!(status >= 500, "{status}");
+    let (status, _) = app
+        .send_json(Method::PUT, &format!("{INTEGRATIONS}/{id}"), "acme", &json!({"description": "x"}))
+        .await;
+    assert!(status >= 500, "{status}");
+    let (status, _) = app
+        .send_json(
+            Method::POST,
+            INTEGRATIONS,
+            "acme",
+            &json!({"name": "redis", "integration_type": "redis", "config": {}}),
+        )
+        .await;
+    assert!(status >= 500, "{status}");
+    let (status, _) = app.send_json(Method::DELETE, secret, "acme", &Value::Null).await;
+    assert!(status >= 500, "{status}");
+    // A read hands nothing out.
+    let (status, answer) =
+        app.send_json(Method::GET, "/api/v1/secrets/value/DB_PASSWORD", "acme", &Value::Null).await;
+    assert_eq!(status, 503, "{answer}");
+    assert!(!answer.to_string().contains("first"), "{answer}");
+    let resolve = format!("{INTEGRATIONS}/resolve");
+    let (status, answer) = app.send_json(Method::POST, &resolve, "acme", &json!({"names": ["pg"]})).await;
+    assert_eq!(status, 503, "{answer}");
+    assert!(!answer.to_string().contains("first"), "{answer}");
+
+    // Nothing was committed without its record.
+    match app.backend {
+        crate::harness::Backend::Sqlite => app.sql("DROP TRIGGER no_audit").await,
+        crate::harness::Backend::Postgres => app.sql("DROP TRIGGER no_audit ON audit_events").await,
+    }
+    let (_, value) =
+        app.send_json(Method::GET, "/api/v1/secrets/value/DB_PASSWORD", "acme", &Value::Null).await;
+    assert_eq!(value["value"], "first");
+    let (_, versions) =
+        app.send_json(Method::GET, "/api/v1/secrets/DB_PASSWORD/versions", "acme", &Value::Null).await;
+    assert_eq!(versions.as_array().unwrap().len(), 1, "{versions}");
+    let (_, now) = app.send_json(Method::GET, &format!("{INTEGRATIONS}/{id}"), "acme", &Value::Null).await;
+    assert_eq!(now["description"], Value::Null);
+    let (_, listed) = app.send_json(Method::GET, INTEGRATIONS, "acme", &Value::Null).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "no redis integration: {listed}");
+}
+
+crate::both_backends!(each_write_is_audited_as_what_it_wrote, without_an_audit_record_nothing_happens);

@@ -2,7 +2,7 @@
 //! (the version and the value, in clear): the store must treat blobs as
 //! opaque, and real encryption is the vault crate's to test.
 use super::integrations::org;
-use crate::{Conflict, SealedBlob, SecretWrite, Store, StoreError};
+use crate::{Change, Conflict, SealedBlob, SecretWrite, Store, StoreError};
 use patchbay_domain::SecretName;
 use std::sync::Arc;
 
@@ -24,6 +24,7 @@ fn write(secret: &str, value: &str, description: Option<&str>) -> SecretWrite {
             nonce: version.to_be_bytes().to_vec(),
             ciphertext: value.into_bytes(),
         }),
+        audit: None,
     }
 }
 
@@ -141,7 +142,7 @@ pub async fn secrets_are_per_organization(store: Arc<dyn Store>) {
     for result in [
         store.secret_value(&b, &name("SHARED")).await.map(drop),
         store.secret_versions(&b, &name("SHARED")).await.map(drop),
-        store.delete_secret(&b, &name("SHARED")).await,
+        store.delete_secret(&b, &name("SHARED"), Change::by(None)).await,
     ] {
         assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
     }
@@ -155,10 +156,13 @@ pub async fn deleting_a_secret_removes_every_version(store: Arc<dyn Store>) {
     let a = org("org-a");
     store.put_secret(&a, write("GONE", "1", None)).await.unwrap();
     store.put_secret(&a, write("GONE", "2", None)).await.unwrap();
-    store.delete_secret(&a, &name("GONE")).await.unwrap();
+    store.delete_secret(&a, &name("GONE"), Change::by(None)).await.unwrap();
     assert!(matches!(store.secret_value(&a, &name("GONE")).await, Err(StoreError::NotFound)));
     assert!(matches!(store.secret_versions(&a, &name("GONE")).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.delete_secret(&a, &name("GONE")).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.delete_secret(&a, &name("GONE"), Change::by(None)).await,
+        Err(StoreError::NotFound)
+    ));
     let (meta, created) = store.put_secret(&a, write("GONE", "again", None)).await.unwrap();
     assert_eq!((meta.version, created), (1, true));
     assert!(store.list_secrets(&a).await.unwrap().iter().all(|s| s.name.as_str() == "GONE"));
