@@ -1,13 +1,16 @@
-//! The audit log's recording side. Any handler adds an event with one call:
+//! The audit log's recording side. Three ways in, one for each kind of event:
 //!
-//! ```text
-//! state.audit().record(&actor, Action::ConnectionTest, Resource::integration(id, Some(&name)),
-//!     Outcome::Success, &request_id).await;
-//! ```
+//! - A successful write records nothing here: its handler gives the store an
+//!   `AuditContext` (`context(..)`, or `Change::of(..)`), and the store
+//!   commits the event in the write's own transaction, so a change never
+//!   exists without its record.
+//! - A read that hands out secret values calls `required(..)` before the
+//!   values leave: when the event cannot be written the read fails (503).
+//! - Anything else — a refused or failed attempt, a dry run — calls
+//!   `failure(..)` or `record(..)`; a failure to record those is logged.
 //!
 //! Events carry who, what, on which resource, how it ended and the request
-//! id; `detail` holds names and ids only, never a value. A failure to record
-//! is logged and does not fail the request it describes.
+//! id; `detail` holds names and ids only, never a value.
 use crate::error::ApiError;
 use crate::request_id::RequestId;
 use crate::state::AppState;
