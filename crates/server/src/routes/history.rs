@@ -29,17 +29,28 @@ fn revision_not_found(revision: i64) -> ApiError {
     ApiError::NotFound(format!("Revision {revision} of this custom integration not found"))
 }
 
-/// Revision `n`, telling a missing integration (the usual 404) from a
-/// missing revision of an existing one.
-async fn revision(state: &AppState, org: &OrganizationId, id: Uuid, n: i64) -> Result<Revision, ApiError> {
-    match state.store.get_revision(org, id, n).await {
-        Ok(revision) => Ok(revision),
+/// The result of a store call about revision `n`, telling a missing
+/// integration (the usual 404) from a missing revision of an existing one.
+async fn about_revision<T>(
+    state: &AppState,
+    org: &OrganizationId,
+    id: Uuid,
+    n: i64,
+    result: Result<T, StoreError>,
+) -> Result<T, ApiError> {
+    match result {
+        Ok(value) => Ok(value),
         Err(StoreError::NotFound) => {
             state.store.get_integration(org, id).await?;
             Err(revision_not_found(n))
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// Revision `n` (see `about_revision`).
+async fn revision(state: &AppState, org: &OrganizationId, id: Uuid, n: i64) -> Result<Revision, ApiError> {
+    about_revision(state, org, id, n, state.store.get_revision(org, id, n).await).await
 }
 
 pub async fn list(
@@ -105,14 +116,8 @@ pub async fn approve(
         require(&actor, actor.role == Role::Admin, "approve revisions", "an admin")?;
         let (id, n) = (parse_id(&raw_id)?, parse_revision(&n)?);
         let change = Change::of(&actor, None, request_id.0.clone());
-        match state.store.approve_revision(&actor.organization, id, n, change).await {
-            Ok(approved) => Ok(approved),
-            Err(StoreError::NotFound) => {
-                state.store.get_integration(&actor.organization, id).await?;
-                Err(revision_not_found(n))
-            }
-            Err(other) => Err(other.into()),
-        }
+        let approved = state.store.approve_revision(&actor.organization, id, n, change).await;
+        about_revision(&state, &actor.organization, id, n, approved).await
     }
     .await;
     let resource = Resource::integration_raw(&raw_id);
@@ -137,14 +142,8 @@ pub async fn restore(
         let expected_revision = expected_revision(&state, &actor.organization, id, &headers).await?;
         let change = Change::of(&actor, expected_revision, request_id.0.clone())
             .with_detail("restored_from", json!(n));
-        match state.store.restore_revision(&actor.organization, id, n, change).await {
-            Ok(restored) => Ok((restored, n)),
-            Err(StoreError::NotFound) => {
-                state.store.get_integration(&actor.organization, id).await?;
-                Err(revision_not_found(n))
-            }
-            Err(other) => Err(other.into()),
-        }
+        let restored = state.store.restore_revision(&actor.organization, id, n, change).await;
+        Ok((about_revision(&state, &actor.organization, id, n, restored).await?, n))
     }
     .await;
     let resource = Resource::integration_raw(&raw_id);
