@@ -2,11 +2,12 @@
 //! the server would not give one.
 use crate::cli::ClientArgs;
 use crate::failure::{self, problem_from_json, problem_line};
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, bail};
 use patchbay_api_types::{BundleResponse, ResolveRequest};
 use patchbay_client::ClientError;
-use patchbay_domain::{FileMode, IntegrationConfig};
+use patchbay_domain::IntegrationConfig;
 use patchbay_runner::FileToWrite;
+use patchbay_worker::job::file_to_write;
 use serde_json::Value;
 
 /// Resolves `names` with real values. A bundle is all or nothing: the server
@@ -26,14 +27,6 @@ pub fn fetch(args: &ClientArgs, names: &[String]) -> anyhow::Result<BundleRespon
         bail!("the bundle is incomplete:\n{}", lines.join("\n"));
     }
     Ok(bundle)
-}
-
-/// One file as the runner writes it; the server sends its mode as octal text.
-pub fn file_to_write(path: &str, content: &str, mode: &str) -> anyhow::Result<FileToWrite> {
-    let bits = FileMode::parse(mode)
-        .map_err(|_| anyhow!("the server sent {path:?} with an invalid mode {mode:?}"))?
-        .bits();
-    Ok(FileToWrite { path: path.to_owned(), content: content.as_bytes().to_vec(), mode: bits })
 }
 
 /// The bundle's files as the runner writes them.

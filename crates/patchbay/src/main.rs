@@ -13,7 +13,6 @@ mod config_file;
 mod data_dir;
 mod embedded_worker;
 mod env;
-mod env_guard;
 mod failure;
 mod keys;
 mod log_fields;
@@ -25,7 +24,6 @@ mod serve_jobs;
 mod serve_limits;
 mod token;
 mod worker;
-mod worker_job;
 
 use std::process::ExitCode;
 

@@ -6,6 +6,7 @@ use anyhow::Context;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use patchbay_runner::{MaterializeError, TempHome, ensure_home, materialize};
+use patchbay_worker::env_guard;
 use std::ffi::OsString;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
@@ -26,7 +27,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     keep_token_from_the_command(std::env::args_os());
     let bundle = bundle::fetch(&args.client, &args.integrations)?;
     let mut definers = bundle::Definers::new(&args.client, &bundle);
-    crate::env_guard::refuse(bundle.env_vars.keys().map(String::as_str), &args.allow_env, &mut |name| {
+    env_guard::refuse(bundle.env_vars.keys().map(String::as_str), &args.allow_env, &mut |name| {
         definers.of(name)
     })?;
     let files = bundle::files_to_write(&bundle)?;

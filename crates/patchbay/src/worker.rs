@@ -1,103 +1,13 @@
-//! `patchbay worker`: registers with the server, heartbeats, long-polls for
-//! its organization's connection tests, runs each in a contained process
-//! (`patchbay_runner`) and posts the result. It speaks HTTP only.
+//! `patchbay worker`: the options, the sandbox and the client of a
+//! `patchbay_worker::Worker`, run until a signal (or, for the embedded
+//! worker, until the server is gone).
 use crate::cli::{SandboxKind, WorkerArgs};
 use crate::client_config::DEFAULT_SERVER;
-use crate::worker_job::{result_request, test_job};
 use anyhow::{Context, bail};
 use patchbay_client::Client;
-use patchbay_runner::{RunnerConfig, Sandbox, run_test};
+use patchbay_runner::{RunnerConfig, Sandbox};
+use patchbay_worker::Worker;
 use std::sync::Arc;
-use std::time::Duration;
-
-/// How long one claim request waits on the server for a job.
-const CLAIM_WAIT_SECS: u64 = 20;
-/// Pause after a failed request, so an unreachable server is not hammered.
-const RETRY_PAUSE: Duration = Duration::from_secs(1);
-
-/// What one step did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    Ran,
-    QueueEmpty,
-}
-
-pub struct Worker {
-    client: Client,
-    id: String,
-    runner: RunnerConfig,
-    heartbeat: Duration,
-    claim_wait_secs: u64,
-    /// Variables the operator accepts in a bundle (`--allow-env`).
-    allowed_env: Vec<String>,
-}
-
-impl Worker {
-    pub async fn register(client: Client, name: &str, runner: RunnerConfig) -> anyhow::Result<Self> {
-        let registered = client.register_worker(name).await.context("registering with the server")?;
-        Ok(Self {
-            client,
-            id: registered.id,
-            runner,
-            heartbeat: Duration::from_secs(registered.heartbeat_interval_secs.max(1)),
-            claim_wait_secs: CLAIM_WAIT_SECS,
-            allowed_env: Vec::new(),
-        })
-    }
-
-    pub fn with_allowed_env(mut self, names: Vec<String>) -> Self {
-        self.allowed_env = names;
-        self
-    }
-
-    /// Claims one job (waiting up to the claim wait), runs it, reports it.
-    pub async fn try_run_one(&self) -> anyhow::Result<Step> {
-        let Some(claimed) =
-            self.client.claim_job(&self.id, self.claim_wait_secs).await.context("claiming a job")?
-        else {
-            return Ok(Step::QueueEmpty);
-        };
-        let outcome = match test_job(&claimed, &self.allowed_env) {
-            Ok(job) => run_test(&job, &self.runner).await,
-            Err(error) => {
-                let now = time::OffsetDateTime::now_utc();
-                patchbay_runner::TestOutcome {
-                    status: patchbay_runner::TestStatus::Error,
-                    exit_code: None,
-                    duration: Duration::ZERO,
-                    output: error.to_string(),
-                    started_at: now,
-                    finished_at: now,
-                }
-            }
-        };
-        tracing::info!(
-            job = %claimed.job_id, integration = %claimed.integration_name, status = outcome.status.as_str(),
-            duration_ms = outcome.duration.as_millis() as u64, "connection test ran"
-        );
-        let request = result_request(claimed.attempt, &outcome);
-        self.client.post_job_result(&self.id, &claimed.job_id, &request).await.context("posting a result")?;
-        Ok(Step::Ran)
-    }
-
-    async fn heartbeat_forever(self: Arc<Self>) {
-        loop {
-            tokio::time::sleep(self.heartbeat).await;
-            if let Err(error) = self.client.heartbeat(&self.id).await {
-                tracing::warn!(error = %error, "heartbeat failed");
-            }
-        }
-    }
-
-    async fn work_forever(self: Arc<Self>) {
-        loop {
-            if let Err(error) = self.try_run_one().await {
-                tracing::warn!(error = format!("{error:#}"), "worker step failed; retrying");
-                tokio::time::sleep(RETRY_PAUSE).await;
-            }
-        }
-    }
-}
 
 fn default_name() -> String {
     let host =
@@ -155,8 +65,8 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
     let allowed_env = args.allow_env.clone();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
-        let worker = Arc::new(Worker::register(client, &name, runner).await?.with_allowed_env(allowed_env));
-        tracing::info!(worker = %worker.id, name = %name, concurrency = args.concurrency, "worker registered");
+        let worker = Arc::new(Worker::register(client, &name, runner, allowed_env).await?);
+        tracing::info!(worker = %worker.id(), name = %name, concurrency = args.concurrency, "worker registered");
         tokio::spawn(worker.clone().heartbeat_forever());
         for _ in 0..args.concurrency {
             tokio::spawn(worker.clone().work_forever());

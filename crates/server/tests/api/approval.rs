@@ -3,8 +3,8 @@
 //! an admin approves the revision, at the API and again at the claim; and
 //! every claim that hands out secret values is audited.
 use crate::harness::TestApp;
-use crate::test_worker::TestWorker;
 use patchbay_domain::Role;
+use patchbay_worker::Step;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -186,7 +186,7 @@ async fn nothing_a_member_calls_returns_the_value(app: TestApp) {
 
 async fn the_claim_checks_the_approval_again(app: TestApp) {
     let (t, id) = setup(&app).await;
-    let worker = TestWorker::register(app.client("acme", Role::Worker)).await;
+    let worker = app.worker("acme", 0).await;
     let (status, queued) = start_test(&app, &t.member, &id).await;
     assert_eq!(status, 202);
     // Someone with the database (not the API) strips the approval after
@@ -196,7 +196,7 @@ async fn the_claim_checks_the_approval_again(app: TestApp) {
              approved_by = NULL, approved_at = NULL",
     )
     .await;
-    assert!(!worker.try_run_one(0).await, "the claim handed out no job");
+    assert_eq!(worker.try_run_one().await.unwrap(), Step::QueueEmpty, "the claim handed out no job");
     let job = app
         .client("acme", Role::Viewer)
         .get_connection_test(queued["job_id"].as_str().unwrap())
@@ -213,12 +213,12 @@ async fn a_claim_that_delivers_secrets_is_audited(app: TestApp) {
     let plain = json!({"name": "plain", "integration_type": "shell",
                        "config": {"connection_test": {"command": "true", "timeout": 5}}});
     let (_, plain) = call(&app, &t.member, Method::POST, INTEGRATIONS, Some(plain)).await;
-    let worker = TestWorker::register(app.client("acme", Role::Worker)).await;
+    let worker = app.worker("acme", 0).await;
     let (_, queued) = start_test(&app, &t.member, &id).await;
-    assert!(worker.try_run_one(0).await);
+    assert_eq!(worker.try_run_one().await.unwrap(), Step::Ran);
     // A member's test without secrets runs unapproved and delivers nothing.
     assert_eq!(start_test(&app, &t.member, plain["id"].as_str().unwrap()).await.0, 202);
-    assert!(worker.try_run_one(0).await);
+    assert_eq!(worker.try_run_one().await.unwrap(), Step::Ran);
 
     let (_, events) = call(&app, &t.admin, Method::GET, "/api/v1/audit-events?action=job.claim", None).await;
     let events = events["events"].as_array().unwrap();
@@ -229,7 +229,7 @@ async fn a_claim_that_delivers_secrets_is_audited(app: TestApp) {
     let detail = &event["detail"];
     assert_eq!(detail["secrets"], json!(["DB_PASSWORD"]));
     assert_eq!(detail["job_id"], queued["job_id"]);
-    assert_eq!(detail["worker_id"].as_str(), Some(worker.id.as_str()));
+    assert_eq!(detail["worker_id"].as_str(), Some(worker.id()));
     assert!(!event.to_string().contains(VALUE));
 }
 

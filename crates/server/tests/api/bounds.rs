@@ -2,8 +2,8 @@
 //! its bounds, and a config's lists and a resolution's targets are bounded
 //! with a 422 naming the field, leaving what is stored untouched.
 use crate::harness::TestApp;
-use crate::test_worker::TestWorker;
 use patchbay_domain::Role;
+use patchbay_worker::Step;
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
@@ -45,13 +45,13 @@ async fn an_expansion_bomb_is_a_422_naming_the_variable(app: TestApp) {
     assert!(report["env_vars"].get("L4").is_none() && report["env_vars"].get("L7").is_none());
 
     // A worker's claim builds the same bundle: the job ends as an error.
-    let worker = TestWorker::register(app.client("acme", Role::Worker)).await;
+    let worker = app.worker("acme", 0).await;
     let id = created["id"].as_str().unwrap();
     let (status, queued) = app
         .send_json(Method::POST, &format!("{INTEGRATIONS}/{id}/test?wait=false"), "acme", &json!({}))
         .await;
     assert_eq!(status, 202, "{queued}");
-    assert!(!worker.try_run_one(0).await, "nothing was handed out");
+    assert_eq!(worker.try_run_one().await.unwrap(), Step::QueueEmpty, "nothing was handed out");
     let job = app
         .client("acme", Role::Viewer)
         .get_connection_test(queued["job_id"].as_str().unwrap())

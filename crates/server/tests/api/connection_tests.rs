@@ -1,9 +1,9 @@
 //! Connection tests through the API: queued as jobs, run by workers,
 //! results and history; refusals with clear messages.
-use crate::harness::TestApp;
-use crate::test_worker::TestWorker;
+use crate::harness::{TestApp, worker};
 use patchbay_client::TestStarted;
 use patchbay_domain::Role;
+use patchbay_worker::Step;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -39,34 +39,34 @@ async fn a_test_runs_on_a_worker_with_its_bundle(app: TestApp) {
     secret(&app, "acme", "DB_PASSWORD", "hunter2-secret").await;
     let command = "echo \"host=$DB_HOST pw=$DB_PASSWORD\"; stat -c %a .pgpass; cat .pgpass";
     let id = integration(&app, "acme", "pg", json!({"command": command, "timeout": 5})).await;
-    let worker = TestWorker::register(app.client("acme", Role::Worker)).await;
+    let worker = app.worker("acme", 0).await;
     let (status, queued) = started(&app, "acme", &id, "?wait=false").await;
     assert_eq!(status, 202, "{queued}");
     assert_eq!(queued["status"], "queued");
     assert!(queued["message"].as_str().unwrap().contains("wait=false"), "{queued}");
 
-    assert!(worker.try_run_one(0).await);
-    assert!(!worker.try_run_one(0).await, "the queue is drained");
+    assert_eq!(worker.try_run_one().await.unwrap(), Step::Ran);
+    assert_eq!(worker.try_run_one().await.unwrap(), Step::QueueEmpty, "the queue is drained");
     let job_id = queued["job_id"].as_str().unwrap();
     let result = app.client("acme", Role::Viewer).get_connection_test(job_id).await.unwrap();
     assert_eq!((result.status.as_str(), result.exit_code), ("passed", Some(0)));
     // The file's content came from a secret: written owner-only.
     assert_eq!(result.output.as_deref(), Some("host=db.internal pw=***\n600\ndb:5432:*:app:***\n"));
     assert_eq!((result.revision, result.attempts), (1, 1));
-    assert_eq!(result.worker_id.as_deref(), Some(worker.id.as_str()));
+    assert_eq!(result.worker_id.as_deref(), Some(worker.id()));
     assert!(result.started_at.is_some() && result.finished_at.is_some() && result.duration_ms.is_some());
 }
 
 async fn a_waiting_request_gets_the_result(app: TestApp) {
     secret(&app, "acme", "DB_PASSWORD", "x").await;
     let id = integration(&app, "acme", "pg", json!({"command": "echo refused; exit 3", "timeout": 5})).await;
-    let worker = TestWorker::register(app.client("acme", Role::Worker)).await;
-    let running = tokio::spawn(async move { worker.try_run_one(10).await });
+    let worker = app.worker("acme", 10).await;
+    let running = tokio::spawn(async move { worker.try_run_one().await.unwrap() });
     let member = app.client("acme", Role::Member);
     let TestStarted::Finished(result) = member.test_integration(&id, true).await.unwrap() else {
         panic!("a worker is online: the request waits for the result")
     };
-    assert!(running.await.unwrap());
+    assert_eq!(running.await.unwrap(), Step::Ran);
     assert_eq!((result.status.as_str(), result.exit_code), ("failed", Some(3)));
     assert_eq!(result.output.as_deref(), Some("refused\n"));
 
@@ -86,8 +86,8 @@ async fn a_test_longer_than_the_request_timeout_answers_202(app: TestApp) {
     let server = crate::extra_server::ExtraServer::beside(&app, limits).await;
     secret(&app, "acme", "DB_PASSWORD", "x").await;
     let id = integration(&app, "acme", "pg", json!({"command": "sleep 3; echo done", "timeout": 20})).await;
-    let worker = TestWorker::register(app.client("acme", Role::Worker)).await;
-    let running = tokio::spawn(async move { worker.try_run_one(10).await });
+    let worker = app.worker("acme", 10).await;
+    let running = tokio::spawn(async move { worker.try_run_one().await.unwrap() });
     let started = std::time::Instant::now();
     let response = app
         .http
@@ -100,7 +100,7 @@ async fn a_test_longer_than_the_request_timeout_answers_202(app: TestApp) {
     assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
     let body: Value = response.json().await.unwrap();
     assert!(body["message"].as_str().unwrap().contains("poll GET /api/v1/connection-tests/"), "{body}");
-    assert!(running.await.unwrap());
+    assert_eq!(running.await.unwrap(), Step::Ran);
     let result = app.client("acme", Role::Viewer).get_connection_test(body["job_id"].as_str().unwrap()).await;
     assert_eq!(result.unwrap().output.as_deref(), Some("done\n"));
 }
@@ -111,11 +111,11 @@ async fn a_claim_longer_than_the_request_timeout_answers_204(app: TestApp) {
     use patchbay_server::limits::Limits;
     let limits = Limits { request_timeout: Some(std::time::Duration::from_secs(2)), ..Limits::default() };
     let server = crate::extra_server::ExtraServer::beside(&app, limits).await;
-    let worker = TestWorker::register(app.client("acme", Role::Worker)).await;
+    let worker = app.worker("acme", 0).await;
     let started = std::time::Instant::now();
     let response = app
         .http
-        .post(server.url(&format!("/api/v1/workers/{}/jobs/claim?wait=60", worker.id)))
+        .post(server.url(&format!("/api/v1/workers/{}/jobs/claim?wait=60", worker.id())))
         .bearer_auth(app.token("acme", Role::Worker))
         .send()
         .await
@@ -138,11 +138,11 @@ async fn metrics_show_the_queue_and_the_outcomes(app: TestApp) {
     let id = integration(&app, "acme", "pg", json!({"command": "true"})).await;
     let scrape =
         || async { app.request(Method::GET, "/metrics").send().await.unwrap().text().await.unwrap() };
-    let worker = TestWorker::register(app.client("acme", Role::Worker)).await;
+    let worker = app.worker("acme", 0).await;
     assert_eq!(started(&app, "acme", &id, "?wait=false").await.0, 202);
     let text = scrape().await;
     assert!(text.contains("patchbay_connection_tests_open{status=\"queued\"} 1"), "{text}");
-    assert!(worker.try_run_one(0).await);
+    assert_eq!(worker.try_run_one().await.unwrap(), Step::Ran);
     let text = scrape().await;
     assert!(text.contains("patchbay_connection_tests_open{status=\"queued\"} 0"), "{text}");
     assert!(text.contains("patchbay_connection_tests_total{status=\"passed\"} 1"), "{text}");
@@ -227,21 +227,21 @@ async fn worker_tokens_never_see_another_organizations_jobs(app: TestApp) {
     let (_, queued) = started(&app, "globex", &theirs, "?wait=false").await;
     let job_id = queued["job_id"].as_str().unwrap();
 
-    let ours = TestWorker::register(app.client("acme", Role::Worker)).await;
-    assert!(!ours.try_run_one(1).await, "acme's worker gets nothing of globex");
+    let ours = app.worker("acme", 1).await;
+    assert_eq!(ours.try_run_one().await.unwrap(), Step::QueueEmpty, "acme's worker gets nothing of globex");
     let acme = app.client("acme", Role::Admin);
     assert_eq!(acme.get_connection_test(job_id).await.unwrap_err().status().unwrap().as_u16(), 404);
     assert_eq!(acme.list_connection_tests(&theirs, None).await.unwrap_err().status().unwrap().as_u16(), 404);
 
-    let globex_worker = TestWorker::register(app.client("globex", Role::Worker)).await;
+    let globex_worker = app.worker("globex", 1).await;
     let globex = app.client("globex", Role::Worker);
-    assert_eq!(acme.heartbeat(&globex_worker.id).await.unwrap_err().status().unwrap().as_u16(), 404);
-    assert_eq!(globex.heartbeat(&ours.id).await.unwrap_err().status().unwrap().as_u16(), 404);
-    assert!(acme.list_workers().await.unwrap().iter().all(|w| w.id != globex_worker.id));
+    assert_eq!(acme.heartbeat(globex_worker.id()).await.unwrap_err().status().unwrap().as_u16(), 404);
+    assert_eq!(globex.heartbeat(ours.id()).await.unwrap_err().status().unwrap().as_u16(), 404);
+    assert!(acme.list_workers().await.unwrap().iter().all(|w| w.id != globex_worker.id()));
     // Claiming through another organization's worker id is not possible either.
-    assert_eq!(acme.claim_job(&globex_worker.id, 0).await.unwrap_err().status().unwrap().as_u16(), 404);
+    assert_eq!(acme.claim_job(globex_worker.id(), 0).await.unwrap_err().status().unwrap().as_u16(), 404);
 
-    assert!(globex_worker.try_run_one(1).await);
+    assert_eq!(globex_worker.try_run_one().await.unwrap(), Step::Ran);
     let result = app.client("globex", Role::Viewer).get_connection_test(job_id).await.unwrap();
     assert_eq!(result.output.as_deref(), Some("***\n"));
 }
@@ -294,9 +294,10 @@ async fn the_embedded_credential_works_from_loopback_only_when_right(mut app: Te
     let wrong = patchbay_client::Client::embedded_worker(&app.base, "not-the-credential".into());
     assert_eq!(wrong.register_worker("x").await.unwrap_err().status().unwrap().as_u16(), 401);
     let embedded =
-        TestWorker::register(patchbay_client::Client::embedded_worker(&app.base, credential.expose().into()))
-            .await;
-    assert!(embedded.try_run_one(0).await && embedded.try_run_one(0).await, "both organizations' jobs");
+        worker(patchbay_client::Client::embedded_worker(&app.base, credential.expose().into()), 0).await;
+    for _ in ["acme", "globex"] {
+        assert_eq!(embedded.try_run_one().await.unwrap(), Step::Ran, "both organizations' jobs");
+    }
     let listed = app.client("acme", Role::Viewer).list_workers().await.unwrap();
     assert!(listed.iter().any(|w| w.embedded && w.organization_id.is_none()));
 }
@@ -304,9 +305,9 @@ async fn the_embedded_credential_works_from_loopback_only_when_right(mut app: Te
 async fn a_bundle_that_cannot_be_resolved_ends_as_error(app: TestApp) {
     // DB_PASSWORD is listed by the integration but not in the vault.
     let id = integration(&app, "acme", "pg", json!({"command": "true"})).await;
-    let worker = TestWorker::register(app.client("acme", Role::Worker)).await;
+    let worker = app.worker("acme", 0).await;
     let (_, queued) = started(&app, "acme", &id, "?wait=false").await;
-    assert!(!worker.try_run_one(0).await, "nothing runnable was handed out");
+    assert_eq!(worker.try_run_one().await.unwrap(), Step::QueueEmpty, "nothing runnable was handed out");
     let result = app
         .client("acme", Role::Viewer)
         .get_connection_test(queued["job_id"].as_str().unwrap())

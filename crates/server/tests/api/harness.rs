@@ -2,10 +2,12 @@
 //! throwaway PostgreSQL database, with helpers that read like a user's session.
 use patchbay_client::Client;
 use patchbay_domain::Role;
+use patchbay_runner::RunnerConfig;
 use patchbay_server::AppState;
 use patchbay_server::auth::{Authenticator, Claims, JwtSecret, mint};
 use patchbay_store::Store;
 use patchbay_store_postgres::testing::TestDatabase;
+use patchbay_worker::Worker;
 use reqwest::Method;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -158,6 +160,11 @@ impl TestApp {
         Client::new(&self.base, Some(self.token(org, role)))
     }
 
+    /// The real worker loop for `org`; see [`worker`].
+    pub async fn worker(&self, org: &str, claim_wait_secs: u64) -> Worker {
+        worker(self.client(org, Role::Worker), claim_wait_secs).await
+    }
+
     /// A raw request without credentials.
     pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         self.http.request(method, format!("{}{path}", self.base))
@@ -175,6 +182,16 @@ impl TestApp {
         let text = response.text().await.unwrap();
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
+}
+
+/// The worker `patchbay worker` runs (`patchbay_worker`), unsandboxed, each
+/// claim waiting up to `claim_wait_secs`; a test calls `try_run_one` to drain
+/// the queue one job at a time.
+pub async fn worker(client: Client, claim_wait_secs: u64) -> Worker {
+    Worker::register(client, "test-worker", RunnerConfig::default(), Vec::new())
+        .await
+        .unwrap()
+        .with_claim_wait(claim_wait_secs)
 }
 
 /// Generates, for each named `async fn(TestApp)`, a module with one test per backend.

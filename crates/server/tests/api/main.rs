@@ -2,7 +2,6 @@
 //! `PATCHBAY_TEST_DATABASE_URL` is set) on PostgreSQL.
 mod harness;
 mod matching;
-mod test_worker;
 
 mod approval;
 mod audit;

@@ -1,8 +1,17 @@
 //! Between the API's job bodies and the runner's types.
+use anyhow::anyhow;
 use patchbay_api_types::{ClaimedJob, JobResultRequest};
-use patchbay_domain::format_timestamp;
-use patchbay_runner::{TestJob, TestOutcome};
+use patchbay_domain::{FileMode, format_timestamp};
+use patchbay_runner::{FileToWrite, TestJob, TestOutcome};
 use std::time::Duration;
+
+/// One file as the runner writes it; the server sends its mode as octal text.
+pub fn file_to_write(path: &str, content: &str, mode: &str) -> anyhow::Result<FileToWrite> {
+    let bits = FileMode::parse(mode)
+        .map_err(|_| anyhow!("the server sent {path:?} with an invalid mode {mode:?}"))?
+        .bits();
+    Ok(FileToWrite { path: path.to_owned(), content: content.as_bytes().to_vec(), mode: bits })
+}
 
 /// The runner's job; a file with an invalid mode, or a variable the
 /// operator did not accept (`allowed_env`), is an error naming it.
@@ -14,7 +23,7 @@ pub fn test_job(claimed: &ClaimedJob, allowed_env: &[String]) -> anyhow::Result<
     let files = claimed
         .files
         .iter()
-        .map(|file| crate::bundle::file_to_write(&file.path, &file.content, &file.mode))
+        .map(|file| file_to_write(&file.path, &file.content, &file.mode))
         .collect::<anyhow::Result<_>>()?;
     Ok(TestJob {
         command: claimed.command.clone(),
