@@ -7,12 +7,6 @@ use patchbay_worker::Step;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-async fn secret(app: &TestApp, org: &str, name: &str, value: &str) {
-    let (status, body) =
-        app.send_json(Method::PUT, &format!("/api/v1/secrets/{name}"), org, &json!({"value": value})).await;
-    assert!(status == 201 || status == 200, "{body}");
-}
-
 async fn integration(app: &TestApp, org: &str, name: &str, test: Value) -> String {
     let body = json!({
         "name": name, "integration_type": "postgres",
@@ -23,9 +17,7 @@ async fn integration(app: &TestApp, org: &str, name: &str, test: Value) -> Strin
             "connection_test": test
         }
     });
-    let (status, created) = app.send_json(Method::POST, "/api/v1/custom-integrations", org, &body).await;
-    assert_eq!(status, 201, "{created}");
-    created["id"].as_str().unwrap().to_owned()
+    app.create_integration(org, &body).await
 }
 
 async fn started(app: &TestApp, org: &str, id: &str, query: &str) -> (u16, Value) {
@@ -36,7 +28,7 @@ async fn started(app: &TestApp, org: &str, id: &str, query: &str) -> (u16, Value
 }
 
 async fn a_test_runs_on_a_worker_with_its_bundle(app: TestApp) {
-    secret(&app, "acme", "DB_PASSWORD", "hunter2-secret").await;
+    app.put_secret("acme", "DB_PASSWORD", "hunter2-secret").await;
     let command = "echo \"host=$DB_HOST pw=$DB_PASSWORD\"; stat -c %a .pgpass; cat .pgpass";
     let id = integration(&app, "acme", "pg", json!({"command": command, "timeout": 5})).await;
     let worker = app.worker("acme", 0).await;
@@ -58,7 +50,7 @@ async fn a_test_runs_on_a_worker_with_its_bundle(app: TestApp) {
 }
 
 async fn a_waiting_request_gets_the_result(app: TestApp) {
-    secret(&app, "acme", "DB_PASSWORD", "x").await;
+    app.put_secret("acme", "DB_PASSWORD", "x").await;
     let id = integration(&app, "acme", "pg", json!({"command": "echo refused; exit 3", "timeout": 5})).await;
     let worker = app.worker("acme", 10).await;
     let running = tokio::spawn(async move { worker.try_run_one().await.unwrap() });
@@ -84,7 +76,7 @@ async fn a_test_longer_than_the_request_timeout_answers_202(app: TestApp) {
     use patchbay_server::limits::Limits;
     let limits = Limits { request_timeout: Some(std::time::Duration::from_secs(2)), ..Limits::default() };
     let server = crate::extra_server::ExtraServer::beside(&app, limits).await;
-    secret(&app, "acme", "DB_PASSWORD", "x").await;
+    app.put_secret("acme", "DB_PASSWORD", "x").await;
     let id = integration(&app, "acme", "pg", json!({"command": "sleep 3; echo done", "timeout": 20})).await;
     let worker = app.worker("acme", 10).await;
     let running = tokio::spawn(async move { worker.try_run_one().await.unwrap() });
@@ -125,7 +117,7 @@ async fn a_claim_longer_than_the_request_timeout_answers_204(app: TestApp) {
 }
 
 async fn without_a_worker_online_the_test_is_queued(app: TestApp) {
-    secret(&app, "acme", "DB_PASSWORD", "x").await;
+    app.put_secret("acme", "DB_PASSWORD", "x").await;
     let id = integration(&app, "acme", "pg", json!({"command": "true"})).await;
     let (status, body) = started(&app, "acme", &id, "").await;
     assert_eq!(status, 202, "{body}");
@@ -134,7 +126,7 @@ async fn without_a_worker_online_the_test_is_queued(app: TestApp) {
 }
 
 async fn metrics_show_the_queue_and_the_outcomes(app: TestApp) {
-    secret(&app, "acme", "DB_PASSWORD", "x").await;
+    app.put_secret("acme", "DB_PASSWORD", "x").await;
     let id = integration(&app, "acme", "pg", json!({"command": "true"})).await;
     let scrape =
         || async { app.request(Method::GET, "/metrics").send().await.unwrap().text().await.unwrap() };
@@ -149,7 +141,7 @@ async fn metrics_show_the_queue_and_the_outcomes(app: TestApp) {
 }
 
 async fn every_test_request_is_audited(app: TestApp) {
-    secret(&app, "acme", "DB_PASSWORD", "x").await;
+    app.put_secret("acme", "DB_PASSWORD", "x").await;
     let id = integration(&app, "acme", "pg", json!({"command": "true"})).await;
     let (status, queued) = started(&app, "acme", &id, "?wait=false").await;
     assert_eq!(status, 202);
@@ -222,7 +214,7 @@ async fn roles_decide_who_starts_tests_and_who_works(app: TestApp) {
 }
 
 async fn worker_tokens_never_see_another_organizations_jobs(app: TestApp) {
-    secret(&app, "globex", "DB_PASSWORD", "globex-only-secret").await;
+    app.put_secret("globex", "DB_PASSWORD", "globex-only-secret").await;
     let theirs = integration(&app, "globex", "pg", json!({"command": "echo $DB_PASSWORD"})).await;
     let (_, queued) = started(&app, "globex", &theirs, "?wait=false").await;
     let job_id = queued["job_id"].as_str().unwrap();
@@ -247,7 +239,7 @@ async fn worker_tokens_never_see_another_organizations_jobs(app: TestApp) {
 }
 
 async fn results_are_checked_and_taken_once(app: TestApp) {
-    secret(&app, "acme", "DB_PASSWORD", "x").await;
+    app.put_secret("acme", "DB_PASSWORD", "x").await;
     let id = integration(&app, "acme", "pg", json!({"command": "true"})).await;
     let worker = app.client("acme", Role::Worker);
     let worker_id = worker.register_worker("w").await.unwrap().id;
@@ -287,7 +279,7 @@ async fn the_embedded_credential_works_from_loopback_only_when_right(mut app: Te
     app.job_settings.embedded = Some(credential.clone());
     app.restart().await;
     for id in ["acme", "globex"] {
-        secret(&app, id, "DB_PASSWORD", &format!("{id}-pw")).await;
+        app.put_secret(id, "DB_PASSWORD", &format!("{id}-pw")).await;
         let integration = integration(&app, id, "pg", json!({"command": "echo $DB_PASSWORD"})).await;
         started(&app, id, &integration, "?wait=false").await;
     }

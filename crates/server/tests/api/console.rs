@@ -66,12 +66,6 @@ impl Visitor {
     }
 }
 
-async fn create(app: &TestApp, org: &str, body: serde_json::Value) -> String {
-    let (status, created) = app.send_json(Method::POST, "/api/v1/custom-integrations", org, &body).await;
-    assert_eq!(status, 201, "{created}");
-    created["id"].as_str().unwrap().to_owned()
-}
-
 async fn session_cookie_is_http_only_strict_and_ends_at_sign_out(app: TestApp) {
     let http = no_redirects();
     let anonymous = http.get(format!("{}/integrations", app.base)).send().await.unwrap();
@@ -136,10 +130,7 @@ async fn posts_without_the_session_csrf_token_are_refused(app: TestApp) {
 
 async fn hostile_text_renders_escaped(app: TestApp) {
     let hostile = "<script>alert('pwned')</script>";
-    let id = create(
-        &app,
-        "acme",
-        json!({"name": hostile, "integration_type": "<b>t</b>", "description": "\"><img src=x onerror=alert(1)>",
+    let id = app.create_integration("acme", &json!({"name": hostile, "integration_type": "<b>t</b>", "description": "\"><img src=x onerror=alert(1)>",
                "tags": ["<i>tag</i>"], "config": {"env_vars": {"X": "</code><script>1</script>"},
                "context_prompt": "<iframe src=//evil>"}}),
     )
@@ -161,7 +152,9 @@ async fn hostile_text_renders_escaped(app: TestApp) {
 }
 
 async fn a_viewer_sees_no_write_buttons(app: TestApp) {
-    let id = create(&app, "acme", json!({"name": "db", "integration_type": "postgres", "config": {}})).await;
+    let id = app
+        .create_integration("acme", &json!({"name": "db", "integration_type": "postgres", "config": {}}))
+        .await;
     let (status, _) = app
         .send_json(
             Method::PUT,
@@ -240,13 +233,13 @@ async fn a_422_lands_beside_its_field_with_the_typed_values_kept(app: TestApp) {
 
 async fn a_secret_value_never_reaches_a_page(app: TestApp) {
     let value = "hunter2-c0nsole-Value";
-    let id = create(
-        &app,
-        "acme",
-        json!({"name": "db", "integration_type": "postgres", "config": {"secrets": ["PGPASSWORD"],
+    let id = app
+        .create_integration(
+            "acme",
+            &json!({"name": "db", "integration_type": "postgres", "config": {"secrets": ["PGPASSWORD"],
                "files": [{"path": "~/.pgpass", "secret_ref": "PGPASS", "mode": "0600"}]}}),
-    )
-    .await;
+        )
+        .await;
     let visitor = Visitor::sign_in(&app, "acme", Role::Admin).await;
     let (_, html) = visitor.get(&format!("/integrations/{id}")).await;
     assert_eq!(html.matches("badge bad missing").count(), 2, "both secrets are missing at first");
@@ -279,7 +272,9 @@ async fn a_secret_value_never_reaches_a_page(app: TestApp) {
 }
 
 async fn a_stale_edit_is_refused_and_pages_and_audit_work(app: TestApp) {
-    let id = create(&app, "acme", json!({"name": "db", "integration_type": "postgres", "config": {}})).await;
+    let id = app
+        .create_integration("acme", &json!({"name": "db", "integration_type": "postgres", "config": {}}))
+        .await;
     let member = Visitor::sign_in(&app, "acme", Role::Member).await;
     let (status, form) = member.get(&format!("/integrations/{id}/edit")).await;
     assert_eq!(status, StatusCode::OK);
@@ -305,10 +300,9 @@ async fn a_stale_edit_is_refused_and_pages_and_audit_work(app: TestApp) {
 
     // Pages of 20, with a link to the next.
     for n in 0..21 {
-        create(
-            &app,
+        app.create_integration(
             "acme",
-            json!({"name": format!("svc-{n:02}"), "integration_type": "custom", "config": {}}),
+            &json!({"name": format!("svc-{n:02}"), "integration_type": "custom", "config": {}}),
         )
         .await;
     }
@@ -347,13 +341,13 @@ async fn a_stale_edit_is_refused_and_pages_and_audit_work(app: TestApp) {
 }
 
 async fn a_queued_test_marks_the_page_for_reload(app: TestApp) {
-    let id = create(
-        &app,
-        "acme",
-        json!({"name": "db", "integration_type": "custom",
+    let id = app
+        .create_integration(
+            "acme",
+            &json!({"name": "db", "integration_type": "custom",
                "config": {"connection_test": {"enabled": true, "command": "true", "timeout": 5}}}),
-    )
-    .await;
+        )
+        .await;
     let visitor = Visitor::sign_in(&app, "acme", Role::Member).await;
     let (_, html) = visitor.get(&format!("/integrations/{id}")).await;
     assert!(!html.contains("data-pending"));
@@ -369,7 +363,7 @@ async fn a_queued_test_marks_the_page_for_reload(app: TestApp) {
 async fn an_admin_approves_a_revision_beside_its_diff(app: TestApp) {
     let body = json!({"name": "pg", "integration_type": "postgres",
                       "config": {"secrets": ["DB_PASSWORD"], "connection_test": {"command": "true"}}});
-    let id = create(&app, "acme", body).await;
+    let id = app.create_integration("acme", &body).await;
     let rewrite = json!({"config": {"secrets": ["DB_PASSWORD"], "connection_test": {"command": "env"}}});
     let response = app
         .request(Method::PUT, &format!("/api/v1/custom-integrations/{id}"))

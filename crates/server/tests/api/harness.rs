@@ -184,6 +184,57 @@ impl TestApp {
     }
 }
 
+/// Actions as a user of an organization, so each test file says what it
+/// does rather than how a request is built; each gives back the status and
+/// the JSON body (`null` when the body is not JSON).
+impl TestApp {
+    pub async fn call(
+        &self,
+        org: &str,
+        role: Role,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let mut request = self.request(method, path).bearer_auth(self.token(org, role));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, org: &str, role: Role, path: &str) -> (u16, Value) {
+        self.call(org, role, Method::GET, path, None).await
+    }
+
+    /// `PUT /api/v1/secrets/{name}` with `body` as `role`.
+    pub async fn put_secret_as(&self, org: &str, role: Role, name: &str, body: &Value) -> (u16, Value) {
+        self.call(org, role, Method::PUT, &format!("/api/v1/secrets/{name}"), Some(body)).await
+    }
+
+    /// Stores `value` as an admin; a refusal fails the test.
+    pub async fn put_secret(&self, org: &str, name: &str, value: &str) {
+        let (status, body) =
+            self.put_secret_as(org, Role::Admin, name, &serde_json::json!({"value": value})).await;
+        assert!(status == 201 || status == 200, "{body}");
+    }
+
+    /// The value as a worker reads it.
+    pub async fn secret_value(&self, org: &str, name: &str) -> (u16, Value) {
+        self.get(org, Role::Worker, &format!("/api/v1/secrets/value/{name}")).await
+    }
+
+    /// Creates an integration as an admin and gives back its id; anything
+    /// but a 201 fails the test.
+    pub async fn create_integration(&self, org: &str, body: &Value) -> String {
+        let (status, created) = self.send_json(Method::POST, "/api/v1/custom-integrations", org, body).await;
+        assert_eq!(status, 201, "{created}");
+        created["id"].as_str().unwrap().to_owned()
+    }
+}
+
 /// The worker `patchbay worker` runs (`patchbay_worker`), unsandboxed, each
 /// claim waiting up to `claim_wait_secs`; a test calls `try_run_one` to drain
 /// the queue one job at a time.

@@ -3,41 +3,15 @@
 use crate::harness::TestApp;
 use patchbay_domain::Role;
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const RESOLVE: &str = "/api/v1/custom-integrations/resolve";
 const CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
-async fn as_role(
-    app: &TestApp,
-    org: &str,
-    role: Role,
-    method: Method,
-    path: &str,
-    body: &Value,
-) -> (u16, Value) {
-    let response =
-        app.request(method, path).bearer_auth(app.token(org, role)).json(body).send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-async fn secret(app: &TestApp, org: &str, name: &str, value: &str) {
-    let path = format!("/api/v1/secrets/{name}");
-    let (status, body) = as_role(app, org, Role::Admin, Method::PUT, &path, &json!({"value": value})).await;
-    assert!(status == 201 || status == 200, "{body}");
-}
-
-async fn integration(app: &TestApp, org: &str, body: Value) -> Value {
-    let (status, created) = app.send_json(Method::POST, "/api/v1/custom-integrations", org, &body).await;
-    assert_eq!(status, 201, "{created}");
-    created
-}
-
-async fn prod_db(app: &TestApp, org: &str) -> Value {
-    secret(app, org, "DB_PASSWORD", "pa$$w0rd").await;
-    secret(app, org, "PG_CERT", CERT).await;
-    integration(app, org, json!({
+async fn prod_db(app: &TestApp, org: &str) -> String {
+    app.put_secret(org, "DB_PASSWORD", "pa$$w0rd").await;
+    app.put_secret(org, "PG_CERT", CERT).await;
+    app.create_integration(org, &json!({
         "name": "prod-db", "integration_type": "postgres",
         "config": {
             "env_vars": {
@@ -58,9 +32,9 @@ async fn prod_db(app: &TestApp, org: &str) -> Value {
 }
 
 async fn workers_get_real_values_and_others_a_dry_run(app: TestApp) {
-    let created = prod_db(&app, "org-a").await;
+    let id = prod_db(&app, "org-a").await;
     let request = json!({"names": ["prod-db"]});
-    let (status, bundle) = as_role(&app, "org-a", Role::Worker, Method::POST, RESOLVE, &request).await;
+    let (status, bundle) = app.call("org-a", Role::Worker, Method::POST, RESOLVE, Some(&request)).await;
     assert_eq!(status, 200, "{bundle}");
     assert_eq!(
         bundle["env_vars"],
@@ -88,32 +62,25 @@ async fn workers_get_real_values_and_others_a_dry_run(app: TestApp) {
     );
     assert_eq!(
         bundle["integrations"],
-        json!([{"id": created["id"], "name": "prod-db", "integration_type": "postgres", "revision": 1}])
+        json!([{"id": id, "name": "prod-db", "integration_type": "postgres", "revision": 1}])
     );
     assert_eq!((bundle["missing"].clone(), bundle["dry_run"].clone()), (json!([]), json!(false)));
     // The stored config keeps what the client sent.
-    let (_, stored) = app
-        .send_json(
-            Method::GET,
-            &format!("/api/v1/custom-integrations/{}", created["id"].as_str().unwrap()),
-            "org-a",
-            &Value::Null,
-        )
-        .await;
+    let (_, stored) = app.get("org-a", Role::Admin, &format!("/api/v1/custom-integrations/{id}")).await;
     assert_eq!(stored["config"]["files"][1]["mode"], "0640");
 
     for role in [Role::Admin] {
-        let (status, same) = as_role(&app, "org-a", role, Method::POST, RESOLVE, &request).await;
+        let (status, same) = app.call("org-a", role, Method::POST, RESOLVE, Some(&request)).await;
         assert_eq!((status, same), (200, bundle.clone()));
     }
     for role in [Role::Viewer, Role::Member] {
-        let (status, body) = as_role(&app, "org-a", role, Method::POST, RESOLVE, &request).await;
+        let (status, body) = app.call("org-a", role, Method::POST, RESOLVE, Some(&request)).await;
         assert_eq!(status, 403, "{role}: {body}");
         assert!(body["detail"].as_str().unwrap().contains("dry_run"), "{body}");
     }
     for role in [Role::Viewer, Role::Member, Role::Worker] {
         let (status, dry) =
-            as_role(&app, "org-a", role, Method::POST, &format!("{RESOLVE}?dry_run=true"), &request).await;
+            app.call("org-a", role, Method::POST, &format!("{RESOLVE}?dry_run=true"), Some(&request)).await;
         assert_eq!(status, 200, "{role}: {dry}");
         assert_eq!(dry["dry_run"], true);
         assert_eq!(dry["env_vars"]["DB_URL"], "postgres://app:***@db.internal:5432/app");
@@ -126,25 +93,26 @@ async fn workers_get_real_values_and_others_a_dry_run(app: TestApp) {
         assert_eq!(dry["missing"], json!([]));
     }
     // By id as well.
-    let by_id = json!({"integration_ids": [created["id"]]});
-    let (status, again) = as_role(&app, "org-a", Role::Worker, Method::POST, RESOLVE, &by_id).await;
+    let by_id = json!({"integration_ids": [id]});
+    let (status, again) = app.call("org-a", Role::Worker, Method::POST, RESOLVE, Some(&by_id)).await;
     assert_eq!((status, again), (200, bundle));
 }
 
 async fn every_problem_is_reported_at_once(app: TestApp) {
     prod_db(&app, "org-a").await;
-    integration(&app, "org-a", json!({"name": "clash", "integration_type": "custom", "config": {
+    app.create_integration("org-a", &json!({"name": "clash", "integration_type": "custom", "config": {
         "env_vars": {"DB_HOST": "other.internal", "LOOP_A": "${LOOP_B}", "LOOP_B": "${LOOP_A}", "BROKEN": "${NOPE}"},
         "secrets": ["NOT_IN_VAULT"],
         "files": [{"path": "~/.postgresql/client.crt", "content": "different"}, {"path": "empty.txt"}]
     }})).await;
-    let idle =
-        integration(&app, "org-a", json!({"name": "idle", "integration_type": "custom", "config": {}})).await;
-    let path = format!("/api/v1/custom-integrations/{}", idle["id"].as_str().unwrap());
+    let idle = app
+        .create_integration("org-a", &json!({"name": "idle", "integration_type": "custom", "config": {}}))
+        .await;
+    let path = format!("/api/v1/custom-integrations/{idle}");
     app.send_json(Method::PUT, &path, "org-a", &json!({"status": "inactive"})).await;
 
     let request = json!({"names": ["prod-db", "clash", "idle", "ghost"]});
-    let (status, body) = as_role(&app, "org-a", Role::Worker, Method::POST, RESOLVE, &request).await;
+    let (status, body) = app.call("org-a", Role::Worker, Method::POST, RESOLVE, Some(&request)).await;
     assert_eq!(status, 422, "{body}");
     let kinds: Vec<&str> =
         body["detail"].as_array().unwrap().iter().map(|p| p["type"].as_str().unwrap()).collect();
@@ -166,17 +134,17 @@ async fn every_problem_is_reported_at_once(app: TestApp) {
     assert!(!text.contains("pa$$w0rd"), "no value in problems");
 
     // A dry run reports the same problems with a 200.
-    let (status, dry) =
-        as_role(&app, "org-a", Role::Member, Method::POST, &format!("{RESOLVE}?dry_run=yes"), &request).await;
+    let (status, dry) = app
+        .call("org-a", Role::Member, Method::POST, &format!("{RESOLVE}?dry_run=yes"), Some(&request))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(dry["missing"], body["detail"]);
 }
 
 async fn other_organizations_are_unknown(app: TestApp) {
-    let created = prod_db(&app, "org-a").await;
-    let id = created["id"].as_str().unwrap();
+    let id = prod_db(&app, "org-a").await;
     for request in [json!({"names": ["prod-db"]}), json!({"integration_ids": [id, "not-a-uuid"]})] {
-        let (status, body) = as_role(&app, "org-b", Role::Admin, Method::POST, RESOLVE, &request).await;
+        let (status, body) = app.call("org-b", Role::Admin, Method::POST, RESOLVE, Some(&request)).await;
         assert_eq!(status, 422, "{body}");
         assert!(
             body["detail"].as_array().unwrap().iter().all(|p| p["type"] == "unknown_integration"),
@@ -193,19 +161,13 @@ async fn bad_requests_are_422(app: TestApp) {
         (json!({"names": ["a"], "integration_ids": ["b"]}), json!(["body"])),
         (json!({"names": "prod-db"}), json!(["body", "names"])),
     ] {
-        let (status, response) = as_role(&app, "org-a", Role::Admin, Method::POST, RESOLVE, &body).await;
+        let (status, response) = app.call("org-a", Role::Admin, Method::POST, RESOLVE, Some(&body)).await;
         assert_eq!(status, 422, "{body}");
         assert_eq!(response["detail"][0]["loc"], loc, "{body}: {response}");
     }
-    let (status, response) = as_role(
-        &app,
-        "org-a",
-        Role::Admin,
-        Method::POST,
-        &format!("{RESOLVE}?dry_run=maybe"),
-        &json!({"names": ["x"]}),
-    )
-    .await;
+    let path = format!("{RESOLVE}?dry_run=maybe");
+    let (status, response) =
+        app.call("org-a", Role::Admin, Method::POST, &path, Some(&json!({"names": ["x"]}))).await;
     assert_eq!(status, 422);
     assert_eq!(response["detail"][0]["loc"], json!(["query", "dry_run"]));
     let response = app.request(Method::POST, RESOLVE).json(&json!({"names": ["x"]})).send().await.unwrap();

@@ -8,47 +8,41 @@ use serde_json::{Value, json};
 const TEMPLATES: &str = "/api/v1/integration-templates";
 const FROM_TEMPLATE: &str = "/api/v1/custom-integrations/from-template";
 
-async fn get(app: &TestApp, path: &str) -> (u16, Value) {
-    let response =
-        app.request(Method::GET, path).bearer_auth(app.token("org", Role::Viewer)).send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
-}
-
 fn ids(list: &Value) -> Vec<&str> {
     list.as_array().unwrap().iter().map(|t| t["template_id"].as_str().unwrap()).collect()
 }
 
 async fn list_filters_and_get(app: TestApp) {
-    let (status, all) = get(&app, TEMPLATES).await;
+    let (status, all) = app.get("org", Role::Viewer, TEMPLATES).await;
     assert_eq!(status, 200);
     assert!(ids(&all).len() >= 16);
     assert!(all[0].get("config").is_none(), "a summary has no config");
     assert_eq!(all[0]["template_id"], "postgres");
 
-    let (_, databases) = get(&app, &format!("{TEMPLATES}?category=database")).await;
+    let (_, databases) = app.get("org", Role::Viewer, &format!("{TEMPLATES}?category=database")).await;
     assert!(ids(&databases).contains(&"mysql"));
     assert!(databases.as_array().unwrap().iter().all(|t| t["category"] == "database"));
-    let (_, nosql) = get(&app, &format!("{TEMPLATES}?tag=nosql")).await;
+    let (_, nosql) = app.get("org", Role::Viewer, &format!("{TEMPLATES}?tag=nosql")).await;
     assert!(
         nosql.as_array().unwrap().iter().all(|t| t["tags"].as_array().unwrap().contains(&json!("nosql")))
     );
     assert!(ids(&nosql).contains(&"redis"));
-    let (_, search) = get(&app, &format!("{TEMPLATES}?search=KUBECONFIG")).await;
+    let (_, search) = app.get("org", Role::Viewer, &format!("{TEMPLATES}?search=KUBECONFIG")).await;
     assert_eq!(ids(&search), ["kubernetes"]);
-    let (_, none) = get(&app, &format!("{TEMPLATES}?category=database&tag=messaging")).await;
+    let (_, none) =
+        app.get("org", Role::Viewer, &format!("{TEMPLATES}?category=database&tag=messaging")).await;
     assert_eq!(none, json!([]));
 
-    let (status, redis) = get(&app, &format!("{TEMPLATES}/redis")).await;
+    let (status, redis) = app.get("org", Role::Viewer, &format!("{TEMPLATES}/redis")).await;
     assert_eq!(status, 200);
     assert_eq!(redis["config"]["env_vars"]["REDISCLI_AUTH"], "${REDIS_PASSWORD}");
     assert_eq!(redis["config"]["files"], json!([]), "the config is normalized");
-    let (status, missing) = get(&app, &format!("{TEMPLATES}/nope")).await;
+    let (status, missing) = app.get("org", Role::Viewer, &format!("{TEMPLATES}/nope")).await;
     assert_eq!((status, missing), (404, json!({"detail": "Integration template 'nope' not found"})));
 
-    let (_, categories) = get(&app, &format!("{TEMPLATES}/categories/list")).await;
+    let (_, categories) = app.get("org", Role::Viewer, &format!("{TEMPLATES}/categories/list")).await;
     assert!(categories.as_array().unwrap().contains(&json!("messaging")));
-    let (_, tags) = get(&app, &format!("{TEMPLATES}/tags/list")).await;
+    let (_, tags) = app.get("org", Role::Viewer, &format!("{TEMPLATES}/tags/list")).await;
     let tags: Vec<&str> = tags.as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
     assert!(tags.windows(2).all(|w| w[0] < w[1]), "sorted, unique");
 
@@ -57,7 +51,7 @@ async fn list_filters_and_get(app: TestApp) {
 }
 
 async fn every_template_is_instantiable(app: TestApp) {
-    let (_, all) = get(&app, TEMPLATES).await;
+    let (_, all) = app.get("org", Role::Viewer, TEMPLATES).await;
     for id in ids(&all) {
         let (status, created) = app
             .send_json(
@@ -68,7 +62,7 @@ async fn every_template_is_instantiable(app: TestApp) {
             )
             .await;
         assert_eq!(status, 201, "{id}: {created}");
-        let (_, template) = get(&app, &format!("{TEMPLATES}/{id}")).await;
+        let (_, template) = app.get("org", Role::Viewer, &format!("{TEMPLATES}/{id}")).await;
         assert_eq!(created["config"], template["config"], "{id}");
         assert_eq!(created["integration_type"], template["integration_type"]);
         assert_eq!(created["tags"], template["tags"]);
