@@ -1,64 +1,22 @@
 //! The real binary, as an operator runs it: `serve` on the embedded default
 //! creates its key (0600) and database, `token mint` signs with that key,
 //! SIGTERM stops the server cleanly, and bad flags fail with clear errors.
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+mod support;
 
-const BIN: &str = env!("CARGO_BIN_EXE_patchbay");
+use std::path::Path;
+use std::process::{Command, Output};
+use support::{BIN, Options, Server, TempDir};
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        let dir = std::env::temp_dir().join(format!("patchbay-bin-{}-{}", std::process::id(), rand_suffix()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn rand_suffix() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
-}
-
-/// Starts `patchbay serve` on a free port; returns the child, its address
+/// Starts `patchbay serve` on a free port; returns the server, its address
 /// and what it printed before it was ready.
-fn serve(data_dir: &Path) -> (Child, String, Vec<String>) {
+fn serve(data_dir: &Path) -> (Server, String, Vec<String>) {
     serve_with(data_dir, &[])
 }
 
-fn serve_with(data_dir: &Path, extra: &[&str]) -> (Child, String, Vec<String>) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .args(extra)
-        .env_remove("PATCHBAY_DATABASE_URL")
-        .env_remove("PATCHBAY_JWT_SECRET")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut lines = Vec::new();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    while let Some(line) = stdout.next() {
-        let line = line.unwrap();
-        lines.push(line.clone());
-        if let Some(rest) = line.split("listen=").nth(1) {
-            let address = rest.split_whitespace().next().unwrap().to_owned();
-            // Keep reading what the server logs, so it never writes into a closed pipe.
-            std::thread::spawn(move || stdout.for_each(drop));
-            return (child, address, lines);
-        }
-    }
-    let status = child.wait().unwrap();
-    panic!("the server exited ({status}) before serving: {lines:?}");
+fn serve_with(data_dir: &Path, extra: &[&str]) -> (Server, String, Vec<String>) {
+    let server = Server::start(Options::new(data_dir).args(extra).show_stderr());
+    let (address, printed) = (server.address.clone(), server.startup.clone());
+    (server, address, printed)
 }
 
 fn run(args: &[&str]) -> Output {
@@ -67,8 +25,8 @@ fn run(args: &[&str]) -> Output {
 
 #[tokio::test]
 async fn tokens_longer_lived_than_the_maximum_are_refused() {
-    let dir = TempDir::new();
-    let (child, address, _) = serve_with(&dir.0, &["--max-token-lifetime", "1h", "--no-embedded-worker"]);
+    let dir = TempDir::new("bin");
+    let (server, address, _) = serve_with(&dir.0, &["--max-token-lifetime", "1h", "--no-embedded-worker"]);
     let data_dir = dir.0.to_str().unwrap();
     let http = reqwest::Client::new();
     let list = format!("http://{address}/api/v1/custom-integrations");
@@ -79,7 +37,7 @@ async fn tokens_longer_lived_than_the_maximum_are_refused() {
         let response = http.get(&list).bearer_auth(&token).send().await.unwrap();
         assert_eq!(response.status().as_u16(), status, "a {ttl} token");
     }
-    stop(child);
+    stop(server);
     let bad = run(&["serve", "--max-token-lifetime", "soon", "--data-dir", data_dir]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--max-token-lifetime"), "{bad:?}");
@@ -87,8 +45,8 @@ async fn tokens_longer_lived_than_the_maximum_are_refused() {
 
 #[tokio::test]
 async fn serve_mint_use_and_stop() {
-    let dir = TempDir::new();
-    let (mut child, address, printed) = serve(&dir.0);
+    let dir = TempDir::new("bin");
+    let (mut server, address, printed) = serve(&dir.0);
     assert!(printed.iter().any(|l| l.contains("patchbay token mint")), "prints how to mint: {printed:?}");
     assert!(printed.iter().all(|l| !l.contains('\u{1b}')), "no colour codes off a terminal");
     #[cfg(unix)]
@@ -126,13 +84,12 @@ async fn serve_mint_use_and_stop() {
     let ready = http.get(format!("http://{address}/ready")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
 
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    assert!(killed.success());
-    let status = child.wait().unwrap();
+    server.terminate();
+    let status = server.wait();
     assert!(status.success(), "SIGTERM exits 0, got {status}");
 
     // Restarted, it reuses its key (the old token still works) and its data.
-    let (mut child, address, printed) = serve(&dir.0);
+    let (mut server, address, printed) = serve(&dir.0);
     assert!(printed.iter().all(|l| !l.contains("patchbay token mint")), "no new key: {printed:?}");
     assert!(printed.iter().all(|l| !l.contains("Created the vault's master key")), "{printed:?}");
     let listed: serde_json::Value = http
@@ -145,43 +102,43 @@ async fn serve_mint_use_and_stop() {
         .await
         .unwrap();
     assert_eq!(listed[0]["name"], "pg");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    server.child.kill().unwrap();
+    server.wait();
 }
 
 #[test]
 fn the_data_directory_and_what_is_in_it_are_private() {
     use std::os::unix::fs::PermissionsExt;
     let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o7777;
-    let dir = TempDir::new();
+    let dir = TempDir::new("bin");
     let data = dir.0.join("fresh/data");
-    let (mut child, _address, printed) = serve(&data);
+    let (mut server, _address, printed) = serve(&data);
     assert_eq!(mode(&data), 0o700);
     // WAL mode: the journal files exist while the server runs.
     for file in ["patchbay.db", "patchbay.db-wal", "patchbay.db-shm", "jwt-secret", "master.key"] {
         assert_eq!(mode(&data.join(file)), 0o600, "{file}");
     }
     assert!(printed.iter().all(|l| !l.contains("chmod 700")), "{printed:?}");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    server.child.kill().unwrap();
+    server.wait();
 
     // A directory others may enter is warned about, with the fix; it is
     // the operator's, so its mode is left as it is.
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let (mut child, _address, printed) = serve(&data);
+    let (mut server, _address, printed) = serve(&data);
     let fix = format!("chmod 700 {}", data.display());
     assert!(
         printed.iter().any(|l| l.contains("WARN") && l.contains("0755") && l.contains(&fix)),
         "{printed:?}"
     );
     assert_eq!(mode(&data), 0o755);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    server.child.kill().unwrap();
+    server.wait();
 }
 
 #[test]
 fn bad_arguments_fail_with_clear_messages() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("bin");
     let data_dir = dir.0.to_str().unwrap();
     for (args, message) in [
         (vec!["token", "mint", "--data-dir", data_dir, "--org", "acme", "--role", "root"], "--role"),
@@ -238,10 +195,9 @@ async fn secret_value(address: &str, token: &str, name: &str) -> serde_json::Val
     response.json().await.unwrap()
 }
 
-fn stop(mut child: Child) {
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    assert!(killed.success());
-    assert!(child.wait().unwrap().success());
+fn stop(mut server: Server) {
+    server.terminate();
+    assert!(server.wait().success());
 }
 
 fn stdout(output: &Output) -> String {
@@ -250,9 +206,9 @@ fn stdout(output: &Output) -> String {
 
 #[tokio::test]
 async fn master_key_rotation_on_the_embedded_default() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("bin");
     let data_dir = dir.0.to_str().unwrap();
-    let (child, address, _) = serve(&dir.0);
+    let (server, address, _) = serve(&dir.0);
     let token = stdout(&run(&["token", "mint", "--data-dir", data_dir, "--org", "acme", "--role", "admin"]));
     assert_eq!(put_secret(&address, &token, "DB_PASSWORD", "s3cret\nline two").await, 201);
 
@@ -269,12 +225,12 @@ async fn master_key_rotation_on_the_embedded_default() {
     assert!(!said.contains(&new_key), "the key is not printed: {said}");
     assert_eq!(std::fs::read_to_string(dir.0.join("master.key")).unwrap().trim(), new_key);
     assert_eq!(secret_value(&address, &token, "DB_PASSWORD").await["value"], "s3cret\nline two");
-    stop(child);
+    stop(server);
 
     // Restarted, it reads the new key file and every value.
-    let (child, address, _) = serve(&dir.0);
+    let (server, address, _) = serve(&dir.0);
     assert_eq!(secret_value(&address, &token, "DB_PASSWORD").await["value"], "s3cret\nline two");
-    stop(child);
+    stop(server);
 
     // Rotating from a key that is not the current one changes nothing.
     let stale = stdout(&run(&["keys", "generate"]));

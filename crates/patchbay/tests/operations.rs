@@ -1,42 +1,13 @@
 //! The binary as operators run it in production: configuration layers and
 //! `--print-config`, JSON logs whose every request line carries the request
 //! id, and SIGTERM with requests in flight (they all finish, exit 0).
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+mod support;
+
+use std::path::Path;
 use std::time::Duration;
+use support::{Options, Server, TempDir, patchbay};
 
-const BIN: &str = env!("CARGO_BIN_EXE_patchbay");
 const SECRET: &str = "operations-test-secret";
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        let dir = std::env::temp_dir().join(format!("patchbay-ops-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A `patchbay serve` command without any `PATCHBAY_*` of the caller's.
-fn patchbay(args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
-    command.args(args);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("PATCHBAY_") {
-            command.env_remove(name);
-        }
-    }
-    command
-}
 
 fn print_config(args: &[&str], env: &[(&str, &str)]) -> (String, String) {
     let mut command = patchbay(&[&["serve", "--print-config"], args].concat());
@@ -55,7 +26,7 @@ fn line<'a>(printed: &'a str, key: &str) -> &'a str {
 
 #[test]
 fn configuration_layers_in_order_and_masks_secrets() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("ops");
     let config = dir.0.join("patchbay.toml");
     std::fs::write(
         &config,
@@ -114,7 +85,7 @@ fn every_form_of_database_password_is_masked() {
         assert!(line(&printed, "database_url").contains("***"), "{printed}");
     }
     // An unreachable server's error names the database without its password.
-    let dir = TempDir::new();
+    let dir = TempDir::new("ops");
     let output = patchbay(&[
         "serve",
         "--data-dir",
@@ -132,7 +103,7 @@ fn every_form_of_database_password_is_masked() {
 
 #[test]
 fn secrets_come_from_files_too() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("ops");
     let secret_file = dir.0.join("jwt");
     std::fs::write(&secret_file, "secret-from-file\n").unwrap();
     let (printed, _) = print_config(&[], &[("PATCHBAY_JWT_SECRET_FILE", secret_file.to_str().unwrap())]);
@@ -175,43 +146,14 @@ fn secrets_come_from_files_too() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("request-timeout"), "{output:?}");
 }
 
-struct Server {
-    child: Child,
-    address: String,
-    lines: Arc<Mutex<Vec<String>>>,
-}
-
 /// Starts `patchbay serve` with JSON logs at debug level on a free port.
 fn serve(data_dir: &Path, extra: &[&str]) -> Server {
-    let mut command = patchbay(
-        &[&["serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--jwt-secret", SECRET], extra]
-            .concat(),
-    );
-    let mut child = command
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env("RUST_LOG", "debug,hyper=info,h2=info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let address = loop {
-        let line = stdout.next().expect("the server printed its address").unwrap();
-        lines.lock().unwrap().push(line.clone());
-        let Ok(json) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
-        if let Some(address) = json["fields"]["listen"].as_str() {
-            break address.to_owned();
-        }
-    };
-    let collected = lines.clone();
-    std::thread::spawn(move || {
-        for line in stdout.map_while(Result::ok) {
-            collected.lock().unwrap().push(line);
-        }
-    });
-    Server { child, address, lines }
+    let options = Options::new(data_dir)
+        .args(&["--log-format", "json", "--jwt-secret", SECRET])
+        .args(extra)
+        .rust_log("debug,hyper=info,h2=info")
+        .show_stderr();
+    Server::start(options)
 }
 
 fn token(org: &str) -> String {
@@ -230,11 +172,6 @@ fn token(org: &str) -> String {
     patchbay_server::auth::mint(&patchbay_server::auth::JwtSecret::new(SECRET), &claims).unwrap()
 }
 
-fn terminate(child: &Child) {
-    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
-}
-
 async fn create(http: &reqwest::Client, address: &str, name: &str, request_id: &str) -> u16 {
     http.post(format!("http://{address}/api/v1/custom-integrations"))
         .bearer_auth(token("acme"))
@@ -249,15 +186,15 @@ async fn create(http: &reqwest::Client, address: &str, name: &str, request_id: &
 
 #[tokio::test]
 async fn every_log_line_of_a_request_carries_its_id() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("ops");
     // Without the embedded worker: its own requests (registering, polling)
     // would log inside request spans of their own while this one runs.
     let mut server = serve(&dir.0, &["--no-embedded-worker"]);
     let http = reqwest::Client::new();
     assert_eq!(create(&http, &server.address, "traced", "trace-me-42").await, 201);
-    terminate(&server.child);
-    assert!(server.child.wait().unwrap().success());
-    let lines = server.lines.lock().unwrap().clone();
+    server.terminate();
+    assert!(server.wait().success());
+    let lines = server.log();
     let of_request: Vec<serde_json::Value> = lines
         .iter()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -274,7 +211,7 @@ async fn every_log_line_of_a_request_carries_its_id() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_requests_in_flight_and_exits_zero() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("ops");
     let mut server = serve(&dir.0, &["--shutdown-grace", "20s"]);
     let address = server.address.clone();
     // Hold the database's write lock, so creates wait in the server.
@@ -290,7 +227,7 @@ async fn sigterm_finishes_requests_in_flight_and_exits_zero() {
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    terminate(&server.child);
+    server.terminate();
     tokio::time::sleep(Duration::from_millis(300)).await;
     // It no longer accepts connections, while the five still wait.
     assert!(std::net::TcpStream::connect(&address).is_err(), "still accepting after SIGTERM");
@@ -299,7 +236,7 @@ async fn sigterm_finishes_requests_in_flight_and_exits_zero() {
     for request in in_flight {
         assert_eq!(request.await.unwrap(), 201);
     }
-    let status = server.child.wait().unwrap();
+    let status = server.wait();
     assert!(status.success(), "exit status {status}");
     // All five were really written.
     let conn = rusqlite::Connection::open(dir.0.join("patchbay.db")).unwrap();
@@ -311,29 +248,17 @@ async fn sigterm_finishes_requests_in_flight_and_exits_zero() {
 /// the pretty format: user-chosen text is logged escaped.
 #[tokio::test]
 async fn user_text_cannot_forge_log_lines() {
-    let dir = TempDir::new();
-    let mut child =
-        patchbay(&["serve", "--listen", "127.0.0.1:0", "--jwt-secret", SECRET, "--no-embedded-worker"])
-            .arg("--data-dir")
-            .arg(&dir.0)
-            .args(["--log-format", "pretty"])
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let address = loop {
-        let line = stdout.next().expect("the server printed its address").unwrap();
-        if let Some(rest) = line.split("listen=").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
+    let dir = TempDir::new("ops");
+    let options = Options::new(&dir.0)
+        .args(&["--jwt-secret", SECRET, "--no-embedded-worker", "--log-format", "pretty"])
+        .show_stderr();
+    let mut server = Server::start(options);
+    let address = server.address.clone();
     let forged = "pg\n2026-12-01T00:00:00.000000Z  INFO patchbay: forged admin login\u{1b}[2J";
     assert_eq!(create(&reqwest::Client::new(), &address, forged, "forge-1").await, 201);
-    terminate(&child);
-    assert!(child.wait().unwrap().success());
-    let lines: Vec<String> = stdout.map_while(Result::ok).collect();
+    server.terminate();
+    assert!(server.wait().success());
+    let lines = server.log();
     let logged =
         lines.iter().find(|l| l.contains("custom integration created")).expect("the create is logged");
     assert!(
@@ -348,7 +273,7 @@ async fn user_text_cannot_forge_log_lines() {
 /// `--metrics-token` it answers only to that bearer token.
 #[tokio::test]
 async fn metrics_hold_no_organization_and_can_require_a_token() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("ops");
     let mut server = serve(&dir.0, &["--no-embedded-worker", "--metrics-token", "scrape-s3cret"]);
     let http = reqwest::Client::new();
     assert_eq!(create(&http, &server.address, "pg", "m-1").await, 201);
@@ -365,8 +290,8 @@ async fn metrics_hold_no_organization_and_can_require_a_token() {
     let text = scraped.text().await.unwrap();
     assert!(text.contains("patchbay_http_request_duration_seconds"), "{text}");
     assert!(!text.contains("acme"), "no organization in the metrics: {text}");
-    terminate(&server.child);
-    assert!(server.child.wait().unwrap().success());
+    server.terminate();
+    assert!(server.wait().success());
 
     let (printed, _) = print_config(&["--metrics-token", "scrape-s3cret"], &[]);
     assert!(line(&printed, "metrics_token").contains("\"***\""), "{printed}");
