@@ -6,13 +6,16 @@ mod connection;
 mod errors;
 mod history;
 mod session;
+#[path = "../support/mod.rs"]
+mod support;
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
+use support::{Options, Server};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_patchbay");
+pub use support::BIN;
 
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -22,7 +25,7 @@ pub fn text(bytes: &[u8]) -> String {
 /// `XDG_CONFIG_HOME` inside it. Everything is removed on drop.
 pub struct Session {
     pub dir: PathBuf,
-    server: Option<Child>,
+    server: Option<Server>,
     pub url: String,
 }
 
@@ -32,26 +35,9 @@ impl Session {
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
         let dir = std::env::temp_dir().join(format!("patchbay-cli-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(dir.join("home")).unwrap();
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir.join("data"))
-            .env_remove("PATCHBAY_DATABASE_URL")
-            .env_remove("PATCHBAY_JWT_SECRET")
-            .env_remove("PATCHBAY_MASTER_KEY")
-            .env_remove("PATCHBAY_MASTER_KEY_FILE")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        while let Some(line) = lines.next() {
-            if let Some(rest) = line.unwrap().split("listen=").nth(1) {
-                let url = format!("http://{}", rest.split_whitespace().next().unwrap());
-                std::thread::spawn(move || lines.for_each(drop));
-                return Self { dir, server: Some(child), url };
-            }
-        }
-        panic!("the server exited before serving: {:?}", child.wait());
+        let server = Server::start(Options::new(dir.join("data")).show_stderr());
+        let url = server.url();
+        Self { dir, server: Some(server), url }
     }
 
     /// A running server and an admin of `acme` logged in.
@@ -64,14 +50,7 @@ impl Session {
     }
 
     pub fn token(&self, role: &str) -> String {
-        let out = Command::new(BIN)
-            .args(["token", "mint", "--org", "acme", "--role", role, "--data-dir"])
-            .arg(self.dir.join("data"))
-            .env_remove("PATCHBAY_JWT_SECRET")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        text(&out.stdout).trim().to_owned()
+        support::mint(&self.dir.join("data"), &["--org", "acme", "--role", role])
     }
 
     pub fn config_file(&self) -> PathBuf {
@@ -132,10 +111,8 @@ impl Session {
     }
 
     pub fn stop_server(&mut self) {
-        if let Some(mut child) = self.server.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        // Dropping the server kills it.
+        self.server.take();
     }
 
     pub fn path(&self, name: &str) -> String {

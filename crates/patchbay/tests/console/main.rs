@@ -4,96 +4,35 @@
 //!
 //! With `PATCHBAY_SCREENSHOTS=<dir>` the run also saves the README's
 //! screenshots of the list, detail and edit pages there.
+#[path = "../support/mod.rs"]
+mod support;
 mod webdriver;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use support::Options;
 use webdriver::Browser;
 
-const BIN: &str = env!("CARGO_BIN_EXE_patchbay");
+pub use support::TempDir;
 
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(kind: &str) -> Self {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let dir =
-            std::env::temp_dir().join(format!("patchbay-console-{kind}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// `patchbay serve` on a free port; stopped when dropped.
+/// `patchbay serve` on a free port; stopped when dropped, then its data
+/// directory removed.
 struct Server {
-    child: Child,
+    /// Held only so that dropping it stops the process.
+    _process: support::Server,
     base: String,
     data: TempDir,
 }
 
 impl Server {
     fn start() -> Self {
-        let data = TempDir::new("data");
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(&data.0)
-            .env_remove("PATCHBAY_DATABASE_URL")
-            .env_remove("PATCHBAY_JWT_SECRET")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-        for line in stdout.by_ref() {
-            let line = line.unwrap();
-            if let Some(rest) = line.split("listen=").nth(1) {
-                let address = rest.split_whitespace().next().unwrap().to_owned();
-                std::thread::spawn(move || stdout.for_each(drop));
-                return Self { child, base: format!("http://{address}"), data };
-            }
-        }
-        let status = child.wait();
-        panic!("the server exited before serving: {status:?}");
+        let data = TempDir::new("console-data");
+        let server = support::Server::start(Options::new(&data.0));
+        Self { base: server.url(), _process: server, data }
     }
 
     fn token(&self, role: &str) -> String {
-        let data = self.data.0.to_str().unwrap();
         let email = format!("{role}@example.com");
-        let minted = Command::new(BIN)
-            .args([
-                "token",
-                "mint",
-                "--data-dir",
-                data,
-                "--org",
-                "acme",
-                "--role",
-                role,
-                "--ttl",
-                "1h",
-                "--email",
-                &email,
-            ])
-            .env_remove("PATCHBAY_JWT_SECRET")
-            .output()
-            .unwrap();
-        assert!(minted.status.success(), "{minted:?}");
-        String::from_utf8(minted.stdout).unwrap().trim().to_owned()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        support::mint(&self.data.0, &["--org", "acme", "--role", role, "--ttl", "1h", "--email", &email])
     }
 }
 

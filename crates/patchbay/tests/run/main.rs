@@ -3,30 +3,15 @@
 //! environment, exit codes, signals, and every refused path.
 mod fake_api;
 mod real_server;
+#[path = "../support/mod.rs"]
+mod support;
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::{PermissionsExt, symlink};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_patchbay");
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let dir = std::env::temp_dir().join(format!("patchbay-run-test-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use support::{BIN, TempDir};
 
 /// The binary with a server and token in the environment, as a worker has
 /// them. Stdin is not a terminal, so SIGINT is forwarded like SIGTERM.
@@ -106,7 +91,7 @@ fn a_command_that_cannot_start_exits_127() {
 /// from the forwarder, trap it, and its exit code must come back.
 fn forwards(signal: nix::sys::signal::Signal, name: &str) {
     let server = fake_api::start();
-    let dir = TempDir::new();
+    let dir = TempDir::new("run-test");
     let marker = dir.0.join("marker");
     let script = format!(
         "trap 'echo got-{name} > \"$MARKER\"; exit 3' {name}; echo ready; while :; do sleep 0.05; done"
@@ -138,7 +123,7 @@ fn sigint_is_forwarded_to_the_command() {
 #[test]
 fn a_named_home_is_created_private_and_kept() {
     let server = fake_api::start();
-    let dir = TempDir::new();
+    let dir = TempDir::new("run-test");
     let home = dir.0.join("agents/one");
     let home_arg = home.to_str().unwrap();
     let out = output(&server, &["run", "-i", "prod-db", "--home", home_arg, "--", "sh", "-c", "echo $HOME"]);
@@ -179,7 +164,7 @@ fn refused(server: &str, name: &str, home: &Path, extra: &[&str]) -> String {
 #[test]
 fn paths_leaving_the_home_are_refused_by_name() {
     let server = fake_api::start();
-    let dir = TempDir::new();
+    let dir = TempDir::new("run-test");
     let home = dir.0.join("home");
 
     let stderr = refused(&server, "climb", &home, &[]);
@@ -208,7 +193,7 @@ fn paths_leaving_the_home_are_refused_by_name() {
 #[test]
 fn start_up_variables_are_refused_naming_the_integration_that_set_them() {
     let server = fake_api::start();
-    let dir = TempDir::new();
+    let dir = TempDir::new("run-test");
     let home = dir.0.join("home");
     let cases = [
         // With two integrations, the one that set it is read from the API.
@@ -269,7 +254,7 @@ if cat "/proc/$PPID/environ" > /dev/null 2>&1; then echo environ=readable; else 
 #[test]
 fn an_existing_file_is_kept_without_overwrite() {
     let server = fake_api::start();
-    let dir = TempDir::new();
+    let dir = TempDir::new("run-test");
     let home = dir.0.join("home");
     std::fs::create_dir(&home).unwrap();
     std::fs::write(home.join(".pgpass"), "mine").unwrap();

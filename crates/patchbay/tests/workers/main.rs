@@ -5,6 +5,8 @@
 //! test can see.
 mod processes;
 mod sandbox;
+#[path = "../support/mod.rs"]
+mod support;
 
 use patchbay_api_types::CreateIntegrationRequest;
 use patchbay_client::{Client, TestStarted};
@@ -35,7 +37,7 @@ async fn online_workers(client: &Client) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_alone_tests_connections_with_its_embedded_worker() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("workers");
     let mut server = Server::start(&dir, None, &[]);
     let admin = server.client("acme", "admin");
     let created = admin.create_integration(&integration("echo", "echo hello from $HOME", 5)).await.unwrap();
@@ -79,7 +81,7 @@ async fn serve_alone_tests_connections_with_its_embedded_worker() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_worker_processes_run_each_of_100_jobs_once() {
     let Some(database) = patchbay_store_postgres::testing::TestDatabase::from_env().await else { return };
-    let dir = TempDir::new();
+    let dir = TempDir::new("workers");
     let server = Server::start(&dir, Some(database.url()), &["--job-lease-secs", "2"]);
     let admin = server.client("acme", "admin");
     let counter = dir.0.join("runs.log");
@@ -129,7 +131,7 @@ async fn two_worker_processes_run_each_of_100_jobs_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_mid_job_hands_it_to_the_other() {
     let Some(database) = patchbay_store_postgres::testing::TestDatabase::from_env().await else { return };
-    let dir = TempDir::new();
+    let dir = TempDir::new("workers");
     let server = Server::start(&dir, Some(database.url()), &["--job-lease-secs", "2"]);
     let admin = server.client("acme", "admin");
     let created = admin.create_integration(&integration("slow", "sleep 2; echo finished", 10)).await.unwrap();
@@ -160,7 +162,7 @@ async fn a_worker_killed_mid_job_hands_it_to_the_other() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_test_setting_a_start_up_variable_ends_as_error_unless_allowed() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("workers");
     let server = Server::start(&dir, None, &["--no-embedded-worker"]);
     let admin = server.client("acme", "admin");
     let marker = dir.0.join("ran");
@@ -219,7 +221,7 @@ fn alive(pid: u32) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_worker_leaves_no_test_process_behind() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("workers");
     let server = Server::start(&dir, None, &["--no-embedded-worker"]);
     let admin = server.client("acme", "admin");
     let pid_file = dir.0.join("background.pid");
@@ -245,7 +247,7 @@ async fn a_stopped_worker_leaves_no_test_process_behind() {
 /// its child exit, forgets it, and the restarted one takes its place.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_embedded_worker_is_not_listed_as_online() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("workers");
     let server = Server::start(&dir, None, &[]);
     let admin = server.client("acme", "admin");
     let embedded = |workers: Vec<patchbay_api_types::WorkerResponse>| {

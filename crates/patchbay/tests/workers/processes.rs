@@ -1,34 +1,15 @@
 //! The server and worker processes of these tests, stopped on drop.
+use crate::support::{self, Options};
 use patchbay_client::Client;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_patchbay");
-
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new() -> Self {
-        let dir = std::env::temp_dir().join(format!("patchbay-workers-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+pub use crate::support::{BIN, TempDir};
 
 pub struct Server {
-    child: Child,
+    server: support::Server,
     pub base: String,
     data_dir: PathBuf,
-    /// What the server and its embedded worker have logged so far.
-    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -46,29 +27,9 @@ impl Server {
         env: &[(&str, &str)],
     ) -> Self {
         let data_dir = dir.0.join("data");
-        let mut command = Command::new(BIN);
-        command.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(&data_dir).args(extra);
-        command.env_remove("PATCHBAY_DATABASE_URL").env_remove("PATCHBAY_JWT_SECRET").env("RUST_LOG", "info");
-        command.env_remove("PATCHBAY_SANDBOX").env_remove("PATCHBAY_BWRAP").envs(env.iter().copied());
-        if let Some(url) = database_url {
-            command.args(["--database-url", url]);
-        }
-        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        for line in stdout.by_ref() {
-            let line = line.unwrap();
-            log.lock().unwrap().push(line.clone());
-            if let Some(rest) = line.split("listen=").nth(1) {
-                let address = rest.split_whitespace().next().unwrap().to_owned();
-                let keep = log.clone();
-                std::thread::spawn(move || {
-                    stdout.map_while(Result::ok).for_each(|l| keep.lock().unwrap().push(l))
-                });
-                return Self { child, base: format!("http://{address}"), data_dir, log };
-            }
-        }
-        panic!("the server exited before serving: {:?}", child.wait());
+        let options = Options::new(&data_dir).args(extra).env(env).database_url(database_url);
+        let server = support::Server::start(options);
+        Self { base: server.url(), server, data_dir }
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -76,23 +37,16 @@ impl Server {
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.server.child.id()
     }
 
     /// Log lines so far that contain `text`.
     pub fn logged(&self, text: &str) -> Vec<String> {
-        self.log.lock().unwrap().iter().filter(|line| line.contains(text)).cloned().collect()
+        self.server.logged(text)
     }
 
     pub fn token(&self, org: &str, role: &str) -> String {
-        let output = Command::new(BIN)
-            .args(["token", "mint", "--org", org, "--role", role, "--data-dir"])
-            .arg(&self.data_dir)
-            .env_remove("PATCHBAY_JWT_SECRET")
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{output:?}");
-        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+        support::mint(&self.data_dir, &["--org", org, "--role", role])
     }
 
     pub fn client(&self, org: &str, role: &str) -> Client {
@@ -101,7 +55,7 @@ impl Server {
 
     /// Process ids of the server's children.
     pub fn children(&self) -> Vec<u32> {
-        let parent = self.child.id().to_string();
+        let parent = self.server.child.id().to_string();
         std::fs::read_dir("/proc")
             .unwrap()
             .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
@@ -116,14 +70,8 @@ impl Server {
 
     /// SIGKILL: no chance to clean up.
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
+        let _ = self.server.child.kill();
+        let _ = self.server.child.wait();
     }
 }
 

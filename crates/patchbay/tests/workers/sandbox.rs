@@ -45,7 +45,7 @@ fn running(argv: &[&str]) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_members_test_sees_neither_the_servers_keys_nor_other_processes() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("workers");
     let server = Server::start(&dir, None, &[]);
     let member = server.client("acme", "member");
     embedded_worker_online(&member).await;
@@ -92,7 +92,7 @@ async fn a_members_test_sees_neither_the_servers_keys_nor_other_processes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_bubblewrap_every_test_is_an_error_with_the_fix() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("workers");
     // No `bwrap` on PATH, and no fallback: the override names a missing file.
     let env = [("PATH", "/nonexistent"), ("PATCHBAY_BWRAP", "/nonexistent/bwrap")];
     let server = Server::start_with_env(&dir, None, &[], &env);
@@ -113,7 +113,7 @@ async fn without_bubblewrap_every_test_is_an_error_with_the_fix() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandbox_none_runs_tests_unconfined_and_says_so() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("workers");
     let server = Server::start_with_env(&dir, None, &[], &[("PATCHBAY_SANDBOX", "none")]);
     let member = server.client("acme", "member");
     embedded_worker_online(&member).await;
@@ -127,7 +127,7 @@ async fn sandbox_none_runs_tests_unconfined_and_says_so() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_worker_leaves_no_sandboxed_process_behind() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("workers");
     let server = Server::start(&dir, None, &["--no-embedded-worker"]);
     let admin = server.client("acme", "admin");
     let created = admin.create_integration(&integration("stuck", "sleep 3001 & sleep 30", 60)).await.unwrap();
@@ -149,7 +149,7 @@ async fn a_killed_worker_leaves_no_sandboxed_process_behind() {
 /// reaper, which ends every descendant, at the end and at the timeout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_sandbox_nothing_a_test_starts_outlives_it() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("workers");
     let server = Server::start_with_env(&dir, None, &["--sandbox", "none"], &[]);
     let admin = server.client("acme", "admin");
     embedded_worker_online(&admin).await;
