@@ -2,52 +2,20 @@
 //! after `--header-read-timeout`, an idle connection after
 //! `--idle-timeout`, and connections over `--max-connections` wait their
 //! turn in the backlog, so idle sockets cannot keep `/health` from answering.
-use std::io::{BufRead, BufReader, Read, Write};
+mod support;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::{Options, Server, TempDir};
 
-const BIN: &str = env!("CARGO_BIN_EXE_patchbay");
-
-struct Server {
-    child: Child,
-    address: String,
-    dir: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn serve(extra: &[&str]) -> Server {
-    let dir = std::env::temp_dir().join(format!("patchbay-conn-{}", uuid::Uuid::new_v4()));
-    let mut command = Command::new(BIN);
-    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("PATCHBAY_")) {
-        command.env_remove(name);
-    }
-    let mut child = command
-        .args(["serve", "--listen", "127.0.0.1:0", "--jwt-secret", "s", "--no-embedded-worker", "--data-dir"])
-        .arg(&dir)
-        .args(extra)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let address = loop {
-        let line = stdout.next().expect("the server printed its address").unwrap();
-        if let Some(rest) = line.split("listen=").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    std::thread::spawn(move || stdout.for_each(drop));
-    Server { child, address, dir }
+/// `patchbay serve` with `extra` flags, without its embedded worker, in a
+/// data directory removed after the server is stopped.
+fn serve(extra: &[&str]) -> (TempDir, Server) {
+    let dir = TempDir::new("conn");
+    let options =
+        Options::new(&dir.0).args(&["--jwt-secret", "s", "--no-embedded-worker"]).args(extra).show_stderr();
+    (dir, Server::start(options))
 }
 
 fn connect(address: &str) -> TcpStream {
@@ -77,7 +45,7 @@ fn get_health(stream: &mut TcpStream) -> String {
 
 #[test]
 fn a_half_sent_request_is_cut_off_after_the_header_read_timeout() {
-    let server = serve(&["--header-read-timeout", "1s", "--idle-timeout", "30s"]);
+    let (_dir, server) = serve(&["--header-read-timeout", "1s", "--idle-timeout", "30s"]);
     let mut half = connect(&server.address);
     half.write_all(b"GET /health HTT").unwrap();
     let took = time_until_closed(&mut half);
@@ -99,7 +67,7 @@ fn a_half_sent_request_is_cut_off_after_the_header_read_timeout() {
 
 #[test]
 fn idle_connections_close_after_the_idle_timeout() {
-    let server = serve(&["--idle-timeout", "1s"]);
+    let (_dir, server) = serve(&["--idle-timeout", "1s"]);
     // Never a byte.
     let took = time_until_closed(&mut connect(&server.address));
     assert!(took >= Duration::from_millis(800) && took < Duration::from_secs(5), "closed after {took:?}");
@@ -112,7 +80,8 @@ fn idle_connections_close_after_the_idle_timeout() {
 
 #[test]
 fn idle_sockets_over_the_cap_wait_and_health_still_answers() {
-    let server = serve(&["--max-connections", "2", "--idle-timeout", "1s", "--header-read-timeout", "1s"]);
+    let (_dir, server) =
+        serve(&["--max-connections", "2", "--idle-timeout", "1s", "--header-read-timeout", "1s"]);
     // Twice the cap in idle sockets: two hold the slots, the rest wait.
     let idle: Vec<TcpStream> = (0..4).map(|_| connect(&server.address)).collect();
     std::thread::sleep(Duration::from_millis(200));

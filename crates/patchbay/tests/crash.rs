@@ -4,47 +4,20 @@
 //! commits in the change's own transaction, so no change exists without it.
 use patchbay_store_postgres::testing::TestDatabase;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use support::{Options, Server, TempDir};
 
-const BIN: &str = env!("CARGO_BIN_EXE_patchbay");
 const SECRET: &str = "crash-test-signing-secret";
 
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn serve(data_dir: &std::path::Path, database_url: Option<&str>) -> (Child, String) {
-    let mut command = Command::new(BIN);
-    command
-        .args(["serve", "--listen", "127.0.0.1:0", "--no-embedded-worker", "--jwt-secret", SECRET])
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env_remove("PATCHBAY_DATABASE_URL")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    if let Some(url) = database_url {
-        command.args(["--database-url", url]);
-    }
-    let mut child = command.spawn().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if let Some(rest) = line.split("listen=").nth(1) {
-            let address = rest.split_whitespace().next().unwrap().to_owned();
-            std::thread::spawn(move || lines.for_each(drop));
-            return (child, format!("http://{address}"));
-        }
-    }
-    panic!("the server exited before serving");
+fn serve(data_dir: &std::path::Path, database_url: Option<&str>) -> Server {
+    let options = Options::new(data_dir)
+        .args(&["--no-embedded-worker", "--jwt-secret", SECRET])
+        .database_url(database_url);
+    Server::start(options)
 }
 
 fn token() -> String {
@@ -121,13 +94,14 @@ async fn get(http: &reqwest::Client, url: String) -> Value {
 }
 
 async fn nothing_acknowledged_is_lost(database_url: Option<&str>) {
-    let dir = TempDir(std::env::temp_dir().join(format!("patchbay-crash-{}", uuid::Uuid::new_v4())));
-    let (mut child, base) = serve(&dir.0, database_url);
-    let acknowledged = write_until_killed(&base, &mut child).await;
+    let dir = TempDir::new("crash");
+    let mut server = serve(&dir.0, database_url);
+    let acknowledged = write_until_killed(&server.url(), &mut server.child).await;
     assert!(acknowledged.len() > 10, "the writers got going: {}", acknowledged.len());
     println!("{} changes acknowledged before SIGKILL", acknowledged.len());
 
-    let (mut child, base) = serve(&dir.0, database_url);
+    let mut server = serve(&dir.0, database_url);
+    let base = server.url();
     let http = reqwest::Client::new();
     let api = format!("{base}/api/v1/custom-integrations");
     for (id, revision) in &acknowledged {
@@ -167,8 +141,8 @@ async fn nothing_acknowledged_is_lost(database_url: Option<&str>) {
             assert!(recorded(id, &action, number), "{id}: revision {number} ({kind}) has no audit event");
         }
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    server.child.kill().unwrap();
+    server.wait();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
