@@ -21,19 +21,7 @@ fn serve(data_dir: &std::path::Path, database_url: Option<&str>) -> Server {
 }
 
 fn token() -> String {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
-    let claims = patchbay_server::auth::Claims {
-        organization: "acme".into(),
-        exp: now + 3600,
-        email: None,
-        user_id: Some("crash".into()),
-        sub: None,
-        token_id: None,
-        role: Some("admin".into()),
-        jti: None,
-        iat: Some(now),
-    };
-    patchbay_server::auth::mint(&patchbay_server::auth::JwtSecret::new(SECRET), &claims).unwrap()
+    support::admin_token(SECRET, "acme", "crash")
 }
 
 /// Writers creating and then updating integrations until the server dies;

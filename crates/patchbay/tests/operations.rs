@@ -157,19 +157,7 @@ fn serve(data_dir: &Path, extra: &[&str]) -> Server {
 }
 
 fn token(org: &str) -> String {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
-    let claims = patchbay_server::auth::Claims {
-        organization: org.to_owned(),
-        exp: now + 3600,
-        email: None,
-        user_id: Some("ops".to_owned()),
-        sub: None,
-        token_id: None,
-        role: Some("admin".to_owned()),
-        jti: None,
-        iat: Some(now),
-    };
-    patchbay_server::auth::mint(&patchbay_server::auth::JwtSecret::new(SECRET), &claims).unwrap()
+    support::admin_token(SECRET, org, "ops")
 }
 
 async fn create(http: &reqwest::Client, address: &str, name: &str, request_id: &str) -> u16 {

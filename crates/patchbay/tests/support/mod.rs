@@ -190,3 +190,21 @@ pub fn mint(data_dir: &Path, args: &[&str]) -> String {
     assert!(output.status.success(), "{output:?}");
     String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
+
+/// An hour's admin token of `org` for `user`, signed in the test with the
+/// `--jwt-secret` the server was given, without a `token mint` process.
+pub fn admin_token(secret: &str, org: &str, user: &str) -> String {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
+    let claims = patchbay_server::auth::Claims {
+        organization: org.to_owned(),
+        exp: now + 3600,
+        email: None,
+        user_id: Some(user.to_owned()),
+        sub: None,
+        token_id: None,
+        role: Some("admin".to_owned()),
+        jti: None,
+        iat: Some(now),
+    };
+    patchbay_server::auth::mint(&patchbay_server::auth::JwtSecret::new(secret), &claims).unwrap()
+}
