@@ -94,21 +94,9 @@ pub async fn value(
         state.vault.reveal(&actor.organization, &name).await
     }
     .await;
-    let value = match result {
-        Ok(value) => {
-            let resource = Resource::secret(&raw);
-            state.audit().required(&actor, Action::SecretRead, resource, &request_id).await?;
-            value
-        }
-        Err(error) => {
-            let failed: Result<(), ApiError> = Err(error);
-            state
-                .audit()
-                .failure(&actor, Action::SecretRead, Resource::secret(&raw), &failed, &request_id)
-                .await;
-            return Err(failed.unwrap_err());
-        }
-    };
+    state.audit().failure(&actor, Action::SecretRead, Resource::secret(&raw), &result, &request_id).await;
+    let value = result?;
+    state.audit().required(&actor, Action::SecretRead, Resource::secret(&raw), &request_id).await?;
     tracing::info!(secret = %raw, "secret value read");
     Ok(Json(SecretValueResponse { value: value.to_string() }))
 }
