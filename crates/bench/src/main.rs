@@ -1,5 +1,5 @@
 //! `cargo run --release -p patchbay-bench -- [--database-url URL] [--out results.json]`:
-//! starts the release `patchbay` binary, seeds DESIGN.md §11's data through
+//! starts the release `patchbay` binary, seeds the performance budget's data through
 //! its API, drives each scenario over loopback with keep-alive connections
 //! for a fixed time, and prints requests/s, p50/p99 latency and the
 //! server's memory, for SQLite and (with `--database-url`) PostgreSQL,
@@ -19,7 +19,7 @@ use clap::Parser;
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "patchbay-bench", about = "Patchbay's benchmark (DESIGN.md §11)")]
+#[command(name = "patchbay-bench", about = "Patchbay's benchmark")]
 pub struct Args {
     /// A PostgreSQL server to measure too; the benchmark creates and drops a database of its own there.
     #[arg(long)]

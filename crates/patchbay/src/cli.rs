@@ -1,4 +1,4 @@
-//! Command-line surface. Flag and variable names are fixed by DESIGN.md §10.
+//! Command-line surface. Flag and variable names are fixed: scripts and docs outside the code rely on them.
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::net::SocketAddr;

@@ -1,6 +1,6 @@
 //! PostgreSQL backend: the production store, for several replicas sharing
 //! one database. A deadpool pool of tokio-postgres connections, each caching
-//! its prepared statements (DESIGN.md §8).
+//! its prepared statements.
 #![forbid(unsafe_code)]
 
 mod audit;

@@ -1,7 +1,7 @@
 //! SQLite backend: the embedded default. One writer connection (SQLite
 //! serializes writers anyway) used on a blocking thread, and a few reader
 //! connections used inline, since WAL lets reads run beside the writer and a
-//! short indexed read costs less than a hop to the blocking pool (DESIGN.md §8).
+//! short indexed read costs less than a hop to the blocking pool.
 #![forbid(unsafe_code)]
 
 mod audit;

@@ -1,4 +1,4 @@
-//! The worker API (DESIGN.md §6): register, heartbeat, long-poll claims,
+//! The worker API: register, heartbeat, long-poll claims,
 //! results, and the list of an organization's workers.
 //!
 //! A worker acts for one organization with a `worker` (or `admin`) token of
