@@ -13,7 +13,7 @@ use patchbay_domain::{
 use patchbay_store::codec::{contains_pattern, distinct_tags, encode_config, encode_tags};
 use patchbay_store::{
     AuditContext, Change, DeleteMode, IntegrationStore, StoreError, check_revision, needs_previous_approval,
-    new_revision_approval,
+    new_revision_approval, replacement,
 };
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
@@ -86,6 +86,18 @@ async fn create(
     new: NewIntegration,
     audit: Option<AuditContext>,
 ) -> Result<Integration, StoreError> {
+    let db = client(&store.pool).await?;
+    insert_new(&db, org, new, audit).await
+}
+
+/// The row, its tags, its first revision and its audit event: `INSERT`, one
+/// statement, on its own or inside a transaction.
+async fn insert_new(
+    db: &impl GenericClient,
+    org: &OrganizationId,
+    new: NewIntegration,
+    audit: Option<AuditContext>,
+) -> Result<Integration, StoreError> {
     let by_admin = new.created_by_admin;
     let integration = new.into_integration(org.clone());
     let now = integration.created_at;
@@ -94,7 +106,6 @@ async fn create(
     let event =
         change.integration_event(&integration, Some(RevisionKind::Create), AuditAction::IntegrationCreate);
     let event = event.as_ref();
-    let db = client(&store.pool).await?;
     let statement = db.prepare_cached(INSERT).await.map_err(failed("preparing a create"))?;
     db.execute(
         &statement,
@@ -129,6 +140,47 @@ async fn create(
     .await
     .map_err(write_error(&integration.name, "inserting an integration"))?;
     Ok(integration)
+}
+
+/// Creates or replaces the live integration of `new.name` in one
+/// transaction. A transaction-scoped advisory lock on the organization and
+/// name serializes upserts of one name (a row lock cannot: before the first
+/// create there is no row to lock), so of concurrent upserts one creates and
+/// the others update, and none fails for the race.
+async fn upsert_by_name(
+    store: &PostgresStore,
+    org: &OrganizationId,
+    new: NewIntegration,
+    change: &Change,
+) -> Result<(Integration, bool), StoreError> {
+    let mut db = client(&store.pool).await?;
+    let tx = db.transaction().await.map_err(failed("starting an upsert"))?;
+    let lock = tx
+        .prepare_cached("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))")
+        .await
+        .map_err(failed("preparing an upsert lock"))?;
+    tx.execute(&lock, &[&org.as_str(), &new.name]).await.map_err(failed("locking an upsert"))?;
+    let sql = format!(
+        "SELECT {COLUMNS} FROM custom_integrations \
+         WHERE organization_id = $1 AND name = $2 AND status <> 'deleted' FOR UPDATE"
+    );
+    let statement = tx.prepare_cached(&sql).await.map_err(failed("preparing a read by name"))?;
+    let current = tx
+        .query_opt(&statement, &[&org.as_str(), &new.name])
+        .await
+        .map_err(failed("reading an integration by name"))?;
+    let written = match current {
+        Some(row) => {
+            let (seq, current) = from_row(&row)?;
+            let (updated, kind) = apply(&tx, org, seq, current, replacement(&new), change, None).await?;
+            let event = change.integration_event(&updated, kind, AuditAction::IntegrationUpdate);
+            insert_audit_if(&tx, event).await?;
+            (updated, false)
+        }
+        None => (insert_new(&tx, org, new, change.audit.clone()).await?, true),
+    };
+    tx.commit().await.map_err(failed("committing an upsert"))?;
+    Ok(written)
 }
 
 /// `unchanged`: the audit action when the patch changes nothing.
@@ -339,6 +391,15 @@ impl IntegrationStore for PostgresStore {
         filter: &ListFilter,
     ) -> Result<Vec<Integration>, StoreError> {
         list(self, org, filter).await
+    }
+
+    async fn upsert_integration_by_name(
+        &self,
+        org: &OrganizationId,
+        new: NewIntegration,
+        change: Change,
+    ) -> Result<(Integration, bool), StoreError> {
+        upsert_by_name(self, org, new, &change).await
     }
 
     async fn update_integration_with(

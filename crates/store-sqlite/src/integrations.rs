@@ -12,7 +12,7 @@ use patchbay_store::codec::{
 };
 use patchbay_store::{
     AuditContext, Change, Conflict, DeleteMode, IntegrationStore, StoreError, check_revision,
-    needs_previous_approval, new_revision_approval,
+    needs_previous_approval, new_revision_approval, replacement,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, Transaction, params, params_from_iter};
@@ -94,10 +94,22 @@ fn create(
     new: NewIntegration,
     audit: Option<AuditContext>,
 ) -> Result<Integration, StoreError> {
+    let tx = conn.transaction().map_err(|e| StoreError::other("starting a create", e))?;
+    let integration = insert_new(&tx, org, new, audit)?;
+    tx.commit().map_err(|e| StoreError::other("committing a create", e))?;
+    Ok(integration)
+}
+
+/// The row, its tags, its first revision and its audit event, in `tx`.
+fn insert_new(
+    tx: &Transaction<'_>,
+    org: &OrganizationId,
+    new: NewIntegration,
+    audit: Option<AuditContext>,
+) -> Result<Integration, StoreError> {
     let by_admin = new.created_by_admin;
     let integration = new.into_integration(org.clone());
     let now = integration.created_at;
-    let tx = conn.transaction().map_err(|e| StoreError::other("starting a create", e))?;
     tx.execute(
         "INSERT INTO custom_integrations (id, organization_id, name, integration_type, description, \
          status, config, tags, created_at, updated_at, created_by) \
@@ -117,14 +129,48 @@ fn create(
     )
     .map_err(write_error(&integration.name, "inserting an integration"))?;
     let seq = tx.last_insert_rowid();
-    write_tags(&tx, org, seq, &integration.tags).map_err(|e| StoreError::other("writing tags", e))?;
+    write_tags(tx, org, seq, &integration.tags).map_err(|e| StoreError::other("writing tags", e))?;
     let change = Change { actor: integration.created_by.clone(), by_admin, expected_revision: None, audit };
     let approval = new_revision_approval(&change, &integration, None);
-    insert_revision(&tx, seq, &integration, RevisionKind::Create, &change, None, approval.as_ref())?;
+    insert_revision(tx, seq, &integration, RevisionKind::Create, &change, None, approval.as_ref())?;
     let kind = Some(RevisionKind::Create);
-    insert_audit_if(&tx, change.integration_event(&integration, kind, AuditAction::IntegrationCreate))?;
-    tx.commit().map_err(|e| StoreError::other("committing a create", e))?;
+    insert_audit_if(tx, change.integration_event(&integration, kind, AuditAction::IntegrationCreate))?;
     Ok(integration)
+}
+
+/// The live integration of that name, if any.
+fn fetch_by_name(
+    conn: &Connection,
+    org: &OrganizationId,
+    name: &str,
+) -> Result<Option<(i64, Integration)>, StoreError> {
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM custom_integrations \
+         WHERE organization_id = ?1 AND name = ?2 AND status <> 'deleted'"
+    ))
+    .and_then(|mut s| s.query_row(params![org.as_str(), name], from_row).optional())
+    .map_err(|e| StoreError::other("reading an integration by name", e))
+}
+
+/// One transaction on the one writer: nothing can come between the lookup
+/// and the write.
+fn upsert_by_name(
+    conn: &mut Connection,
+    org: &OrganizationId,
+    new: NewIntegration,
+    change: &Change,
+) -> Result<(Integration, bool), StoreError> {
+    let tx = conn.transaction().map_err(|e| StoreError::other("starting an upsert", e))?;
+    let written = match fetch_by_name(&tx, org, &new.name)? {
+        Some((seq, current)) => {
+            let (updated, kind) = apply(&tx, org, seq, current, replacement(&new), change, None)?;
+            insert_audit_if(&tx, change.integration_event(&updated, kind, AuditAction::IntegrationUpdate))?;
+            (updated, false)
+        }
+        None => (insert_new(&tx, org, new, change.audit.clone())?, true),
+    };
+    tx.commit().map_err(|e| StoreError::other("committing an upsert", e))?;
+    Ok(written)
 }
 
 /// `unchanged`: the audit action when the patch changes nothing.
@@ -290,19 +336,20 @@ impl IntegrationStore for SqliteStore {
         org: &OrganizationId,
         name: &str,
     ) -> Result<Integration, StoreError> {
-        let read = |conn: &Connection| {
-            conn.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM custom_integrations \
-                 WHERE organization_id = ?1 AND name = ?2 AND status <> 'deleted'"
-            ))?
-            .query_row(params![org.as_str(), name], from_row)
-            .optional()
-        };
         self.pool
-            .read(read)
-            .map_err(|e| StoreError::other("reading an integration by name", e))?
+            .read(|conn| fetch_by_name(conn, org, name))?
             .map(|(_, integration)| integration)
             .ok_or(StoreError::NotFound)
+    }
+
+    async fn upsert_integration_by_name(
+        &self,
+        org: &OrganizationId,
+        new: NewIntegration,
+        change: Change,
+    ) -> Result<(Integration, bool), StoreError> {
+        let org = org.clone();
+        self.pool.write(move |conn| upsert_by_name(conn, &org, new, &change)).await
     }
 
     async fn list_integrations(

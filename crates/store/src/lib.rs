@@ -31,6 +31,19 @@ use async_trait::async_trait;
 use patchbay_domain::{Integration, IntegrationPatch, ListFilter, NewIntegration, OrganizationId};
 use uuid::Uuid;
 
+/// What an upsert by name changes in an integration that exists: its type,
+/// description, config and tags; its name, status and history stay.
+pub fn replacement(new: &NewIntegration) -> IntegrationPatch {
+    IntegrationPatch {
+        integration_type: Some(new.integration_type.clone()),
+        clear_description: new.description.is_none(),
+        description: new.description.clone(),
+        config: Some(new.config.clone()),
+        tags: Some(new.tags.clone()),
+        ..Default::default()
+    }
+}
+
 /// Soft delete keeps the row with status `deleted`; hard delete removes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeleteMode {
@@ -107,6 +120,19 @@ pub trait IntegrationStore: Send + Sync {
         patch: IntegrationPatch,
         change: Change,
     ) -> Result<Integration, StoreError>;
+
+    /// `PUT /custom-integrations/by-name/{name}` as one atomic step: creates
+    /// `new`, or, when a live integration of that name exists, replaces its
+    /// type, description, config and tags (`replacement`). Concurrent upserts
+    /// of one name make one integration and update it; none fails for the
+    /// race. Returns the integration and whether it was created; commits the
+    /// change's audit event (`integration.create` or `.update`) with it.
+    async fn upsert_integration_by_name(
+        &self,
+        org: &OrganizationId,
+        new: NewIntegration,
+        change: Change,
+    ) -> Result<(Integration, bool), StoreError>;
 
     /// A soft delete writes a `delete` revision; a hard delete removes the
     /// integration with all its revisions (the audit log keeps the record:

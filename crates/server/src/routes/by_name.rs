@@ -3,18 +3,18 @@
 //! comes from the path; it creates the integration (201) or replaces the
 //! type, description, config and tags of the live one of that name (200).
 //! An identical body changes nothing: `updated_at` and the revision stay.
-use crate::audit::{Action, Resource, context};
+use crate::audit::{Action, Resource};
 use crate::body::Body;
 use crate::error::ApiError;
 use crate::request_id::RequestId;
-use crate::routes::integrations::{Caught, create_from_request, require_writer};
+use crate::routes::integrations::{Caught, new_integration, require_writer};
 use crate::state::{AppState, Caller};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use patchbay_api_types::{IntegrationResponse, parse_create_request};
-use patchbay_domain::{Actor, Integration, IntegrationPatch};
-use patchbay_store::{Change, StoreError};
+use patchbay_domain::{Actor, Integration};
+use patchbay_store::Change;
 use serde_json::{Value, json};
 
 pub async fn upsert(
@@ -46,49 +46,17 @@ async fn upsert_by_name(
         fields.insert("name".into(), Value::String(name.to_owned()));
     }
     let request = parse_create_request(&body)?;
-    // Racing upserts of one name: a create that loses to another gets the
-    // 409 of the unique index, and then updates the winner's row instead;
-    // an update whose row was deleted meanwhile creates. A few rounds
-    // settle any race; a 409 after them is reported as such.
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        let settled = attempts >= 3;
-        match state.store.get_integration_by_name(&actor.organization, name).await {
-            Err(StoreError::NotFound) => {
-                match create_from_request(state, actor, request.clone(), context(actor, request_id)).await {
-                    Ok(created) => {
-                        tracing::info!(integration_id = %created.id, name = %created.name, "custom integration created by name");
-                        return Ok((StatusCode::CREATED, created));
-                    }
-                    Err(StoreError::Conflict(_)) if !settled => continue,
-                    Err(error) => return Err(error.into()),
-                }
-            }
-            Err(error) => return Err(error.into()),
-            Ok(current) => {
-                let patch = IntegrationPatch {
-                    integration_type: Some(request.integration_type.clone()),
-                    clear_description: request.description.is_none(),
-                    description: request.description.clone(),
-                    config: Some(request.config.clone()),
-                    tags: Some(request.tags.clone()),
-                    ..Default::default()
-                };
-                let change = Change::of(actor, None, request_id.0.clone());
-                match state
-                    .store
-                    .update_integration_with(&actor.organization, current.id, patch, change)
-                    .await
-                {
-                    Ok(updated) => {
-                        tracing::info!(integration_id = %updated.id, "custom integration upserted by name");
-                        return Ok((StatusCode::OK, updated));
-                    }
-                    Err(StoreError::NotFound) if !settled => continue,
-                    Err(error) => return Err(error.into()),
-                }
-            }
-        }
+    // One atomic store step: of racing upserts of one name, one creates and
+    // the others update; none fails for the race.
+    let change = Change::of(actor, None, request_id.0.clone());
+    let new = new_integration(actor, request);
+    let (integration, created) =
+        state.store.upsert_integration_by_name(&actor.organization, new, change).await?;
+    if created {
+        tracing::info!(integration_id = %integration.id, name = %integration.name, "custom integration created by name");
+        Ok((StatusCode::CREATED, integration))
+    } else {
+        tracing::info!(integration_id = %integration.id, "custom integration upserted by name");
+        Ok((StatusCode::OK, integration))
     }
 }

@@ -97,7 +97,15 @@ pub(crate) async fn create_from_request(
     request: CreateIntegrationRequest,
     audit: patchbay_store::AuditContext,
 ) -> Result<Integration, StoreError> {
-    let new = NewIntegration {
+    state
+        .store
+        .create_integration_with(&actor.organization, new_integration(actor, request), Some(audit))
+        .await
+}
+
+/// An active integration of the caller's organization, made by the caller.
+pub(crate) fn new_integration(actor: &Actor, request: CreateIntegrationRequest) -> NewIntegration {
+    NewIntegration {
         name: request.name,
         integration_type: request.integration_type,
         description: request.description,
@@ -106,8 +114,7 @@ pub(crate) async fn create_from_request(
         status: IntegrationStatus::Active,
         created_by: actor.user_id.clone(),
         created_by_admin: actor.role == Role::Admin,
-    };
-    state.store.create_integration_with(&actor.organization, new, Some(audit)).await
+    }
 }
 
 pub async fn update(

@@ -165,6 +165,40 @@ pub async fn concurrent_creates_of_one_name_give_one_winner(store: Arc<dyn Store
     assert_eq!((created, conflicts), (1, 19));
 }
 
+/// Racing upserts of one name: one creates, the others update the same
+/// integration, none fails; an identical upsert writes nothing.
+pub async fn concurrent_upserts_of_one_name_make_one_integration(store: Arc<dyn Store>) {
+    let a = org("org-a");
+    let tasks: Vec<_> = (0..12)
+        .map(|i| {
+            let (store, a) = (store.clone(), a.clone());
+            tokio::spawn(async move {
+                let mut new = new_integration("pg", "postgres", &[]);
+                new.description = Some(format!("writer {i}"));
+                store.upsert_integration_by_name(&a, new, crate::Change::by(Some("u".into()))).await
+            })
+        })
+        .collect();
+    let mut created = 0;
+    let mut ids = std::collections::HashSet::new();
+    for task in tasks {
+        let (integration, was_created) = task.await.unwrap().expect("no upsert fails for the race");
+        created += usize::from(was_created);
+        ids.insert(integration.id);
+    }
+    assert_eq!((created, ids.len()), (1, 1));
+    let id = *ids.iter().next().unwrap();
+    assert_eq!(store.list_revisions(&a, id, None, 0).await.unwrap().len(), 12, "one create, eleven updates");
+
+    let current = store.get_integration(&a, id).await.unwrap();
+    let mut same = new_integration("pg", "postgres", &[]);
+    same.description = current.description.clone();
+    let (again, was_created) =
+        store.upsert_integration_by_name(&a, same, crate::Change::by(None)).await.unwrap();
+    assert!(!was_created);
+    assert_eq!((again.revision, again.updated_at), (current.revision, current.updated_at), "nothing changed");
+}
+
 pub async fn list_is_newest_first_and_hides_deleted(store: Arc<dyn Store>) {
     let a = org("org-a");
     for name in ["one", "two", "three", "four"] {

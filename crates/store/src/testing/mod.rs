@@ -26,6 +26,7 @@ macro_rules! conformance_tests {
             names_are_case_sensitive_and_per_organization,
             soft_delete_frees_the_name,
             concurrent_creates_of_one_name_give_one_winner,
+            concurrent_upserts_of_one_name_make_one_integration,
             list_is_newest_first_and_hides_deleted,
             list_filters_by_status_and_type,
             list_requires_every_tag,
