@@ -15,6 +15,10 @@ const RESPONSE_LIMIT: usize = 16 * 1024 * 1024;
 pub struct Reply {
     pub status: StatusCode,
     pub body: Value,
+    /// The revision the API's `ETag` names: what an edit sends back as
+    /// `If-Match`, read from the same answer as the body, so no change can
+    /// slip in between reading the integration and reading its revision.
+    pub etag: Option<i64>,
 }
 
 impl Reply {
@@ -78,7 +82,7 @@ impl Api {
             None => Body::empty(),
         };
         let Ok(mut request) = request.body(body) else {
-            return Reply { status: StatusCode::BAD_REQUEST, body: Value::Null };
+            return Reply { status: StatusCode::BAD_REQUEST, body: Value::Null, etag: None };
         };
         // The browser request's id (set by the outer request-id layer), so
         // the audit events an API call records lead back to the page.
@@ -88,8 +92,13 @@ impl Api {
             Err(never) => match never {},
         };
         let status = response.status();
+        let etag = response
+            .headers()
+            .get(header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|tag| tag.trim_matches('"').parse().ok());
         let bytes = axum::body::to_bytes(response.into_body(), RESPONSE_LIMIT).await.unwrap_or_default();
-        Reply { status, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) }
+        Reply { status, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null), etag }
     }
 }
 

@@ -297,6 +297,9 @@ async fn a_stale_edit_is_refused_and_pages_and_audit_work(app: TestApp) {
     assert!(html.contains(">mine</textarea>"), "the typed description is kept");
     let (_, current) = app.send_json(Method::GET, &path, "acme", &json!(null)).await;
     assert_eq!(current["description"], "theirs");
+    // Reloaded, the form starts from the revision the API's ETag names.
+    let (_, form) = member.get(&format!("/integrations/{id}/edit")).await;
+    assert!(form.contains(r#"name="revision" value="2""#), "the form follows the ETag");
 
     // Pages of 20, with a link to the next.
     for n in 0..21 {

@@ -41,7 +41,11 @@ pub async fn page(
 ) -> Response {
     let session = &user.session;
     let base = format!("{INTEGRATIONS}/{}", encode(&id));
-    let integration: IntegrationResponse = match get(&console, session, &base).await {
+    let reply = console.api.call(Method::GET, &base, session, None).await;
+    // The revision this page shows, from the same answer: a restore sends it
+    // back as `If-Match`, so it cannot undo a change made meanwhile.
+    let current = reply.etag;
+    let integration: IntegrationResponse = match reply.into() {
         Ok(integration) => integration,
         Err(message) => {
             return (StatusCode::NOT_FOUND, layout::failure(session, "Integration not found", &message))
@@ -58,7 +62,6 @@ pub async fn page(
     let role = session.actor.role;
     let writer = role.can_write_integrations();
     let config = &integration.config;
-    let current = revisions.first().map(|r| r.revision);
     let content = html! {
         p.crumbs { a href="/integrations" { "← Integrations" } }
         div.title-row {

@@ -120,21 +120,16 @@ pub async fn edit_form(State(console): State<Console>, user: SignedIn, Path(id):
     let session = &user.session;
     let path = format!("{INTEGRATIONS}/{}", encode(&id));
     let reply = console.api.call(Method::GET, &path, session, None).await;
+    // The revision the form was filled from, sent back as `If-Match`.
+    let revision = reply.etag;
     match reply.into::<Value>() {
         Ok(integration) => {
             let mut form = IntegrationForm::from_json(&integration);
-            form.revision = current_revision(&console, session, &id).await.unwrap_or_default();
+            form.revision = revision.map(|n| n.to_string()).unwrap_or_default();
             edit_page(session, &id, &form, &Errors::default())
         }
         Err(message) => layout::failure(session, "Integration not found", &message).into_response(),
     }
-}
-
-/// The current revision (the newest in the history), sent back as `If-Match`.
-async fn current_revision(console: &Console, session: &Session, id: &str) -> Option<String> {
-    let path = format!("{INTEGRATIONS}/{}/revisions?limit=1", encode(id));
-    let revisions: Vec<Value> = console.api.call(Method::GET, &path, session, None).await.into().ok()?;
-    revisions.first().map(|r| r["revision"].to_string())
 }
 
 pub async fn update(State(console): State<Console>, Path(id): Path<String>, posted: Posted) -> Response {
