@@ -37,11 +37,28 @@ pub enum ApiError {
 }
 
 pub const INTEGRATION_NOT_FOUND: &str = "Custom integration not found";
+pub const TEST_NOT_FOUND: &str = "Connection test not found";
+pub const WORKER_NOT_FOUND: &str = "Worker not found";
+
+/// The one message for each thing a store call may not find. Another
+/// organization's rows are not found the same way, so nothing tells them
+/// apart from rows that do not exist.
+pub fn not_found(missing: &patchbay_store::Missing) -> ApiError {
+    use patchbay_store::Missing;
+    ApiError::NotFound(match missing {
+        Missing::Integration => INTEGRATION_NOT_FOUND.to_owned(),
+        Missing::Revision(n) => format!("Revision {n} of this custom integration not found"),
+        Missing::Secret(name) => format!("Secret '{name}' not found"),
+        Missing::Job => TEST_NOT_FOUND.to_owned(),
+        Missing::Worker => WORKER_NOT_FOUND.to_owned(),
+        Missing::Record(what) => format!("Not found: {what}"),
+    })
+}
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::NotFound => Self::NotFound(INTEGRATION_NOT_FOUND.to_owned()),
+            StoreError::NotFound(missing) => not_found(&missing),
             StoreError::Conflict(patchbay_store::Conflict::MasterKeyChanged) => {
                 tracing::error!("the vault's master key was rotated while this server ran");
                 Self::Unavailable(patchbay_store::Conflict::MasterKeyChanged.to_string())

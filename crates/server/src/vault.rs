@@ -115,18 +115,11 @@ impl Vault {
         org: &OrganizationId,
         name: &SecretName,
     ) -> Result<Zeroizing<String>, ApiError> {
-        let (version, sealed) = self.store.secret_value(org, name).await.map_err(|e| match e {
-            StoreError::NotFound => secret_not_found(name),
-            other => other.into(),
-        })?;
+        let (version, sealed) = self.store.secret_value(org, name).await?;
         let key = self.data_key(org).await?;
         patchbay_vault::open_secret(&key, org.as_str(), name.as_str(), version, &to_sealed(&sealed))
             .map_err(integrity("opening a secret"))
     }
-}
-
-pub fn secret_not_found(name: &SecretName) -> ApiError {
-    ApiError::NotFound(format!("Secret '{name}' not found"))
 }
 
 /// Why a rotation did not happen; nothing was changed.

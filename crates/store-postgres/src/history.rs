@@ -12,7 +12,7 @@ use patchbay_domain::{
     Revision, RevisionKind, now_utc,
 };
 use patchbay_store::codec::{decode_config, decode_tags, encode_config, encode_tags};
-use patchbay_store::{Change, HistoryStore, StoreError, approval_event, check_revision};
+use patchbay_store::{Change, HistoryStore, Missing, StoreError, approval_event, check_revision};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
@@ -143,7 +143,7 @@ async fn read_revision(
         .query_opt(&statement, &[&seq, &revision])
         .await
         .map_err(failed("reading a revision"))?
-        .ok_or(StoreError::NotFound)?;
+        .ok_or(StoreError::NotFound(Missing::Revision(revision)))?;
     revision_from_row(id, org, &row)
 }
 

@@ -12,8 +12,8 @@ use patchbay_domain::{
 };
 use patchbay_store::codec::{contains_pattern, distinct_tags, encode_config, encode_tags};
 use patchbay_store::{
-    AuditContext, Change, DeleteMode, IntegrationStore, StoreError, check_revision, needs_previous_approval,
-    new_revision_approval, replacement,
+    AuditContext, Change, DeleteMode, IntegrationStore, Missing, StoreError, check_revision,
+    needs_previous_approval, new_revision_approval, replacement,
 };
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
@@ -35,7 +35,7 @@ pub(crate) async fn fetch(
         .query_opt(&statement, &[&id, &org.as_str()])
         .await
         .map_err(failed("reading an integration"))?
-        .ok_or(StoreError::NotFound)?;
+        .ok_or(StoreError::NotFound(Missing::Integration))?;
     from_row(&row)
 }
 
@@ -381,7 +381,7 @@ impl IntegrationStore for PostgresStore {
             .query_opt(&statement, &[&org.as_str(), &name])
             .await
             .map_err(failed("reading an integration by name"))?
-            .ok_or(StoreError::NotFound)?;
+            .ok_or(StoreError::NotFound(Missing::Integration))?;
         from_row(&row).map(|(_, integration)| integration)
     }
 

@@ -12,7 +12,7 @@ use patchbay_domain::{Integration, OrganizationId, now_utc};
 use patchbay_store::codec::{decode_config, encode_config};
 use patchbay_store::{
     ATTEMPTS_EXHAUSTED, AuditContext, Conflict, JOB_COLUMNS, Job, JobResult, JobStatus, JobStore,
-    MAX_ATTEMPTS, StoreError, WORKER_COLUMNS, Worker, WorkerScope, test_event,
+    MAX_ATTEMPTS, Missing, StoreError, WORKER_COLUMNS, Worker, WorkerScope, test_event,
 };
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -141,7 +141,7 @@ impl JobStore for PostgresStore {
         let sql =
             format!("SELECT {JOB_COLUMNS} FROM connection_tests WHERE id = $1 AND organization_id = $2");
         let row = query_opt(&db, &sql, &[&id, &org.as_str()], "reading a job").await?;
-        job_from_row(&row.ok_or(StoreError::NotFound)?)
+        job_from_row(&row.ok_or(StoreError::NotFound(Missing::Job))?)
     }
 
     async fn open_job_counts(&self) -> Result<(i64, i64), StoreError> {
@@ -206,7 +206,7 @@ impl JobStore for PostgresStore {
         );
         let row = query_opt(&tx, &sql, &[&now, &id, &scope_org(scope)], "recording a heartbeat")
             .await?
-            .ok_or(StoreError::NotFound)?;
+            .ok_or(StoreError::NotFound(Missing::Worker))?;
         let worker = worker_from_row(&row)?;
         query(
             &tx,
@@ -230,7 +230,7 @@ impl JobStore for PostgresStore {
         )
         .await?;
         if removed.is_empty() {
-            return Err(StoreError::NotFound);
+            return Err(StoreError::NotFound(Missing::Worker));
         }
         query(
             &tx,
@@ -248,7 +248,7 @@ impl JobStore for PostgresStore {
             "SELECT {WORKER_COLUMNS} FROM workers WHERE id = $1 AND organization_id IS NOT DISTINCT FROM $2"
         );
         let row = query_opt(&db, &sql, &[&id, &scope_org(scope)], "reading a worker").await?;
-        worker_from_row(&row.ok_or(StoreError::NotFound)?)
+        worker_from_row(&row.ok_or(StoreError::NotFound(Missing::Worker))?)
     }
 
     async fn list_workers(&self, org: &OrganizationId) -> Result<Vec<Worker>, StoreError> {
@@ -348,6 +348,10 @@ impl JobStore for PostgresStore {
             "reading a job",
         )
         .await?;
-        Err(if visible.is_some() { StoreError::Conflict(Conflict::JobNotHeld) } else { StoreError::NotFound })
+        Err(if visible.is_some() {
+            StoreError::Conflict(Conflict::JobNotHeld)
+        } else {
+            StoreError::NotFound(Missing::Job)
+        })
     }
 }

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use patchbay_domain::{AuditAction, OrganizationId, SecretMeta, SecretName, SecretVersionMeta, now_utc};
 use patchbay_store::{
-    Change, Conflict, Rewrap, SealedBlob, SecretStore, SecretWrite, StoreError, secret_event,
+    Change, Conflict, Missing, Rewrap, SealedBlob, SecretStore, SecretWrite, StoreError, secret_event,
 };
 use tokio_postgres::types::FromSql;
 use tokio_postgres::{Row, Statement};
@@ -131,7 +131,9 @@ async fn create_key(
         .await
         .map_err(failed("writing a data key"))?;
     // A new statement sees the winner's key, whoever stored it.
-    let stored = read_key(&tx, org).await?.ok_or(StoreError::NotFound)?;
+    let stored = read_key(&tx, org)
+        .await?
+        .ok_or(StoreError::NotFound(Missing::Record("the organization's data key")))?;
     tx.commit().await.map_err(failed("committing a data key"))?;
     Ok(stored)
 }
@@ -200,7 +202,9 @@ impl SecretStore for PostgresStore {
         db.execute(&insert, &[&FINGERPRINT, &fingerprint])
             .await
             .map_err(failed("recording the fingerprint"))?;
-        recorded_fingerprint(&db, "").await?.ok_or(StoreError::NotFound)
+        recorded_fingerprint(&db, "")
+            .await?
+            .ok_or(StoreError::NotFound(Missing::Record("the vault's fingerprint")))
     }
 
     async fn data_key(&self, org: &OrganizationId) -> Result<Option<SealedBlob>, StoreError> {
@@ -259,7 +263,7 @@ impl SecretStore for PostgresStore {
             .query_opt(&select, &[&org.as_str(), &name.as_str()])
             .await
             .map_err(failed("reading a secret"))?
-            .ok_or(StoreError::NotFound)?;
+            .ok_or_else(|| StoreError::NotFound(Missing::Secret(name.to_string())))?;
         Ok((column(&row, 0)?, blob_from_row(&row, 1)?))
     }
 
@@ -310,7 +314,7 @@ impl SecretStore for PostgresStore {
             .await
             .map_err(failed("listing secret versions"))?;
         if rows.is_empty() {
-            return Err(StoreError::NotFound);
+            return Err(StoreError::NotFound(Missing::Secret(name.to_string())));
         }
         rows.iter()
             .map(|row| {
@@ -338,7 +342,7 @@ impl SecretStore for PostgresStore {
             .await
             .map_err(failed("deleting a secret"))?;
         if removed == 0 {
-            return Err(StoreError::NotFound);
+            return Err(StoreError::NotFound(Missing::Secret(name.to_string())));
         }
         let action = AuditAction::SecretDelete;
         let event =

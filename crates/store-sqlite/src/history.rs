@@ -10,7 +10,7 @@ use patchbay_domain::{
     Revision, RevisionKind, now_utc,
 };
 use patchbay_store::codec::{decode_config, decode_tags, encode_config, encode_tags};
-use patchbay_store::{Change, HistoryStore, StoreError, approval_event, check_revision, failed};
+use patchbay_store::{Change, HistoryStore, Missing, StoreError, approval_event, check_revision, failed};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use uuid::Uuid;
 
@@ -158,7 +158,7 @@ fn read_revision(
     ))
     .and_then(|mut s| s.query_row(params![seq, revision], |row| revision_from_row(id, org, row)).optional())
     .map_err(failed("reading a revision"))?
-    .ok_or(StoreError::NotFound)
+    .ok_or(StoreError::NotFound(Missing::Revision(revision)))
 }
 
 fn list(

@@ -11,7 +11,7 @@ use patchbay_store::codec::{
     contains_pattern, decode_config, decode_tags, distinct_tags, encode_config, encode_tags,
 };
 use patchbay_store::{
-    AuditContext, Change, Conflict, DeleteMode, IntegrationStore, StoreError, check_revision,
+    AuditContext, Change, Conflict, DeleteMode, IntegrationStore, Missing, StoreError, check_revision,
     needs_previous_approval, new_revision_approval, replacement,
 };
 use rusqlite::types::Value;
@@ -74,7 +74,9 @@ pub(crate) fn fetch(
         .query_row(params![id.to_string(), org.as_str()], from_row)
         .optional()
     };
-    read().map_err(|e| StoreError::other("reading an integration", e))?.ok_or(StoreError::NotFound)
+    read()
+        .map_err(|e| StoreError::other("reading an integration", e))?
+        .ok_or(StoreError::NotFound(Missing::Integration))
 }
 
 fn write_tags(tx: &Transaction<'_>, org: &OrganizationId, seq: i64, tags: &[String]) -> rusqlite::Result<()> {
@@ -339,7 +341,7 @@ impl IntegrationStore for SqliteStore {
         self.pool
             .read(|conn| fetch_by_name(conn, org, name))?
             .map(|(_, integration)| integration)
-            .ok_or(StoreError::NotFound)
+            .ok_or(StoreError::NotFound(Missing::Integration))
     }
 
     async fn upsert_integration_by_name(

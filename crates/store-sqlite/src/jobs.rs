@@ -9,7 +9,7 @@ use patchbay_domain::{Integration, OrganizationId, now_utc};
 use patchbay_store::codec::{decode_config, encode_config};
 use patchbay_store::{
     ATTEMPTS_EXHAUSTED, AuditContext, Conflict, JOB_COLUMNS, Job, JobResult, JobStatus, JobStore,
-    MAX_ATTEMPTS, StoreError, WORKER_COLUMNS, Worker, WorkerScope, failed, test_event,
+    MAX_ATTEMPTS, Missing, StoreError, WORKER_COLUMNS, Worker, WorkerScope, failed, test_event,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::time::Duration;
@@ -165,7 +165,7 @@ fn finish(
             |row| row.get(0),
         )
         .map_err(failed("reading a job"))?;
-    Err(if visible { StoreError::Conflict(Conflict::JobNotHeld) } else { StoreError::NotFound })
+    Err(if visible { StoreError::Conflict(Conflict::JobNotHeld) } else { StoreError::NotFound(Missing::Job) })
 }
 
 #[async_trait]
@@ -237,7 +237,7 @@ impl JobStore for SqliteStore {
                 .optional()
             })
             .map_err(failed("reading a job"))?
-            .ok_or(StoreError::NotFound)
+            .ok_or(StoreError::NotFound(Missing::Job))
     }
 
     async fn open_job_counts(&self) -> Result<(i64, i64), StoreError> {
@@ -306,7 +306,7 @@ impl JobStore for SqliteStore {
                     )
                     .map_err(failed("retiring a worker"))?;
                 if removed == 0 {
-                    return Err(StoreError::NotFound);
+                    return Err(StoreError::NotFound(Missing::Worker));
                 }
                 tx.execute(
                     "UPDATE connection_tests SET lease_until = ?1 WHERE worker_id = ?2 AND status = 'running'",
@@ -338,7 +338,7 @@ impl JobStore for SqliteStore {
                         s.query_row(params![now, id.to_string(), scope_org(&scope)], worker_from_row).optional()
                     })
                     .map_err(failed("recording a heartbeat"))?
-                    .ok_or(StoreError::NotFound)?;
+                    .ok_or(StoreError::NotFound(Missing::Worker))?;
                 tx.prepare_cached(
                     "UPDATE connection_tests SET lease_until = ?1 WHERE worker_id = ?2 AND status = 'running'",
                 )
@@ -360,7 +360,7 @@ impl JobStore for SqliteStore {
                 .optional()
             })
             .map_err(failed("reading a worker"))?
-            .ok_or(StoreError::NotFound)
+            .ok_or(StoreError::NotFound(Missing::Worker))
     }
 
     async fn list_workers(&self, org: &OrganizationId) -> Result<Vec<Worker>, StoreError> {

@@ -4,7 +4,7 @@ use crate::time_codec::{from_micros, micros};
 use async_trait::async_trait;
 use patchbay_domain::{AuditAction, OrganizationId, SecretMeta, SecretName, SecretVersionMeta, now_utc};
 use patchbay_store::{
-    Change, Conflict, Rewrap, SealedBlob, SecretStore, SecretWrite, StoreError, failed, secret_event,
+    Change, Conflict, Missing, Rewrap, SealedBlob, SecretStore, SecretWrite, StoreError, failed, secret_event,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -32,7 +32,7 @@ fn secret_seq(conn: &Connection, org: &OrganizationId, name: &SecretName) -> Res
     conn.prepare_cached("SELECT seq FROM secrets WHERE organization_id = ?1 AND name = ?2")
         .and_then(|mut s| s.query_row(params![org.as_str(), name.as_str()], |row| row.get(0)).optional())
         .map_err(failed("finding a secret"))?
-        .ok_or(StoreError::NotFound)
+        .ok_or_else(|| StoreError::NotFound(Missing::Secret(name.to_string())))
 }
 
 fn put(
@@ -127,7 +127,7 @@ impl SecretStore for SqliteStore {
                 .map_err(failed("recording the fingerprint"))?;
                 recorded_fingerprint(conn)
                     .map_err(failed("reading the fingerprint"))?
-                    .ok_or(StoreError::NotFound)
+                    .ok_or(StoreError::NotFound(Missing::Record("the vault's fingerprint")))
             })
             .await
     }
@@ -228,7 +228,7 @@ impl SecretStore for SqliteStore {
                 .optional()
             })
             .map_err(failed("reading a secret"))?
-            .ok_or(StoreError::NotFound)
+            .ok_or_else(|| StoreError::NotFound(Missing::Secret(name.to_string())))
     }
 
     async fn secret_values(
@@ -303,7 +303,7 @@ impl SecretStore for SqliteStore {
                     )
                     .map_err(failed("deleting a secret"))?;
                 if removed == 0 {
-                    return Err(StoreError::NotFound);
+                    return Err(StoreError::NotFound(Missing::Secret(name.to_string())));
                 }
                 let event = secret_event(
                     change.audit.as_ref(),

@@ -30,10 +30,41 @@ impl fmt::Display for Conflict {
     }
 }
 
+/// What a store call did not find: named, so the HTTP layer maps each to
+/// its one message in one place and no route re-maps a "not found".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Missing {
+    /// The integration (of this organization) does not exist.
+    Integration,
+    /// The integration exists, but not this revision of it.
+    Revision(i64),
+    /// The organization has no secret of this name.
+    Secret(String),
+    /// The connection test (job) does not exist, or is not this worker's.
+    Job,
+    /// The worker does not exist, or acts for another scope.
+    Worker,
+    /// An internal record the store expected (a data key, the fingerprint).
+    Record(&'static str),
+}
+
+impl fmt::Display for Missing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Integration => f.write_str("integration"),
+            Self::Revision(n) => write!(f, "revision {n}"),
+            Self::Secret(name) => write!(f, "secret {name}"),
+            Self::Job => f.write_str("connection test"),
+            Self::Worker => f.write_str("worker"),
+            Self::Record(what) => f.write_str(what),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("not found")]
-    NotFound,
+    #[error("{0} not found")]
+    NotFound(Missing),
     #[error("{0}")]
     Conflict(Conflict),
     /// A conditional write expected another revision; `current` is the

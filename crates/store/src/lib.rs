@@ -15,7 +15,7 @@ pub mod testing;
 mod wait;
 
 pub use audit::{AuditContext, approval_event, secret_event, test_event};
-pub use error::{Conflict, StoreError, Unavailable, failed};
+pub use error::{Conflict, Missing, StoreError, Unavailable, failed};
 pub use history::{
     AuditStore, Change, HistoryStore, check_revision, needs_previous_approval, new_revision_approval,
 };

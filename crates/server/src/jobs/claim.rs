@@ -38,7 +38,7 @@ pub async fn claimed_job(state: &AppState, job: &Job) -> Result<ClaimOutcome, Ap
     let approval =
         match state.store.get_revision(&job.organization_id, job.integration_id, job.revision).await {
             Ok(revision) => revision.approval,
-            Err(StoreError::NotFound) => {
+            Err(StoreError::NotFound(_)) => {
                 return Ok(ClaimOutcome::Unresolvable(
                     "the integration was deleted after the test was queued".into(),
                 ));

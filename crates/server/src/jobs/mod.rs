@@ -97,7 +97,7 @@ impl JobQueue {
         let gone = std::mem::take(&mut *self.embedded.lock().unwrap_or_else(|e| e.into_inner()));
         for id in gone {
             match store.retire_worker(&WorkerScope::Embedded, id).await {
-                Ok(()) | Err(StoreError::NotFound) => {}
+                Ok(()) | Err(StoreError::NotFound(_)) => {}
                 Err(error) => tracing::warn!(%error, worker = %id, "could not retire the embedded worker"),
             }
         }

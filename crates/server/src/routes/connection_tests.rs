@@ -1,7 +1,7 @@
 //! Connection tests: ask for one, read one, read an
 //! integration's history. Tests never run here: they are queued for workers.
 use crate::audit::{Action, Resource, context};
-use crate::error::{ApiError, INTEGRATION_NOT_FOUND};
+use crate::error::{ApiError, INTEGRATION_NOT_FOUND, TEST_NOT_FOUND};
 use crate::jobs::{POLL_INTERVAL, WAIT_MARGIN, approved_for_secrets, wait_limit};
 use crate::query::QueryParams;
 use crate::request_id::RequestId;
@@ -11,13 +11,12 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use patchbay_api_types::{ConnectionTestResponse, FieldError, parse_bool_str};
 use patchbay_domain::{Actor, Integration, IntegrationStatus, OrganizationId, format_timestamp, now_utc};
-use patchbay_store::{Job, StoreError};
+use patchbay_store::Job;
 use serde_json::json;
 use std::time::Duration;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-pub const TEST_NOT_FOUND: &str = "Connection test not found";
 pub const DISABLED: &str =
     "Connection tests are disabled on this server (it runs with --connection-tests disabled)";
 const DEFAULT_HISTORY: u32 = 50;
@@ -187,11 +186,7 @@ pub async fn get(
     let Caller(actor) = caller?;
     let not_found = || ApiError::NotFound(TEST_NOT_FOUND.into());
     let id = Uuid::parse_str(&raw_id).map_err(|_| not_found())?;
-    match state.store.get_job(&actor.organization, id).await {
-        Ok(job) => Ok(Json(response(job, None))),
-        Err(StoreError::NotFound) => Err(not_found()),
-        Err(other) => Err(other.into()),
-    }
+    Ok(Json(response(state.store.get_job(&actor.organization, id).await?, None)))
 }
 
 /// `GET /custom-integrations/{id}/tests[?limit=N]`: newest first.

@@ -25,32 +25,10 @@ fn parse_revision(raw: &str) -> Result<i64, ApiError> {
     checker.finish(|| number.expect("no errors means a number")).map_err(ApiError::Validation)
 }
 
-fn revision_not_found(revision: i64) -> ApiError {
-    ApiError::NotFound(format!("Revision {revision} of this custom integration not found"))
-}
-
-/// The result of a store call about revision `n`, telling a missing
-/// integration (the usual 404) from a missing revision of an existing one.
-async fn about_revision<T>(
-    state: &AppState,
-    org: &OrganizationId,
-    id: Uuid,
-    n: i64,
-    result: Result<T, StoreError>,
-) -> Result<T, ApiError> {
-    match result {
-        Ok(value) => Ok(value),
-        Err(StoreError::NotFound) => {
-            state.store.get_integration(org, id).await?;
-            Err(revision_not_found(n))
-        }
-        Err(other) => Err(other.into()),
-    }
-}
-
-/// Revision `n` (see `about_revision`).
+/// Revision `n`: the store tells a missing integration (the usual 404) from
+/// a missing revision of an existing one.
 async fn revision(state: &AppState, org: &OrganizationId, id: Uuid, n: i64) -> Result<Revision, ApiError> {
-    about_revision(state, org, id, n, state.store.get_revision(org, id, n).await).await
+    Ok(state.store.get_revision(org, id, n).await?)
 }
 
 pub async fn list(
@@ -93,7 +71,7 @@ pub async fn diff(
     // predate history, whose first recorded revision may not be 1).
     let previous = match state.store.get_revision(&actor.organization, id, n - 1).await {
         Ok(previous) => Some(previous),
-        Err(StoreError::NotFound) => None,
+        Err(StoreError::NotFound(_)) => None,
         Err(other) => return Err(other.into()),
     };
     Ok(Json(RevisionDiffResponse {
@@ -116,8 +94,7 @@ pub async fn approve(
         require(&actor, actor.role == Role::Admin, "approve revisions", "an admin")?;
         let (id, n) = (parse_id(&raw_id)?, parse_revision(&n)?);
         let change = Change::of(&actor, None, request_id.0.clone());
-        let approved = state.store.approve_revision(&actor.organization, id, n, change).await;
-        about_revision(&state, &actor.organization, id, n, approved).await
+        Ok(state.store.approve_revision(&actor.organization, id, n, change).await?)
     }
     .await;
     let resource = Resource::integration_raw(&raw_id);
@@ -142,8 +119,7 @@ pub async fn restore(
         let expected_revision = expected_revision(&state, &actor.organization, id, &headers).await?;
         let change = Change::of(&actor, expected_revision, request_id.0.clone())
             .with_detail("restored_from", json!(n));
-        let restored = state.store.restore_revision(&actor.organization, id, n, change).await;
-        Ok((about_revision(&state, &actor.organization, id, n, restored).await?, n))
+        Ok((state.store.restore_revision(&actor.organization, id, n, change).await?, n))
     }
     .await;
     let resource = Resource::integration_raw(&raw_id);

@@ -69,11 +69,11 @@ async fn load(
             for (index, raw) in ids.iter().enumerate() {
                 let fetched = match uuid::Uuid::parse_str(raw) {
                     Ok(id) => state.store.get_integration(org, id).await,
-                    Err(_) => Err(StoreError::NotFound),
+                    Err(_) => Err(StoreError::NotFound(patchbay_store::Missing::Integration)),
                 };
                 match fetched {
                     Ok(integration) => found.push(integration),
-                    Err(StoreError::NotFound) => problems.push(unknown("integration_ids", index, raw)),
+                    Err(StoreError::NotFound(_)) => problems.push(unknown("integration_ids", index, raw)),
                     Err(other) => return Err(other.into()),
                 }
             }
@@ -82,7 +82,7 @@ async fn load(
             for (index, name) in names.iter().enumerate() {
                 match state.store.get_integration_by_name(org, name).await {
                     Ok(integration) => found.push(integration),
-                    Err(StoreError::NotFound) => problems.push(unknown("names", index, name)),
+                    Err(StoreError::NotFound(_)) => problems.push(unknown("names", index, name)),
                     Err(other) => return Err(other.into()),
                 }
             }

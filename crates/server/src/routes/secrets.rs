@@ -5,7 +5,6 @@ use crate::body::Body;
 use crate::error::ApiError;
 use crate::request_id::RequestId;
 use crate::state::{AppState, Caller, require};
-use crate::vault::secret_not_found;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -14,20 +13,13 @@ use patchbay_api_types::{
     parse_secret_name, redacted_body_error,
 };
 use patchbay_domain::SecretName;
-use patchbay_store::{Change, StoreError};
+use patchbay_store::Change;
 use zeroize::Zeroizing;
 
 type Caught = Result<Caller, ApiError>;
 
 fn name_of(raw: &str) -> Result<SecretName, ApiError> {
     parse_secret_name(raw).map_err(ApiError::Validation)
-}
-
-fn or_not_found(name: &SecretName) -> impl FnOnce(StoreError) -> ApiError + '_ {
-    move |error| match error {
-        StoreError::NotFound => secret_not_found(name),
-        other => other.into(),
-    }
 }
 
 pub async fn list(
@@ -108,8 +100,7 @@ pub async fn versions(
 ) -> Result<Json<Vec<SecretVersionResponse>>, ApiError> {
     let Caller(actor) = caller?;
     let name = name_of(&name)?;
-    let versions =
-        state.store.secret_versions(&actor.organization, &name).await.map_err(or_not_found(&name))?;
+    let versions = state.store.secret_versions(&actor.organization, &name).await?;
     Ok(Json(versions.into_iter().map(SecretVersionResponse::from).collect()))
 }
 
@@ -124,7 +115,7 @@ pub async fn delete(
         require(&actor, actor.role.can_write_integrations(), "delete secrets", "a member or admin")?;
         let name = name_of(&raw)?;
         let change = Change::of(&actor, None, request_id.0.clone());
-        state.store.delete_secret(&actor.organization, &name, change).await.map_err(or_not_found(&name))
+        Ok(state.store.delete_secret(&actor.organization, &name, change).await?)
     }
     .await;
     state.audit().failure(&actor, Action::SecretDelete, Resource::secret(&raw), &result, &request_id).await;

@@ -5,11 +5,11 @@
 //! it; the embedded worker acts for every organization with the server's
 //! own credential (see `jobs::embedded`). A claim hands out secret values,
 //! so it goes only to those two.
-use super::connection_tests::{TEST_NOT_FOUND, response};
+use super::connection_tests::response;
 use crate::audit::{Action, Resource};
 use crate::auth::AuthFailure;
 use crate::body::Body;
-use crate::error::ApiError;
+use crate::error::{ApiError, TEST_NOT_FOUND, WORKER_NOT_FOUND};
 use crate::jobs::{ClaimOutcome, EMBEDDED_HEADER, MAX_CLAIM_WAIT, POLL_INTERVAL, claimed_job, wait_limit};
 use crate::query::QueryParams;
 use crate::request_id::RequestId;
@@ -23,7 +23,7 @@ use patchbay_api_types::{
     ConnectionTestResponse, FieldError, WorkerResponse, parse_job_result, parse_register_worker,
 };
 use patchbay_domain::{Actor, Role, format_timestamp, now_utc};
-use patchbay_store::{Job, JobResult, JobStatus, StoreError, Worker, WorkerScope};
+use patchbay_store::{Job, JobResult, JobStatus, Worker, WorkerScope};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -32,7 +32,6 @@ use time::format_description::well_known::Rfc3339;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-const WORKER_NOT_FOUND: &str = "Worker not found";
 pub const DEFAULT_CLAIM_WAIT: Duration = Duration::from_secs(20);
 
 /// Who may act as a worker, and for whom: the token's actor, or `None` for
@@ -87,13 +86,6 @@ fn worker_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::NotFound(WORKER_NOT_FOUND.into()))
 }
 
-fn worker_missing(error: StoreError) -> ApiError {
-    match error {
-        StoreError::NotFound => ApiError::NotFound(WORKER_NOT_FOUND.into()),
-        other => other.into(),
-    }
-}
-
 /// `POST /workers/register`.
 pub async fn register(
     State(state): State<AppState>,
@@ -119,8 +111,7 @@ pub async fn heartbeat(
 ) -> Result<Json<WorkerResponse>, ApiError> {
     let WorkerCaller(scope, _) = caller?;
     let id = worker_id(&raw_id)?;
-    let worker =
-        state.store.heartbeat_worker(&scope, id, state.jobs.settings.lease).await.map_err(worker_missing)?;
+    let worker = state.store.heartbeat_worker(&scope, id, state.jobs.settings.lease).await?;
     Ok(Json(worker_response(&state, worker)))
 }
 
@@ -150,7 +141,7 @@ pub async fn claim(
 ) -> Result<Response, ApiError> {
     let WorkerCaller(scope, actor) = caller?;
     let wait = wait_limit(claim_wait(&QueryParams::parse(query.as_deref()))?, state.limits.request_timeout);
-    let worker = state.store.get_worker(&scope, worker_id(&raw_id)?).await.map_err(worker_missing)?;
+    let worker = state.store.get_worker(&scope, worker_id(&raw_id)?).await?;
     let deadline = Instant::now() + wait;
     loop {
         let queued = state.jobs.queued.notified();
@@ -237,7 +228,7 @@ pub async fn result(
 ) -> Result<Json<ConnectionTestResponse>, ApiError> {
     let WorkerCaller(scope, _) = caller?;
     let request = parse_job_result(body.json()?)?;
-    let worker = state.store.get_worker(&scope, worker_id(&raw_worker)?).await.map_err(worker_missing)?;
+    let worker = state.store.get_worker(&scope, worker_id(&raw_worker)?).await?;
     let job = Uuid::parse_str(&raw_job).map_err(|_| ApiError::NotFound(TEST_NOT_FOUND.into()))?;
     let result = JobResult {
         status: JobStatus::parse(&request.status).unwrap_or(JobStatus::Error),
@@ -247,11 +238,7 @@ pub async fn result(
         started_at: timestamp(&request.started_at),
         finished_at: timestamp(&request.finished_at),
     };
-    let finished = match state.store.finish_job(&scope, worker.id, job, request.attempt, result).await {
-        Ok(job) => job,
-        Err(StoreError::NotFound) => return Err(ApiError::NotFound(TEST_NOT_FOUND.into())),
-        Err(other) => return Err(other.into()),
-    };
+    let finished = state.store.finish_job(&scope, worker.id, job, request.attempt, result).await?;
     state.jobs.finished.notify_waiters();
     let outcomes = "Connection test results reported by workers, by status";
     state

@@ -55,9 +55,15 @@ pub async fn approvals_follow_authors_and_configs(store: Arc<dyn Store>) {
     let again = store.approve_revision(&a, created.id, 4, by("zed")).await.unwrap();
     assert_eq!(again.approval, Some(approval), "the first approval stays");
 
-    assert!(matches!(store.approve_revision(&a, created.id, 9, by("ada")).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.approve_revision(&a, created.id, 9, by("ada")).await,
+        Err(StoreError::NotFound(_))
+    ));
     let b = org("org-b");
-    assert!(matches!(store.approve_revision(&b, created.id, 4, by("ada")).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.approve_revision(&b, created.id, 4, by("ada")).await,
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 /// An audited write commits its event with it, named after what was
@@ -170,14 +176,21 @@ pub async fn revisions_record_every_change(store: Arc<dyn Store>) {
     let page = store.list_revisions(&a, created.id, Some(2), 1).await.unwrap();
     let numbers: Vec<i64> = page.iter().map(|r| r.snapshot.revision).collect();
     assert_eq!(numbers, [3, 2]);
-    assert!(matches!(store.get_revision(&a, created.id, 5).await, Err(StoreError::NotFound)));
+    // A missing revision of an existing integration is named as such.
+    assert!(matches!(
+        store.get_revision(&a, created.id, 5).await,
+        Err(StoreError::NotFound(crate::Missing::Revision(5)))
+    ));
     let b = org("org-b");
-    assert!(matches!(store.list_revisions(&b, created.id, None, 0).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.get_revision(&b, created.id, 1).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.list_revisions(&b, created.id, None, 0).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        store.get_revision(&b, created.id, 1).await,
+        Err(StoreError::NotFound(crate::Missing::Integration))
+    ));
 
     // Revisions go with a hard delete.
     store.delete_integration(&a, created.id, DeleteMode::Hard).await.unwrap();
-    assert!(matches!(store.list_revisions(&a, created.id, None, 0).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.list_revisions(&a, created.id, None, 0).await, Err(StoreError::NotFound(_))));
 }
 
 pub async fn conditional_writes_check_the_revision(store: Arc<dyn Store>) {
@@ -196,7 +209,7 @@ pub async fn conditional_writes_check_the_revision(store: Arc<dyn Store>) {
     // A missing integration is missing whatever the caller expected.
     let b = org("org-b");
     let other = store.update_integration_with(&b, created.id, patch("x"), expecting(2)).await;
-    assert!(matches!(other, Err(StoreError::NotFound)));
+    assert!(matches!(other, Err(StoreError::NotFound(_))));
     store.delete_integration_with(&a, created.id, DeleteMode::Hard, expecting(2)).await.unwrap();
 }
 
@@ -232,7 +245,7 @@ pub async fn restore_revision_rolls_back(store: Arc<dyn Store>) {
         matches!(taken, Err(StoreError::Conflict(Conflict::IntegrationName(ref n))) if n == "pg2"),
         "{taken:?}"
     );
-    assert!(matches!(store.restore_revision(&a, created.id, 9, by("u")).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.restore_revision(&a, created.id, 9, by("u")).await, Err(StoreError::NotFound(_))));
     let stale = store.restore_revision(&a, created.id, 2, expecting(1)).await;
     assert!(matches!(stale, Err(StoreError::RevisionMismatch { current: 3 })));
 }

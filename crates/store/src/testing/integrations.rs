@@ -71,7 +71,7 @@ fn assert_name_conflict(result: Result<impl std::fmt::Debug, StoreError>, name: 
 
 fn assert_not_found(result: Result<impl std::fmt::Debug, StoreError>) {
     match result {
-        Err(StoreError::NotFound) => {}
+        Err(StoreError::NotFound(_)) => {}
         other => panic!("expected not found, got {other:?}"),
     }
 }

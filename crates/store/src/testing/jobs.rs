@@ -57,15 +57,15 @@ pub async fn jobs_and_workers_are_per_organization(store: Arc<dyn Store>) {
     let (acme, globex) = (org("acme"), org("globex"));
     let pg = integration(&store, &acme, "pg").await;
     let job = store.enqueue_job(&acme, &pg, None).await.unwrap();
-    assert!(matches!(store.get_job(&globex, job.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.get_job(&globex, job.id).await, Err(StoreError::NotFound(_))));
     assert!(store.list_jobs(&globex, pg.id, 10).await.unwrap().is_empty());
 
     let theirs = store.register_worker(&scope("globex"), "other").await.unwrap();
     assert!(store.claim_job(&scope("globex"), theirs.id, LEASE).await.unwrap().is_none());
-    assert!(matches!(store.get_worker(&scope("acme"), theirs.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.get_worker(&scope("acme"), theirs.id).await, Err(StoreError::NotFound(_))));
     assert!(matches!(
         store.heartbeat_worker(&scope("acme"), theirs.id, LEASE).await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound(_))
     ));
     let ours = store.register_worker(&scope("acme"), "ours").await.unwrap();
     let embedded = store.register_worker(&WorkerScope::Embedded, "embedded").await.unwrap();
@@ -76,7 +76,7 @@ pub async fn jobs_and_workers_are_per_organization(store: Arc<dyn Store>) {
     let claimed = store.claim_job(&WorkerScope::Embedded, embedded.id, LEASE).await.unwrap().unwrap();
     assert_eq!(claimed.organization_id, acme);
     let foreign = store.finish_job(&scope("globex"), embedded.id, job.id, 1, passed()).await;
-    assert!(matches!(foreign, Err(StoreError::NotFound)), "{foreign:?}");
+    assert!(matches!(foreign, Err(StoreError::NotFound(_))), "{foreign:?}");
 }
 
 pub async fn concurrent_claims_hand_out_each_job_once(store: Arc<dyn Store>) {
@@ -154,13 +154,16 @@ pub async fn a_retired_workers_jobs_are_handed_on_at_once(store: Arc<dyn Store>)
     let other = store.register_worker(&scope("acme"), "other").await.unwrap();
     assert!(store.claim_job(&scope("acme"), other.id, LEASE).await.unwrap().is_none(), "still leased");
     // Only within its scope.
-    assert!(matches!(store.retire_worker(&scope("acme"), gone.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.retire_worker(&scope("acme"), gone.id).await, Err(StoreError::NotFound(_))));
     store.retire_worker(&WorkerScope::Embedded, gone.id).await.unwrap();
     let listed: Vec<Uuid> = store.list_workers(&acme).await.unwrap().iter().map(|w| w.id).collect();
     assert_eq!(listed, [other.id]);
     let claimed = store.claim_job(&scope("acme"), other.id, LEASE).await.unwrap().expect("handed on");
     assert_eq!((claimed.id, claimed.attempts), (job.id, 2));
-    assert!(matches!(store.retire_worker(&WorkerScope::Embedded, gone.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.retire_worker(&WorkerScope::Embedded, gone.id).await,
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 pub async fn job_history_is_newest_first(store: Arc<dyn Store>) {

@@ -144,7 +144,8 @@ pub async fn secrets_are_per_organization(store: Arc<dyn Store>) {
         store.secret_versions(&b, &name("SHARED")).await.map(drop),
         store.delete_secret(&b, &name("SHARED"), Change::by(None)).await,
     ] {
-        assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+        let missing = crate::Missing::Secret("SHARED".into());
+        assert!(matches!(&result, Err(StoreError::NotFound(m)) if *m == missing), "{result:?}");
     }
     let (meta, created) = store.put_secret(&b, write("SHARED", "b's", None)).await.unwrap();
     assert!(created);
@@ -157,11 +158,11 @@ pub async fn deleting_a_secret_removes_every_version(store: Arc<dyn Store>) {
     store.put_secret(&a, write("GONE", "1", None)).await.unwrap();
     store.put_secret(&a, write("GONE", "2", None)).await.unwrap();
     store.delete_secret(&a, &name("GONE"), Change::by(None)).await.unwrap();
-    assert!(matches!(store.secret_value(&a, &name("GONE")).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.secret_versions(&a, &name("GONE")).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.secret_value(&a, &name("GONE")).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(store.secret_versions(&a, &name("GONE")).await, Err(StoreError::NotFound(_))));
     assert!(matches!(
         store.delete_secret(&a, &name("GONE"), Change::by(None)).await,
-        Err(StoreError::NotFound)
+        Err(StoreError::NotFound(_))
     ));
     let (meta, created) = store.put_secret(&a, write("GONE", "again", None)).await.unwrap();
     assert_eq!((meta.version, created), (1, true));
