@@ -8,12 +8,12 @@ use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use patchbay_domain::{
     AuditAction, Integration, IntegrationPatch, IntegrationStatus, ListFilter, NewIntegration,
-    OrganizationId, RevisionKind, now_utc,
+    OrganizationId, RevisionKind,
 };
 use patchbay_store::codec::{contains_pattern, distinct_tags, encode_config, encode_tags};
 use patchbay_store::{
     AuditContext, Change, DeleteMode, IntegrationStore, Missing, StoreError, check_revision,
-    needs_previous_approval, new_revision_approval, replacement,
+    new_revision_approval, plan_update, replacement,
 };
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
@@ -211,18 +211,16 @@ pub(crate) async fn apply(
     tx: &deadpool_postgres::Transaction<'_>,
     org: &OrganizationId,
     seq: i64,
-    mut integration: Integration,
+    integration: Integration,
     patch: IntegrationPatch,
     change: &Change,
     restored_from: Option<i64>,
 ) -> Result<(Integration, Option<RevisionKind>), StoreError> {
-    let (old_tags, old_status) = (integration.tags.clone(), integration.status);
-    let (old_config, old_revision) = (integration.config.clone(), integration.revision);
-    if !patch.apply_to(&mut integration) {
-        return Ok((integration, None));
-    }
-    integration.updated_at = now_utc();
-    integration.revision += 1;
+    let plan = match plan_update(integration, patch, restored_from) {
+        Ok(plan) => plan,
+        Err(unchanged) => return Ok((*unchanged, None)),
+    };
+    let integration = &plan.integration;
     let statement = tx
         .prepare_cached(
             "UPDATE custom_integrations SET name = $2, integration_type = $3, description = $4, \
@@ -246,21 +244,16 @@ pub(crate) async fn apply(
     )
     .await
     .map_err(write_error(&integration.name, "updating an integration"))?;
-    if integration.tags != old_tags {
+    if plan.tags_changed {
         write_tags(tx, org, seq, &integration.tags).await.map_err(failed("writing tags"))?;
     }
-    let kind = match restored_from {
-        Some(_) => RevisionKind::Restore,
-        None => RevisionKind::of_update(old_status, integration.status),
-    };
-    let previous = match needs_previous_approval(change, &old_config, &integration) {
-        true => Some(read_approval(tx, seq, old_revision).await?),
+    let previous = match plan.needs_previous_approval(change) {
+        true => Some(read_approval(tx, seq, plan.previous_revision).await?),
         false => None,
     };
-    let previous = previous.as_ref().map(|approval| (&old_config, approval.as_ref()));
-    let approval = new_revision_approval(change, &integration, previous);
-    insert_revision(tx, seq, &integration, kind, change, restored_from, approval.as_ref()).await?;
-    Ok((integration, Some(kind)))
+    let approval = plan.approval(change, previous);
+    insert_revision(tx, seq, integration, plan.kind, change, restored_from, approval.as_ref()).await?;
+    Ok((plan.integration, Some(plan.kind)))
 }
 
 /// SQL text and its numbered arguments, built together. Only the set of

@@ -5,14 +5,14 @@ use crate::time_codec::{from_micros, micros};
 use async_trait::async_trait;
 use patchbay_domain::{
     AuditAction, Integration, IntegrationPatch, IntegrationStatus, ListFilter, NewIntegration,
-    OrganizationId, RevisionKind, now_utc,
+    OrganizationId, RevisionKind,
 };
 use patchbay_store::codec::{
     contains_pattern, decode_config, decode_tags, distinct_tags, encode_config, encode_tags,
 };
 use patchbay_store::{
     AuditContext, Change, Conflict, DeleteMode, IntegrationStore, Missing, StoreError, check_revision,
-    needs_previous_approval, new_revision_approval, replacement,
+    new_revision_approval, plan_update, replacement,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, Transaction, params, params_from_iter};
@@ -202,18 +202,16 @@ pub(crate) fn apply(
     tx: &Transaction<'_>,
     org: &OrganizationId,
     seq: i64,
-    mut integration: Integration,
+    integration: Integration,
     patch: IntegrationPatch,
     change: &Change,
     restored_from: Option<i64>,
 ) -> Result<(Integration, Option<RevisionKind>), StoreError> {
-    let (old_tags, old_status) = (integration.tags.clone(), integration.status);
-    let (old_config, old_revision) = (integration.config.clone(), integration.revision);
-    if !patch.apply_to(&mut integration) {
-        return Ok((integration, None));
-    }
-    integration.updated_at = now_utc();
-    integration.revision += 1;
+    let plan = match plan_update(integration, patch, restored_from) {
+        Ok(plan) => plan,
+        Err(unchanged) => return Ok((*unchanged, None)),
+    };
+    let integration = &plan.integration;
     tx.execute(
         "UPDATE custom_integrations SET name = ?2, integration_type = ?3, description = ?4, \
          status = ?5, config = ?6, tags = ?7, updated_at = ?8, revision = ?9 WHERE seq = ?1",
@@ -230,21 +228,16 @@ pub(crate) fn apply(
         ],
     )
     .map_err(write_error(&integration.name, "updating an integration"))?;
-    if integration.tags != old_tags {
+    if plan.tags_changed {
         write_tags(tx, org, seq, &integration.tags).map_err(|e| StoreError::other("writing tags", e))?;
     }
-    let kind = match restored_from {
-        Some(_) => RevisionKind::Restore,
-        None => RevisionKind::of_update(old_status, integration.status),
-    };
-    let previous = match needs_previous_approval(change, &old_config, &integration) {
-        true => Some(read_approval(tx, seq, old_revision)?),
+    let previous = match plan.needs_previous_approval(change) {
+        true => Some(read_approval(tx, seq, plan.previous_revision)?),
         false => None,
     };
-    let previous = previous.as_ref().map(|approval| (&old_config, approval.as_ref()));
-    let approval = new_revision_approval(change, &integration, previous);
-    insert_revision(tx, seq, &integration, kind, change, restored_from, approval.as_ref())?;
-    Ok((integration, Some(kind)))
+    let approval = plan.approval(change, previous);
+    insert_revision(tx, seq, integration, plan.kind, change, restored_from, approval.as_ref())?;
+    Ok((plan.integration, Some(plan.kind)))
 }
 
 fn hard_delete(

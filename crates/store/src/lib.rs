@@ -8,6 +8,7 @@ pub mod codec;
 mod error;
 mod history;
 mod jobs;
+mod plan;
 mod secrets;
 mod sessions;
 #[cfg(feature = "testing")]
@@ -23,6 +24,7 @@ pub use jobs::{
     ATTEMPTS_EXHAUSTED, JOB_COLUMNS, Job, JobResult, JobStatus, JobStore, MAX_ATTEMPTS, WORKER_COLUMNS,
     Worker, WorkerScope,
 };
+pub use plan::{UpdatePlan, plan_update};
 pub use secrets::{Rewrap, Seal, SealedBlob, SecretStore, SecretWrite};
 pub use sessions::{ConsoleSession, SessionStore};
 pub use wait::{WaitGate, WaitLimits};
