@@ -169,11 +169,7 @@ impl Audit<'_> {
 /// Who asks and in which request, for the event the store commits with a
 /// write (see `Audit::failure`).
 pub fn context(actor: &Actor, request_id: &RequestId) -> patchbay_store::AuditContext {
-    patchbay_store::AuditContext {
-        actor_role: Some(actor.role.as_str().to_owned()),
-        request_id: request_id.0.clone(),
-        detail: Map::new(),
-    }
+    patchbay_store::AuditContext::of(actor, request_id.0.clone())
 }
 
 /// How often the retention purge runs.

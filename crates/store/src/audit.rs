@@ -9,7 +9,8 @@
 //! (refused, failed) are recorded by the handler, outside any transaction.
 use crate::Change;
 use patchbay_domain::{
-    AuditAction, AuditEvent, AuditOutcome, Integration, OrganizationId, Revision, RevisionKind, now_utc,
+    Actor, AuditAction, AuditEvent, AuditOutcome, Integration, OrganizationId, Revision, RevisionKind,
+    now_utc,
 };
 use serde_json::{Map, Value, json};
 
@@ -25,6 +26,11 @@ pub struct AuditContext {
 }
 
 impl AuditContext {
+    /// The context of a write by `actor` in request `request_id`.
+    pub fn of(actor: &Actor, request_id: Option<String>) -> Self {
+        Self { actor_role: Some(actor.role.as_str().to_owned()), request_id, detail: Map::new() }
+    }
+
     /// The successful event of `actor`'s write in this context.
     #[allow(clippy::too_many_arguments)]
     pub fn event(

@@ -42,11 +42,7 @@ impl Change {
             actor: actor.user_id.clone(),
             by_admin: actor.role == Role::Admin,
             expected_revision,
-            audit: Some(AuditContext {
-                actor_role: Some(actor.role.as_str().to_owned()),
-                request_id,
-                detail: Default::default(),
-            }),
+            audit: Some(AuditContext::of(actor, request_id)),
         }
     }
 
