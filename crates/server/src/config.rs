@@ -5,7 +5,6 @@ use crate::auth::JwtSecret;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use std::fmt;
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -141,25 +140,39 @@ fn redact_key_values(text: &str) -> String {
     out.join(" ")
 }
 
-/// The secret in `<data_dir>/jwt-secret`, created on first use. `true` when
-/// it was just created, so the caller can tell the operator how to mint a token.
+/// The secret in `<data_dir>/jwt-secret`, created on first use (published
+/// whole: `token mint` or a second server racing this one reads the same
+/// secret, never a part of it). `true` when it was just created, so the
+/// caller can tell the operator how to mint a token.
 pub fn load_or_create_jwt_secret(data_dir: &Path) -> std::io::Result<(JwtSecret, bool)> {
     let path = data_dir.join(JWT_SECRET_FILE);
+    let (text, created) = patchbay_vault::read_or_create_private_file(&path, || {
+        zeroize::Zeroizing::new(STANDARD.encode(rand::random::<[u8; 32]>()))
+    })?;
+    Ok((jwt_secret_from_file(&path, &text)?, created))
+}
+
+/// The secret in `<data_dir>/jwt-secret`, `None` when there is no such file
+/// (`token mint`, which must sign with the key a server already uses).
+pub fn read_jwt_secret(data_dir: &Path) -> std::io::Result<Option<JwtSecret>> {
+    let path = data_dir.join(JWT_SECRET_FILE);
     match std::fs::read_to_string(&path) {
-        Ok(text) => return Ok((JwtSecret::new(text.trim().as_bytes()), false)),
-        Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
-        Err(_) => {}
+        Ok(text) => jwt_secret_from_file(&path, &zeroize::Zeroizing::new(text)).map(Some),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
     }
-    std::fs::create_dir_all(data_dir)?;
-    let secret = STANDARD.encode(rand::random::<[u8; 32]>());
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&path)?;
-    file.write_all(secret.as_bytes())?;
-    file.sync_all()?;
-    Ok((JwtSecret::new(secret.as_bytes()), true))
+}
+
+/// An empty file would sign tokens anyone can forge: refused, naming it.
+fn jwt_secret_from_file(path: &Path, text: &str) -> std::io::Result<JwtSecret> {
+    let secret = text.trim();
+    if secret.is_empty() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("the signing key file {} is empty", path.display()),
+        ));
+    }
+    Ok(JwtSecret::new(secret.as_bytes()))
 }
 
 /// The HS256 secret to sign and verify with: the configured one, else the
@@ -216,6 +229,18 @@ mod tests {
             let mode = std::fs::metadata(dir.join(JWT_SECRET_FILE)).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_missing_secret_is_none_and_an_empty_one_is_refused() {
+        let dir = std::env::temp_dir().join(format!("patchbay-key-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        assert!(read_jwt_secret(&dir).unwrap().is_none());
+        std::fs::write(dir.join(JWT_SECRET_FILE), "\n").unwrap();
+        let error = read_jwt_secret(&dir).map(|_| ()).unwrap_err();
+        assert!(error.to_string().contains("jwt-secret is empty"), "{error}");
+        assert!(load_or_create_jwt_secret(&dir).is_err(), "an empty file is not silently used");
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

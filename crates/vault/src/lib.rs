@@ -13,11 +13,13 @@ mod envelope;
 mod error;
 mod key_file;
 mod keys;
+mod private_file;
 mod session;
 
 pub use envelope::{Sealed, open_secret, seal_secret, unwrap_data_key, wrap_data_key};
 pub use error::VaultError;
 pub use keys::{DataKey, MasterKey};
+pub use private_file::read_or_create_private_file;
 pub use session::{open_session_token, seal_session_token, session_csrf, session_lookup_hash};
 
 #[cfg(test)]

@@ -92,3 +92,22 @@ fn write_file_creates_a_new_file_too() {
     assert_eq!(mode(&path), 0o600);
     assert_eq!(MasterKey::load_file(&path).unwrap().fingerprint(), key.fingerprint());
 }
+
+#[test]
+fn racing_creators_all_read_the_one_key_that_was_published() {
+    for round in 0..20 {
+        let dir = TempDir::new(&format!("race-{round}"));
+        let path = dir.0.join("master.key");
+        let results: Vec<_> = std::thread::scope(|scope| {
+            let racers: Vec<_> =
+                (0..8).map(|_| scope.spawn(|| MasterKey::load_or_create_file(&path).unwrap())).collect();
+            racers.into_iter().map(|racer| racer.join().unwrap()).collect()
+        });
+        assert_eq!(results.iter().filter(|(_, created)| *created).count(), 1, "exactly one creator");
+        let on_disk = MasterKey::load_file(&path).unwrap().fingerprint();
+        assert!(results.iter().all(|(key, _)| key.fingerprint() == on_disk));
+        let names: Vec<_> = std::fs::read_dir(&dir.0).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("master.key")], "no temporary file is left");
+        assert_eq!(mode(&path), 0o600);
+    }
+}
