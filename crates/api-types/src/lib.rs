@@ -14,6 +14,7 @@ mod resolve;
 mod responses;
 pub mod schema;
 mod secrets;
+mod template_secrets;
 mod templates;
 
 pub use error::{FieldError, LocItem, ValidationErrorBody};
@@ -40,4 +41,5 @@ pub use secrets::{
     PutSecretRequest, REDACTED, SECRET_VALUE_MAX_BYTES, SecretResponse, SecretValueResponse,
     SecretVersionResponse, parse_put_secret, parse_secret_name, redacted_body_error,
 };
+pub use template_secrets::parse_secret_renames;
 pub use templates::{IntegrationTemplateResponse, IntegrationTemplateSummary, parse_from_template};

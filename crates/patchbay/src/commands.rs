@@ -159,6 +159,16 @@ pub struct CreateArgs {
     /// Start from this template (`patchbay templates list`).
     #[arg(long = "from-template", value_name = "TEMPLATE", conflicts_with = "file")]
     pub template: Option<String>,
+    /// With --from-template: read the template's secrets from vault names
+    /// with this prefix (`ANALYTICS_` reads `ANALYTICS_PGPASSWORD` for
+    /// `PGPASSWORD`), so two integrations from one template keep apart.
+    #[arg(long, value_name = "PREFIX", requires = "template")]
+    pub secret_prefix: Option<String>,
+    /// With --from-template: the vault name for one of the template's
+    /// secrets, `TEMPLATE_NAME=VAULT_NAME`; repeat for several (wins over
+    /// --secret-prefix).
+    #[arg(long = "secret-name", value_name = "OLD=NEW", requires = "template")]
+    pub secret_names: Vec<String>,
     /// A create body in YAML or JSON (`-` for stdin).
     #[arg(long, short = 'f', value_name = "FILE")]
     pub file: Option<PathBuf>,

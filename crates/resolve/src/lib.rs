@@ -20,6 +20,7 @@ mod expand;
 mod files;
 mod order;
 mod place;
+mod rename;
 mod secret_names;
 mod template;
 #[cfg(test)]
@@ -28,6 +29,7 @@ mod tests;
 pub use expand::Bounds;
 use indexmap::IndexMap;
 use patchbay_domain::{Integration, IntegrationStatus};
+pub use rename::rename_secrets;
 use uuid::Uuid;
 
 /// Where secret values come from. A real resolution reads the vault; a dry
@@ -186,6 +188,11 @@ fn not_active(integration: &Integration) -> Problem {
 /// no `secret_ref` of a file whose `content` is set.
 pub fn secret_names(integrations: &[Integration]) -> Vec<String> {
     secret_names::secret_names(integrations)
+}
+
+/// The vault secret names one config reads, as `secret_names` counts them.
+pub fn config_secret_names(config: &patchbay_domain::IntegrationConfig) -> Vec<String> {
+    secret_names::config_secret_names(config)
 }
 
 /// Whether an integration may be resolved at all.

@@ -85,12 +85,18 @@ fn show(common: &Common, integration: &IntegrationResponse) -> anyhow::Result<()
     Ok(())
 }
 
-/// `--env KEY=VALUE` pairs, each key a valid env var name.
+/// `--env KEY=VALUE` pairs; the server checks the names.
 fn env_pairs(fields: &FieldArgs) -> anyhow::Result<Map<String, Value>> {
+    pairs("--env", &fields.env)
+}
+
+/// `KEY=VALUE` items of the repeatable option `flag`, as a JSON object.
+fn pairs(flag: &str, items: &[String]) -> anyhow::Result<Map<String, Value>> {
     let mut pairs = Map::new();
-    for item in &fields.env {
+    for item in items {
         let Some((key, value)) = item.split_once('=') else {
-            return Err(failure(Exit::Invalid, format!("--env {item:?}: expected KEY=VALUE")));
+            let shape = if flag == "--env" { "KEY=VALUE" } else { "OLD=NEW" };
+            return Err(failure(Exit::Invalid, format!("{flag} {item:?}: expected {shape}")));
         };
         pairs.insert(key.to_owned(), Value::String(value.to_owned()));
     }
@@ -126,6 +132,12 @@ fn create(args: CreateArgs) -> anyhow::Result<()> {
         }
         if let Some(prompt) = &fields.context_prompt {
             body["context_prompt"] = json!(prompt);
+        }
+        if let Some(prefix) = &args.secret_prefix {
+            body["secret_prefix"] = json!(prefix);
+        }
+        if !args.secret_names.is_empty() {
+            body["secret_names"] = Value::Object(pairs("--secret-name", &args.secret_names)?);
         }
         block_on(call(client.create_from_template(template, &body)))??
     } else {

@@ -40,8 +40,20 @@ fn from_template_request() -> Value {
     for key in ["env_vars", "secrets", "files", "context_prompt", "connection_test"] {
         properties.insert(key.to_owned(), config[key].clone());
     }
+    let name = patchbay_domain::SecretName::PATTERN;
+    properties.insert(
+        "secret_prefix".into(),
+        json!({"anyOf": [{"type": "string", "pattern": name}, {"type": "null"}], "title": "Secret Prefix",
+               "description": "Put in front of every vault secret name the template reads (`ANALYTICS_` makes `PGPASSWORD` read `ANALYTICS_PGPASSWORD`); the agent still sees the template's env var names."}),
+    );
+    properties.insert(
+        "secret_names".into(),
+        json!({"anyOf": [{"type": "object", "additionalProperties": {"type": "string", "pattern": name}}, {"type": "null"}],
+               "title": "Secret Names",
+               "description": "The vault name for each of the template's secrets, by the template's name (`{\"PGPASSWORD\": \"ANALYTICS_DB_PASSWORD\"}`); a name that is not a secret of the template is a 422. Wins over `secret_prefix`."}),
+    );
     json!({"type": "object", "title": "FromTemplateRequest", "required": ["name"], "properties": properties,
-           "description": "The new integration's name and overrides: `env_vars` are merged over the template's; every other field given replaces the template's."})
+           "description": "The new integration's name and overrides: `env_vars` are merged over the template's; every other field given replaces the template's. `secret_names` and `secret_prefix` give the template's secrets other vault names, so two integrations from one template do not share them."})
 }
 
 fn path_parameter(name: &str, title: &str) -> Value {

@@ -77,7 +77,15 @@ pub async fn instantiate(
     let result = async {
         require_writer(&actor, "create")?;
         let template = templates::find(&template_id).ok_or_else(|| not_found(&template_id))?;
-        let request = parse_from_template(template, body.json()?)?;
+        let body = body.json()?;
+        // Every problem of the body at once: renames and the create's own.
+        let request = match templates::with_renamed_secrets(template, body) {
+            Ok(renamed) => parse_from_template(&renamed, body)?,
+            Err(mut errors) => {
+                errors.extend(parse_from_template(template, body).err().unwrap_or_default());
+                return Err(ApiError::Validation(errors));
+            }
+        };
         let mut audit = context(&actor, &request_id);
         audit.detail.insert("template_id".into(), json!(template_id));
         Ok(create_from_request(&state, &actor, request, audit).await?)

@@ -128,8 +128,52 @@ async fn overrides_are_applied_and_validated(app: TestApp) {
     assert_eq!(viewer.status(), 403);
 }
 
+/// Two PostgreSQL integrations from one template, each reading its own
+/// password from the vault, while the agent sees `PGPASSWORD` in both.
+async fn each_integration_from_a_template_can_have_its_own_secrets(app: TestApp) {
+    app.put_secret("org", "ANALYTICS_PGPASSWORD", "analytics-pw").await;
+    app.put_secret("org", "billing.db.password", "billing-pw").await;
+    let from_postgres = format!("{FROM_TEMPLATE}/postgres");
+    let body = json!({"name": "analytics", "secret_prefix": "ANALYTICS_"});
+    let (status, analytics) = app.send_json(Method::POST, &from_postgres, "org", &body).await;
+    assert_eq!(status, 201, "{analytics}");
+    assert_eq!(analytics["config"]["secrets"], json!([]));
+    assert_eq!(analytics["config"]["env_vars"]["PGPASSWORD"], "{{.secret.ANALYTICS_PGPASSWORD}}");
+    let body = json!({"name": "billing", "secret_names": {"PGPASSWORD": "billing.db.password"}});
+    let (status, billing) = app.send_json(Method::POST, &from_postgres, "org", &body).await;
+    assert_eq!(status, 201, "{billing}");
+
+    for (name, password) in [("analytics", "analytics-pw"), ("billing", "billing-pw")] {
+        let request = json!({"names": [name]});
+        let resolve = "/api/v1/custom-integrations/resolve";
+        let (status, bundle) = app.call("org", Role::Worker, Method::POST, resolve, Some(&request)).await;
+        assert_eq!(status, 200, "{bundle}");
+        assert_eq!(bundle["env_vars"]["PGPASSWORD"], password, "{name}");
+    }
+
+    // Renames are checked with the rest of the body: every problem at once.
+    let bad =
+        json!({"secret_prefix": "no spaces", "secret_names": {"MYSQL_PASSWORD": "X", "PGPASSWORD": ""}});
+    let (status, errors) = app.send_json(Method::POST, &from_postgres, "org", &bad).await;
+    assert_eq!(status, 422, "{errors}");
+    let locs: Vec<&Value> = errors["detail"].as_array().unwrap().iter().map(|e| &e["loc"]).collect();
+    assert_eq!(
+        locs,
+        [
+            &json!(["body", "secret_names", "MYSQL_PASSWORD"]),
+            &json!(["body", "secret_names", "PGPASSWORD"]),
+            &json!(["body", "secret_prefix"]),
+            &json!(["body", "name"]),
+        ]
+    );
+    assert!(errors["detail"][0]["msg"].as_str().unwrap().contains("its secrets: PGPASSWORD"), "{errors}");
+    let (_, listed) = app.get("org", Role::Viewer, "/api/v1/custom-integrations").await;
+    assert_eq!(listed.as_array().unwrap().len(), 2, "nothing more was created");
+}
+
 crate::both_backends!(
     list_filters_and_get,
     every_template_is_instantiable,
-    overrides_are_applied_and_validated
+    overrides_are_applied_and_validated,
+    each_integration_from_a_template_can_have_its_own_secrets
 );
