@@ -53,10 +53,11 @@ pub enum LogFormat {
 /// Where the signing key comes from; shared by `serve` and `token mint`.
 #[derive(Args)]
 pub struct KeyArgs {
-    /// Data directory: the SQLite database and the generated signing key live here.
+    /// Data directory: the SQLite database and the signing key (`serve`
+    /// creates the key on first start; `token mint` reads it).
     #[arg(long, env = "PATCHBAY_DATA_DIR", default_value = patchbay_server::config::DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
-    /// HS256 secret for tokens. Without it, a secret is created in the data directory.
+    /// HS256 secret for tokens. Without it, the `jwt-secret` file of the data directory.
     #[arg(long, env = "PATCHBAY_JWT_SECRET", hide_env_values = true, conflicts_with = "jwt_secret_file")]
     pub jwt_secret: Option<String>,
     /// A file holding the HS256 secret (e.g. a mounted container secret).
@@ -251,6 +252,10 @@ pub struct MintArgs {
     pub email: Option<String>,
     #[command(flatten)]
     pub keys: KeyArgs,
+    /// With no signing key in the data directory yet, how long to wait for a
+    /// server starting there to create it (`patchbay serve & patchbay token mint`).
+    #[arg(long, default_value = "5s", value_parser = patchbay_server::limits::parse_duration)]
+    pub wait: std::time::Duration,
 }
 
 /// How a client command reaches the API; shared by every command that does.

@@ -3,7 +3,9 @@ use crate::cli::MintArgs;
 use anyhow::{Context, bail};
 use patchbay_domain::Role;
 use patchbay_server::auth::{Claims, JwtSecret, mint as sign};
-use patchbay_server::config::resolve_jwt_secret;
+use patchbay_server::config::{JWT_SECRET_FILE, read_jwt_secret};
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 /// `30d`, `12h`, `15m`, `90s` or a bare number of seconds: a token's
 /// lifetime (`mint --ttl`, `serve --max-token-lifetime`). The messages name
@@ -28,6 +30,40 @@ pub fn parse_ttl(text: &str) -> anyhow::Result<u64> {
     }
 }
 
+/// The configured secret, else the key of the data directory. A token
+/// signed with a key no server uses would only earn a 401 later, so with
+/// neither `mint` refuses instead of making one; it first waits `--wait` for
+/// a server that is starting in that directory.
+fn signing_key(args: &MintArgs) -> anyhow::Result<JwtSecret> {
+    if let Some(secret) = args.keys.jwt_secret()? {
+        return Ok(JwtSecret::new(secret));
+    }
+    let dir = &args.keys.data_dir;
+    let read =
+        || read_jwt_secret(dir).with_context(|| format!("reading the signing key in {}", dir.display()));
+    if let Some(secret) = read()? {
+        return Ok(secret);
+    }
+    let deadline = Instant::now() + args.wait;
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        if let Some(secret) = read()? {
+            return Ok(secret);
+        }
+    }
+    bail!(
+        "there is no signing key at {}: tokens must be signed with the key of the server that will check them. \
+         Point `token mint` at the server's data directory with --data-dir DIR (or PATCHBAY_DATA_DIR), \
+         or give the server's secret with --jwt-secret (PATCHBAY_JWT_SECRET or --jwt-secret-file)",
+        shown(&dir.join(JWT_SECRET_FILE)).display()
+    )
+}
+
+/// The path as given, made absolute so the user sees where that was.
+fn shown(path: &Path) -> std::path::PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
 pub fn mint(args: MintArgs) -> anyhow::Result<()> {
     let Some(role) = Role::parse(&args.role) else {
         bail!("--role {:?}: must be one of viewer, member, worker, admin", args.role);
@@ -36,8 +72,7 @@ pub fn mint(args: MintArgs) -> anyhow::Result<()> {
         bail!("--org must not be empty");
     }
     let ttl = parse_ttl(&args.ttl).context("--ttl")?;
-    let (secret, _) = resolve_jwt_secret(args.keys.jwt_secret()?.map(JwtSecret::new), &args.keys.data_dir)
-        .with_context(|| format!("reading the signing key in {}", args.keys.data_dir.display()))?;
+    let secret = signing_key(&args)?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
     let claims = Claims {
         organization: args.org,

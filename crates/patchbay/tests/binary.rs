@@ -258,3 +258,72 @@ async fn master_key_rotation_on_the_embedded_default() {
     assert!(stderr.contains("does not match") && stderr.contains("patchbay keys rotate"), "{stderr}");
     assert!(!stderr.contains(&stale), "the key is never printed");
 }
+
+/// `patchbay serve & TOKEN=$(patchbay token mint ...)` in a fresh data
+/// directory: the mints wait for the key the server creates, and every
+/// token they print is one the server accepts.
+#[tokio::test]
+async fn serve_and_mints_started_together_agree_on_one_key() {
+    let http = reqwest::Client::new();
+    for round in 0..8 {
+        let dir = TempDir::new("bin-race");
+        let data = dir.0.join("data");
+        let mints: Vec<_> = (0..4)
+            .map(|_| {
+                support::patchbay(&["token", "mint", "--org", "acme", "--role", "admin", "--data-dir"])
+                    .arg(&data)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let server = Server::start(Options::new(&data).args(&["--no-embedded-worker"]).show_stderr());
+        for mint in mints {
+            let output = mint.wait_with_output().unwrap();
+            assert!(output.status.success(), "round {round}: {output:?}");
+            let response = http
+                .get(format!("{}/api/v1/custom-integrations", server.url()))
+                .bearer_auth(stdout(&output))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "round {round}");
+        }
+        stop(server);
+    }
+}
+
+#[test]
+fn mint_without_a_key_refuses_and_says_where_it_looked() {
+    let dir = TempDir::new("bin");
+    let data = dir.0.join("not-the-server's");
+    let output = support::patchbay(&["token", "mint", "--org", "acme", "--wait", "100ms", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let looked = format!("no signing key at {}", data.join("jwt-secret").display());
+    assert!(stderr.contains(&looked), "{stderr}");
+    for how in ["--data-dir DIR", "PATCHBAY_DATA_DIR", "--jwt-secret"] {
+        assert!(stderr.contains(how), "{how}: {stderr}");
+    }
+    assert!(output.stdout.is_empty(), "no token");
+    assert!(!data.exists(), "mint creates nothing");
+
+    // The default data directory, relative: the message shows where that is.
+    let output = support::patchbay(&["token", "mint", "--org", "acme", "--wait", "0s"])
+        .current_dir(&dir.0)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&dir.0.join("patchbay-data").display().to_string()), "{stderr}");
+
+    // With the server's secret given, no directory is needed.
+    let output = support::patchbay(&["token", "mint", "--org", "acme", "--jwt-secret", "s3cret"])
+        .current_dir(&dir.0)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+}
