@@ -2,6 +2,10 @@
 //! workers never touch the store.
 #![forbid(unsafe_code)]
 
+mod server_url;
+
+pub use server_url::parse_server_url;
+
 use patchbay_api_types::{
     AuditPageResponse, BundleResponse, ClaimedJob, ConnectionTestResponse, CreateIntegrationRequest,
     IntegrationResponse, IntegrationTemplateResponse, IntegrationTemplateSummary, JobResultRequest,

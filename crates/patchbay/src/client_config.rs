@@ -6,6 +6,7 @@
 //! Layers: `--server`/`--token` flags and `PATCHBAY_SERVER`/`PATCHBAY_TOKEN`
 //! win over the file, which wins over the default server.
 use crate::cli::ClientArgs;
+use crate::failure::{Exit, failure};
 use anyhow::{Context, bail};
 use patchbay_client::Client;
 use serde::{Deserialize, Serialize};
@@ -76,11 +77,20 @@ pub fn save(config: &ClientConfig) -> anyhow::Result<PathBuf> {
 }
 
 impl ClientArgs {
-    /// The server URL and token after every layer.
+    /// The server URL and token after every layer. A malformed URL is a
+    /// usage error naming where it came from, never an unreachable server.
     pub fn resolved(&self) -> anyhow::Result<(String, Option<String>)> {
         let saved =
             if self.server.is_some() && self.token.is_some() { ClientConfig::default() } else { load()? };
-        let server = self.server.clone().or(saved.server).unwrap_or_else(|| DEFAULT_SERVER.to_owned());
+        let (server, origin) = match (&self.server, saved.server) {
+            (Some(server), _) => (server.clone(), "--server / PATCHBAY_SERVER".to_owned()),
+            (None, Some(server)) => {
+                let file = path().map(|p| p.display().to_string()).unwrap_or_default();
+                (server, format!("the server saved in {file}"))
+            }
+            (None, None) => (DEFAULT_SERVER.to_owned(), "the default server".to_owned()),
+        };
+        let server = server_url(&server, &origin)?;
         let token = self.token.clone().or(saved.token).filter(|t| !t.is_empty());
         Ok((server, token))
     }
@@ -89,4 +99,11 @@ impl ClientArgs {
         let (server, token) = self.resolved()?;
         Ok(Client::new(&server, token))
     }
+}
+
+/// `text` as a base URL (`127.0.0.1:8080` is `http://127.0.0.1:8080`), or a
+/// usage error that names `origin`: the flag, or the file it came from.
+pub fn server_url(text: &str, origin: &str) -> anyhow::Result<String> {
+    patchbay_client::parse_server_url(text)
+        .map_err(|problem| failure(Exit::Usage, format!("{origin}: the server URL {problem}")))
 }

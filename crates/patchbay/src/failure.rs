@@ -19,6 +19,8 @@ use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
+    /// Wrong usage that clap could not see (a malformed `--server`).
+    Usage = 2,
     Unreachable = 3,
     Auth = 4,
     NotFound = 5,

@@ -18,7 +18,7 @@ pub fn run(args: LoginArgs) -> anyhow::Result<()> {
     if token.is_empty() {
         bail!("no token: pass --token TOKEN or pipe it on stdin");
     }
-    let server = args.server.trim_end_matches('/').to_owned();
+    let server = client_config::server_url(&args.server, "--server / PATCHBAY_SERVER")?;
     let client = Client::new(&server, Some(token.clone()));
     // One cheap authenticated read proves the server and the token.
     let probe = ListQuery { limit: Some(1), ..ListQuery::default() };

@@ -78,3 +78,29 @@ fn validation_errors_one_field_a_line() {
     let out = session.run(&["integrations", "list", "--bogus"]);
     assert_eq!(out.status.code(), Some(2), "usage errors are clap's 2");
 }
+
+#[test]
+fn a_server_without_a_scheme_is_http_and_a_malformed_one_is_named_as_such() {
+    let session = Session::start();
+    let token = session.token("admin");
+    let bare = session.url.trim_start_matches("http://").to_owned();
+    let out = session.run(&["login", "--server", &bare, "--token", &token]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let saved = std::fs::read_to_string(session.config_file()).unwrap();
+    assert!(saved.contains(&format!("\"{}\"", session.url)), "saved with its scheme: {saved}");
+    assert!(session.run(&["templates", "list", "--server", &bare]).status.success());
+
+    for malformed in ["http://a b", "ftp://host", "http:/127.0.0.1", ""] {
+        let out = session.run(&["integrations", "list", "--server", malformed, "--token", &token]);
+        assert_eq!(out.status.code(), Some(2), "{malformed:?}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("--server / PATCHBAY_SERVER: the server URL"), "{stderr}");
+        assert!(!stderr.contains("could not reach"), "{stderr}");
+    }
+    // A bad URL in the saved login names the file to fix.
+    std::fs::write(session.config_file(), format!("server = \"http://a b\"\ntoken = \"{token}\"\n")).unwrap();
+    let out = session.run(&["integrations", "list"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(&session.config_file().display().to_string()), "{stderr}");
+}
