@@ -2,7 +2,7 @@
 //! JSON for programs (`--output json`, or whenever stdout is not a terminal).
 use crate::commands::{Common, OutputFormat};
 use serde::Serialize;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 impl Common {
     pub fn format(&self) -> OutputFormat {
@@ -14,8 +14,22 @@ impl Common {
 
 /// Pretty JSON and a newline on stdout.
 pub fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    write_stdout(text.as_bytes())
+}
+
+/// Writes all of `bytes` to stdout. A reader that stopped early (`| head`)
+/// closed the pipe because it has what it wanted: that ends the output
+/// quietly instead of as an error (`println!` would panic).
+pub fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(error).context("writing to stdout"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Columns padded to their widest cell; the last column is not padded.
@@ -57,10 +71,7 @@ pub fn emit<T: Serialize>(
 ) -> anyhow::Result<()> {
     match common.format() {
         OutputFormat::Json => print_json(value),
-        OutputFormat::Table => {
-            print!("{}", table(headers, &rows(value)));
-            Ok(())
-        }
+        OutputFormat::Table => write_stdout(table(headers, &rows(value)).as_bytes()),
     }
 }
 

@@ -193,3 +193,19 @@ fn create_from_a_file_update_and_hard_delete() {
     assert_eq!(session.json(&["integrations", "list", "--status", "deleted"]), serde_json::json!([]));
     assert_eq!(session.run(&["integrations", "get", created["id"].as_str().unwrap()]).status.code(), Some(5));
 }
+
+#[test]
+fn completions_end_quietly_when_the_reader_stops_early() {
+    // `patchbay completions bash | head -1`: the reader is gone before the
+    // script is written.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(super::BIN)
+        .args(["completions", "bash"])
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("panicked"), "{}", text(&out.stderr));
+}
