@@ -2,9 +2,10 @@
 //! its embedded worker; on PostgreSQL, `patchbay worker` processes share a
 //! queue (each job runs once), a worker killed mid-job hands it on, and a
 //! worker never gets another organization's jobs. `sandbox.rs`: what a
-//! test can see.
+//! test can see; `services.rs`: the templates against the real services.
 mod processes;
 mod sandbox;
+mod services;
 #[path = "../support/mod.rs"]
 mod support;
 

@@ -44,7 +44,8 @@ fn references(text: &str) -> BTreeSet<String> {
     for (i, _) in text.match_indices('$') {
         let start = if bytes.get(i + 1) == Some(&b'{') { i + 2 } else { i + 1 };
         let name = ident(start);
-        if !name.is_empty() {
+        // `$0`, `$1`: positional parameters (of an awk or shell script), not env vars.
+        if name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
             names.insert(name.to_owned());
         }
     }
