@@ -1,75 +1,20 @@
 //! The audit log on SQLite: appended through the writer, read inline.
 use crate::SqliteStore;
-use crate::time_codec::{from_micros, micros};
+use crate::sql::{DIALECT, all};
+use crate::time_codec::micros;
 use async_trait::async_trait;
-use patchbay_domain::{AuditAction, AuditEvent, AuditFilter, AuditOutcome, OrganizationId, StoredAuditEvent};
+use patchbay_domain::{AuditEvent, AuditFilter, OrganizationId, StoredAuditEvent};
+use patchbay_store::sql::{audit_event_from_row, audit_events};
 use patchbay_store::{AuditStore, StoreError, failed};
-use rusqlite::types::Value;
-use rusqlite::{Connection, Row, params, params_from_iter};
+use rusqlite::{Connection, params};
 use time::OffsetDateTime;
-
-fn from_row(row: &Row<'_>) -> rusqlite::Result<StoredAuditEvent> {
-    let organization: String = row.get(1)?;
-    let action: String = row.get(5)?;
-    let outcome: String = row.get(8)?;
-    let bad = |what: &'static str, value: String| {
-        rusqlite::Error::ToSqlConversionFailure(Box::new(StoreError::other(what, value)))
-    };
-    Ok(StoredAuditEvent {
-        seq: row.get(0)?,
-        event: AuditEvent {
-            organization_id: OrganizationId::parse(&organization)
-                .ok_or_else(|| bad("stored organization", organization.clone()))?,
-            occurred_at: from_micros(row.get(2)?)?,
-            actor: row.get(3)?,
-            actor_role: row.get(4)?,
-            action: AuditAction::parse(&action).ok_or_else(|| bad("stored audit action", action.clone()))?,
-            resource_type: row.get(6)?,
-            resource_id: row.get(7)?,
-            outcome: AuditOutcome::parse(&outcome).ok_or_else(|| bad("stored outcome", outcome.clone()))?,
-            request_id: row.get(9)?,
-            detail: row.get(10)?,
-        },
-    })
-}
 
 fn list(
     conn: &Connection,
     org: &OrganizationId,
     filter: &AuditFilter,
 ) -> rusqlite::Result<Vec<StoredAuditEvent>> {
-    let mut args: Vec<Value> = vec![Value::Text(org.as_str().to_owned())];
-    let mut sql = String::from(
-        "SELECT seq, organization_id, occurred_at, actor, actor_role, action, resource_type, \
-         resource_id, outcome, request_id, detail FROM audit_events WHERE organization_id = ?1",
-    );
-    let mut and = |column: &str, op: &str, value: Value| {
-        args.push(value);
-        sql.push_str(&format!(" AND {column} {op} ?{}", args.len()));
-    };
-    if let Some(action) = filter.action {
-        and("action", "=", Value::Text(action.as_str().to_owned()));
-    }
-    if let Some(resource) = &filter.resource_id {
-        and("resource_id", "=", Value::Text(resource.clone()));
-    }
-    if let Some(actor) = &filter.actor {
-        and("actor", "=", Value::Text(actor.clone()));
-    }
-    if let Some(since) = filter.since {
-        and("occurred_at", ">=", Value::Integer(micros(since)));
-    }
-    if let Some(until) = filter.until {
-        and("occurred_at", "<", Value::Integer(micros(until)));
-    }
-    if let Some(before) = filter.before_seq {
-        and("seq", "<", Value::Integer(before));
-    }
-    args.push(Value::Integer(i64::from(filter.limit)));
-    sql.push_str(&format!(" ORDER BY seq DESC LIMIT ?{}", args.len()));
-    let mut statement = conn.prepare_cached(&sql)?;
-    let rows = statement.query_map(params_from_iter(args), from_row)?;
-    rows.collect()
+    all(conn, &audit_events(DIALECT, org, filter), audit_event_from_row)
 }
 
 /// Appends `event`: on its own, or inside a write's transaction (a

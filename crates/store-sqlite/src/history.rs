@@ -3,20 +3,19 @@
 use crate::SqliteStore;
 use crate::audit::insert_audit_if;
 use crate::integrations::{apply, fetch};
-use crate::time_codec::{from_micros, micros};
+use crate::sql::{DIALECT, all, read};
+use crate::time_codec::micros;
 use async_trait::async_trait;
-use patchbay_domain::{
-    Approval, ApprovalKind, AuditAction, Integration, IntegrationPatch, IntegrationStatus, OrganizationId,
-    Revision, RevisionKind, now_utc,
+use patchbay_domain::{Approval, AuditAction, Integration, OrganizationId, Revision, RevisionKind, now_utc};
+use patchbay_store::codec::{encode_config, encode_tags};
+use patchbay_store::sql::{
+    APPROVAL_COLUMNS, REVISION_COLUMNS, approval_from_row, revision_from_row, revisions,
 };
-use patchbay_store::codec::{decode_config, decode_tags, encode_config, encode_tags};
-use patchbay_store::{Change, HistoryStore, Missing, StoreError, approval_event, check_revision, failed};
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use patchbay_store::{
+    Change, HistoryStore, Missing, StoreError, approval_event, check_revision, failed, restore_patch,
+};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use uuid::Uuid;
-
-fn conversion(e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
-    rusqlite::Error::ToSqlConversionFailure(Box::new(e))
-}
 
 /// Records `integration` as it now is, as revision `integration.revision`.
 pub(crate) fn insert_revision(
@@ -60,64 +59,16 @@ pub(crate) fn insert_revision(
     Ok(())
 }
 
-const COLUMNS: &str = "r.revision, r.kind, r.actor, r.recorded_at, r.restored_from, r.name, \
-                       r.integration_type, r.description, r.status, r.config, r.tags, r.created_at, \
-                       r.updated_at, r.created_by, r.approval_kind, r.approved_revision, r.approved_by, \
-                       r.approved_at";
-
-/// The approval in the four approval columns starting at `first`.
-fn approval_from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<Option<Approval>> {
-    let Some(kind) = row.get::<_, Option<String>>(first)? else { return Ok(None) };
-    let kind = ApprovalKind::parse(&kind)
-        .ok_or_else(|| conversion(StoreError::other("stored approval kind", kind.clone())))?;
-    Ok(Some(Approval {
-        kind,
-        revision: row.get(first + 1)?,
-        by: row.get(first + 2)?,
-        at: from_micros(row.get(first + 3)?)?,
-    }))
-}
-
-fn revision_from_row(id: Uuid, org: &OrganizationId, row: &Row<'_>) -> rusqlite::Result<Revision> {
-    let kind: String = row.get(1)?;
-    let status: String = row.get(8)?;
-    let config: String = row.get(9)?;
-    let tags: String = row.get(10)?;
-    let bad = |what: &'static str, value: String| conversion(StoreError::other(what, value));
-    Ok(Revision {
-        kind: RevisionKind::parse(&kind).ok_or_else(|| bad("stored revision kind", kind.clone()))?,
-        actor: row.get(2)?,
-        created_at: from_micros(row.get(3)?)?,
-        restored_from: row.get(4)?,
-        approval: approval_from_row(row, 14)?,
-        snapshot: Integration {
-            id,
-            organization_id: org.clone(),
-            name: row.get(5)?,
-            integration_type: row.get(6)?,
-            description: row.get(7)?,
-            status: IntegrationStatus::parse(&status).ok_or_else(|| bad("stored status", status.clone()))?,
-            config: decode_config(&config).map_err(conversion)?,
-            tags: decode_tags(&tags).map_err(conversion)?,
-            created_at: from_micros(row.get(11)?)?,
-            updated_at: from_micros(row.get(12)?)?,
-            created_by: row.get(13)?,
-            revision: row.get(0)?,
-        },
-    })
-}
-
 /// The approval revision `revision` was stored with (`None`: not approved).
 pub(crate) fn read_approval(
     conn: &Connection,
     seq: i64,
     revision: i64,
 ) -> Result<Option<Approval>, StoreError> {
-    conn.prepare_cached(
-        "SELECT approval_kind, approved_revision, approved_by, approved_at FROM integration_revisions \
-         WHERE integration_seq = ?1 AND revision = ?2",
-    )
-    .and_then(|mut s| s.query_row(params![seq, revision], |row| approval_from_row(row, 0)).optional())
+    conn.prepare_cached(&format!(
+        "SELECT {APPROVAL_COLUMNS} FROM integration_revisions WHERE integration_seq = ?1 AND revision = ?2"
+    ))
+    .and_then(|mut s| s.query_row(params![seq, revision], read(|row| approval_from_row(row, 0))).optional())
     .map_err(failed("reading an approval"))
     .map(Option::flatten)
 }
@@ -154,9 +105,11 @@ fn read_revision(
     revision: i64,
 ) -> Result<Revision, StoreError> {
     conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM integration_revisions r WHERE r.integration_seq = ?1 AND r.revision = ?2"
+        "SELECT {REVISION_COLUMNS} FROM integration_revisions WHERE integration_seq = ?1 AND revision = ?2"
     ))
-    .and_then(|mut s| s.query_row(params![seq, revision], |row| revision_from_row(id, org, row)).optional())
+    .and_then(|mut s| {
+        s.query_row(params![seq, revision], read(|row| revision_from_row(id, org, row))).optional()
+    })
     .map_err(failed("reading a revision"))?
     .ok_or(StoreError::NotFound(Missing::Revision(revision)))
 }
@@ -169,16 +122,8 @@ fn list(
     offset: u32,
 ) -> Result<Vec<Revision>, StoreError> {
     let (seq, _) = fetch(conn, org, id)?;
-    let read = || -> rusqlite::Result<Vec<Revision>> {
-        let mut statement = conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM integration_revisions r WHERE r.integration_seq = ?1 \
-             ORDER BY r.revision DESC LIMIT ?2 OFFSET ?3"
-        ))?;
-        let limit = limit.map_or(-1, i64::from);
-        let rows = statement.query_map(params![seq, limit, offset], |row| revision_from_row(id, org, row))?;
-        rows.collect()
-    };
-    read().map_err(failed("listing revisions"))
+    all(conn, &revisions(DIALECT, seq, limit, offset), |row| revision_from_row(id, org, row))
+        .map_err(failed("listing revisions"))
 }
 
 fn restore(
@@ -192,15 +137,7 @@ fn restore(
     let (seq, current) = fetch(&tx, org, id)?;
     check_revision(change, current.revision)?;
     let target = read_revision(&tx, org, id, seq, revision)?.snapshot;
-    let patch = IntegrationPatch {
-        name: Some(target.name),
-        integration_type: Some(target.integration_type),
-        clear_description: target.description.is_none(),
-        description: target.description,
-        config: Some(target.config),
-        status: Some(target.status),
-        tags: Some(target.tags),
-    };
+    let patch = restore_patch(target);
     let (restored, kind) = apply(&tx, org, seq, current, patch, change, Some(revision))?;
     insert_audit_if(&tx, change.integration_event(&restored, kind, AuditAction::IntegrationRestore))?;
     tx.commit().map_err(failed("committing a restore"))?;

@@ -1,55 +1,21 @@
 use crate::SqliteStore;
 use crate::audit::insert_audit_if;
 use crate::history::{insert_revision, read_approval};
-use crate::time_codec::{from_micros, micros};
+use crate::sql::{DIALECT, all, read};
+use crate::time_codec::micros;
 use async_trait::async_trait;
 use patchbay_domain::{
     AuditAction, Integration, IntegrationPatch, IntegrationStatus, ListFilter, NewIntegration,
     OrganizationId, RevisionKind,
 };
-use patchbay_store::codec::{
-    contains_pattern, decode_config, decode_tags, distinct_tags, encode_config, encode_tags,
-};
+use patchbay_store::codec::{distinct_tags, encode_config, encode_tags};
+use patchbay_store::sql::{INTEGRATION_COLUMNS, integration_from_row, integrations};
 use patchbay_store::{
     AuditContext, Change, Conflict, DeleteMode, IntegrationStore, Missing, StoreError, check_revision,
     new_revision_approval, plan_update, replacement,
 };
-use rusqlite::types::Value;
-use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, Transaction, params, params_from_iter};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, params};
 use uuid::Uuid;
-
-const COLUMNS: &str = "seq, id, organization_id, name, integration_type, description, status, \
-                       config, tags, created_at, updated_at, created_by, revision";
-
-fn conversion(e: StoreError) -> rusqlite::Error {
-    rusqlite::Error::ToSqlConversionFailure(Box::new(e))
-}
-
-/// A row and its `seq`, which keys the tag table.
-pub(crate) fn from_row(row: &Row<'_>) -> rusqlite::Result<(i64, Integration)> {
-    let id: String = row.get(1)?;
-    let organization: String = row.get(2)?;
-    let status: String = row.get(6)?;
-    let config: String = row.get(7)?;
-    let tags: String = row.get(8)?;
-    let integration = Integration {
-        id: Uuid::parse_str(&id).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
-        organization_id: OrganizationId::parse(&organization)
-            .ok_or_else(|| conversion(StoreError::other("stored organization", "empty")))?,
-        name: row.get(3)?,
-        integration_type: row.get(4)?,
-        description: row.get(5)?,
-        status: IntegrationStatus::parse(&status)
-            .ok_or_else(|| conversion(StoreError::other("stored status", status.clone())))?,
-        config: decode_config(&config).map_err(conversion)?,
-        tags: decode_tags(&tags).map_err(conversion)?,
-        created_at: from_micros(row.get(9)?)?,
-        updated_at: from_micros(row.get(10)?)?,
-        created_by: row.get(11)?,
-        revision: row.get(12)?,
-    };
-    Ok((row.get(0)?, integration))
-}
 
 /// A write that broke the live-name unique index is a name conflict;
 /// anything else is the database failing.
@@ -69,9 +35,9 @@ pub(crate) fn fetch(
 ) -> Result<(i64, Integration), StoreError> {
     let read = || {
         conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM custom_integrations WHERE id = ?1 AND organization_id = ?2"
+            "SELECT {INTEGRATION_COLUMNS} FROM custom_integrations WHERE id = ?1 AND organization_id = ?2"
         ))?
-        .query_row(params![id.to_string(), org.as_str()], from_row)
+        .query_row(params![id.to_string(), org.as_str()], read(integration_from_row))
         .optional()
     };
     read()
@@ -147,10 +113,10 @@ fn fetch_by_name(
     name: &str,
 ) -> Result<Option<(i64, Integration)>, StoreError> {
     conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM custom_integrations \
+        "SELECT {INTEGRATION_COLUMNS} FROM custom_integrations \
          WHERE organization_id = ?1 AND name = ?2 AND status <> 'deleted'"
     ))
-    .and_then(|mut s| s.query_row(params![org.as_str(), name], from_row).optional())
+    .and_then(|mut s| s.query_row(params![org.as_str(), name], read(integration_from_row)).optional())
     .map_err(|e| StoreError::other("reading an integration by name", e))
 }
 
@@ -256,58 +222,9 @@ fn hard_delete(
     tx.commit().map_err(|e| StoreError::other("committing a delete", e))
 }
 
-/// SQL text and its numbered arguments, built together.
-struct Query {
-    sql: String,
-    args: Vec<Value>,
-}
-
-impl Query {
-    /// Adds an argument and returns its placeholder.
-    fn bind(&mut self, value: impl Into<Value>) -> String {
-        self.args.push(value.into());
-        format!("?{}", self.args.len())
-    }
-}
-
 fn list(conn: &Connection, org: &OrganizationId, filter: &ListFilter) -> rusqlite::Result<Vec<Integration>> {
-    let mut q = Query { sql: String::new(), args: Vec::new() };
-    let org_arg = q.bind(org.as_str().to_owned());
-    q.sql = format!("SELECT {COLUMNS} FROM custom_integrations WHERE organization_id = {org_arg}");
-    match filter.status {
-        Some(status) => {
-            let p = q.bind(status.as_str().to_owned());
-            q.sql.push_str(&format!(" AND status = {p}"));
-        }
-        None => q.sql.push_str(" AND status <> 'deleted'"),
-    }
-    if let Some(kind) = &filter.integration_type {
-        let p = q.bind(kind.clone());
-        q.sql.push_str(&format!(" AND integration_type = {p}"));
-    }
-    if let Some(query) = &filter.query {
-        let p = q.bind(contains_pattern(query));
-        q.sql.push_str(&format!(" AND (name LIKE {p} ESCAPE '\\' OR description LIKE {p} ESCAPE '\\')"));
-    }
-    if !filter.tags.is_empty() {
-        let wanted = distinct_tags(&filter.tags);
-        let placeholders: Vec<String> = wanted.iter().map(|tag| q.bind((*tag).to_owned())).collect();
-        q.sql.push_str(&format!(
-            " AND seq IN (SELECT integration_seq FROM custom_integration_tags \
-             WHERE organization_id = {org_arg} AND tag IN ({}) \
-             GROUP BY integration_seq HAVING COUNT(*) = {})",
-            placeholders.join(", "),
-            wanted.len()
-        ));
-    }
-    q.sql.push_str(" ORDER BY created_at DESC, seq DESC");
-    let limit = q.bind(filter.limit.map_or(-1, i64::from));
-    let offset = q.bind(i64::from(filter.offset));
-    q.sql.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
-
-    let mut statement = conn.prepare_cached(&q.sql)?;
-    let rows = statement.query_map(params_from_iter(q.args), from_row)?;
-    rows.map(|row| row.map(|(_, integration)| integration)).collect()
+    let rows = all(conn, &integrations(DIALECT, org, filter), integration_from_row)?;
+    Ok(rows.into_iter().map(|(_, integration)| integration).collect())
 }
 
 #[async_trait]

@@ -3,81 +3,19 @@
 //! the oldest claimable row — is atomic and exclusive by construction.
 use crate::SqliteStore;
 use crate::audit::insert_audit_if;
-use crate::time_codec::{from_micros, micros};
+use crate::sql::read;
+use crate::time_codec::micros;
 use async_trait::async_trait;
 use patchbay_domain::{Integration, OrganizationId, now_utc};
-use patchbay_store::codec::{decode_config, encode_config};
+use patchbay_store::codec::encode_config;
+use patchbay_store::sql::{JOB_COLUMNS, WORKER_COLUMNS, job_from_row, worker_from_row};
 use patchbay_store::{
-    ATTEMPTS_EXHAUSTED, AuditContext, Conflict, JOB_COLUMNS, Job, JobResult, JobStatus, JobStore,
-    MAX_ATTEMPTS, Missing, StoreError, WORKER_COLUMNS, Worker, WorkerScope, failed, test_event,
+    ATTEMPTS_EXHAUSTED, AuditContext, Job, JobResult, JobStore, MAX_ATTEMPTS, Missing, StoreError, Worker,
+    WorkerScope, failed, lease_end, not_held, test_event,
 };
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use std::time::Duration;
 use uuid::Uuid;
-
-fn bad(what: &'static str) -> impl Fn(String) -> rusqlite::Error {
-    move |detail| rusqlite::Error::ToSqlConversionFailure(Box::new(StoreError::other(what, detail)))
-}
-
-fn uuid(text: &str) -> rusqlite::Result<Uuid> {
-    Uuid::parse_str(text).map_err(|e| bad("stored uuid")(e.to_string()))
-}
-
-fn optional_micros(value: Option<i64>) -> rusqlite::Result<Option<time::OffsetDateTime>> {
-    value.map(from_micros).transpose()
-}
-
-fn job_from_row(row: &Row<'_>) -> rusqlite::Result<Job> {
-    let organization: String = row.get(1)?;
-    let status: String = row.get(7)?;
-    let config: String = row.get(6)?;
-    let worker: Option<String> = row.get(9)?;
-    Ok(Job {
-        id: uuid(&row.get::<_, String>(0)?)?,
-        organization_id: OrganizationId::parse(&organization)
-            .ok_or_else(|| bad("stored organization")(organization))?,
-        integration_id: uuid(&row.get::<_, String>(2)?)?,
-        integration_name: row.get(3)?,
-        integration_type: row.get(4)?,
-        revision: row.get(5)?,
-        config: decode_config(&config).map_err(|e| bad("stored job config")(e.to_string()))?,
-        status: JobStatus::parse(&status).ok_or_else(|| bad("stored job status")(status.clone()))?,
-        attempts: row.get(8)?,
-        worker_id: worker.as_deref().map(uuid).transpose()?,
-        exit_code: row.get(10)?,
-        duration_ms: row.get(11)?,
-        output: row.get(12)?,
-        created_at: from_micros(row.get(13)?)?,
-        created_by: row.get(14)?,
-        started_at: optional_micros(row.get(15)?)?,
-        finished_at: optional_micros(row.get(16)?)?,
-    })
-}
-
-fn worker_from_row(row: &Row<'_>) -> rusqlite::Result<Worker> {
-    let organization: Option<String> = row.get(1)?;
-    let scope = match organization {
-        None => WorkerScope::Embedded,
-        Some(org) => WorkerScope::Organization(
-            OrganizationId::parse(&org).ok_or_else(|| bad("stored organization")(org))?,
-        ),
-    };
-    Ok(Worker {
-        id: uuid(&row.get::<_, String>(0)?)?,
-        scope,
-        name: row.get(2)?,
-        registered_at: from_micros(row.get(3)?)?,
-        last_heartbeat_at: from_micros(row.get(4)?)?,
-    })
-}
-
-fn scope_org(scope: &WorkerScope) -> Option<&str> {
-    scope.organization().map(OrganizationId::as_str)
-}
-
-fn lease_micros(lease: Duration) -> i64 {
-    i64::try_from(lease.as_micros()).unwrap_or(i64::MAX)
-}
 
 fn claim(
     conn: &mut Connection,
@@ -85,8 +23,8 @@ fn claim(
     worker: Uuid,
     lease: Duration,
 ) -> Result<Option<Job>, StoreError> {
-    let now = micros(now_utc());
-    let org = scope_org(scope);
+    let at = now_utc();
+    let (now, org) = (micros(at), scope.organization_id());
     let tx = conn.transaction().map_err(failed("starting a claim"))?;
     tx.prepare_cached(
         "UPDATE connection_tests SET status = 'error', output = ?3, finished_at = ?1, lease_until = NULL \
@@ -107,8 +45,8 @@ fn claim(
         ))
         .and_then(|mut s| {
             s.query_row(
-                params![now, org, worker.to_string(), now.saturating_add(lease_micros(lease)), MAX_ATTEMPTS],
-                job_from_row,
+                params![now, org, worker.to_string(), micros(lease_end(at, lease)), MAX_ATTEMPTS],
+                read(job_from_row),
             )
             .optional()
         })
@@ -125,7 +63,7 @@ fn finish(
     attempt: i32,
     result: JobResult,
 ) -> Result<Job, StoreError> {
-    let org = scope_org(scope);
+    let org = scope.organization_id();
     let updated = conn
         .prepare_cached(&format!(
             "UPDATE connection_tests SET status = ?5, exit_code = ?6, duration_ms = ?7, output = ?8, \
@@ -148,7 +86,7 @@ fn finish(
                     micros(result.started_at),
                     micros(result.finished_at),
                 ],
-                job_from_row,
+                read(job_from_row),
             )
             .optional()
         })
@@ -165,7 +103,7 @@ fn finish(
             |row| row.get(0),
         )
         .map_err(failed("reading a job"))?;
-    Err(if visible { StoreError::Conflict(Conflict::JobNotHeld) } else { StoreError::NotFound(Missing::Job) })
+    Err(not_held(visible))
 }
 
 #[async_trait]
@@ -177,25 +115,7 @@ impl JobStore for SqliteStore {
         created_by: Option<String>,
         audit: Option<AuditContext>,
     ) -> Result<Job, StoreError> {
-        let job = Job {
-            id: Uuid::new_v4(),
-            organization_id: org.clone(),
-            integration_id: integration.id,
-            integration_name: integration.name.clone(),
-            integration_type: integration.integration_type.clone(),
-            revision: integration.revision,
-            config: integration.config.clone(),
-            status: JobStatus::Queued,
-            attempts: 0,
-            worker_id: None,
-            exit_code: None,
-            duration_ms: None,
-            output: None,
-            created_at: now_utc(),
-            created_by,
-            started_at: None,
-            finished_at: None,
-        };
+        let job = Job::queued(org, integration, created_by);
         let row = job.clone();
         let event = test_event(audit.as_ref(), &job);
         self.pool
@@ -233,7 +153,7 @@ impl JobStore for SqliteStore {
                 conn.prepare_cached(&format!(
                     "SELECT {JOB_COLUMNS} FROM connection_tests WHERE id = ?1 AND organization_id = ?2"
                 ))?
-                .query_row(params![id.to_string(), org.as_str()], job_from_row)
+                .query_row(params![id.to_string(), org.as_str()], read(job_from_row))
                 .optional()
             })
             .map_err(failed("reading a job"))?
@@ -265,28 +185,26 @@ impl JobStore for SqliteStore {
                     "SELECT {JOB_COLUMNS} FROM connection_tests \
                      WHERE organization_id = ?1 AND integration_id = ?2 ORDER BY seq DESC LIMIT ?3"
                 ))?
-                .query_map(params![org.as_str(), integration_id.to_string(), limit], job_from_row)?
+                .query_map(params![org.as_str(), integration_id.to_string(), limit], read(job_from_row))?
                 .collect()
             })
             .map_err(failed("listing jobs"))
     }
 
     async fn register_worker(&self, scope: &WorkerScope, name: &str) -> Result<Worker, StoreError> {
-        let now = now_utc();
-        let worker = Worker {
-            id: Uuid::new_v4(),
-            scope: scope.clone(),
-            name: name.to_owned(),
-            registered_at: now,
-            last_heartbeat_at: now,
-        };
+        let worker = Worker::registered(scope, name);
         let row = worker.clone();
         self.pool
             .write(move |conn| {
                 conn.execute(
                     "INSERT INTO workers (id, organization_id, name, registered_at, last_heartbeat_at) \
                      VALUES (?1, ?2, ?3, ?4, ?4)",
-                    params![row.id.to_string(), scope_org(&row.scope), row.name, micros(now)],
+                    params![
+                        row.id.to_string(),
+                        row.scope.organization_id(),
+                        row.name,
+                        micros(row.registered_at)
+                    ],
                 )
                 .map_err(failed("registering a worker"))
             })
@@ -302,7 +220,7 @@ impl JobStore for SqliteStore {
                 let removed = tx
                     .execute(
                         "DELETE FROM workers WHERE id = ?1 AND organization_id IS ?2",
-                        params![id.to_string(), scope_org(&scope)],
+                        params![id.to_string(), scope.organization_id()],
                     )
                     .map_err(failed("retiring a worker"))?;
                 if removed == 0 {
@@ -327,7 +245,8 @@ impl JobStore for SqliteStore {
         let scope = scope.clone();
         self.pool
             .write(move |conn| {
-                let now = micros(now_utc());
+                let at = now_utc();
+                let now = micros(at);
                 let tx = conn.transaction().map_err(failed("starting a heartbeat"))?;
                 let worker = tx
                     .prepare_cached(&format!(
@@ -335,14 +254,14 @@ impl JobStore for SqliteStore {
                          WHERE id = ?2 AND organization_id IS ?3 RETURNING {WORKER_COLUMNS}"
                     ))
                     .and_then(|mut s| {
-                        s.query_row(params![now, id.to_string(), scope_org(&scope)], worker_from_row).optional()
+                        s.query_row(params![now, id.to_string(), scope.organization_id()], read(worker_from_row)).optional()
                     })
                     .map_err(failed("recording a heartbeat"))?
                     .ok_or(StoreError::NotFound(Missing::Worker))?;
                 tx.prepare_cached(
                     "UPDATE connection_tests SET lease_until = ?1 WHERE worker_id = ?2 AND status = 'running'",
                 )
-                .and_then(|mut s| s.execute(params![now.saturating_add(lease_micros(lease)), id.to_string()]))
+                .and_then(|mut s| s.execute(params![micros(lease_end(at, lease)), id.to_string()]))
                 .map_err(failed("extending leases"))?;
                 tx.commit().map_err(failed("committing a heartbeat"))?;
                 Ok(worker)
@@ -356,7 +275,7 @@ impl JobStore for SqliteStore {
                 conn.prepare_cached(&format!(
                     "SELECT {WORKER_COLUMNS} FROM workers WHERE id = ?1 AND organization_id IS ?2"
                 ))?
-                .query_row(params![id.to_string(), scope_org(scope)], worker_from_row)
+                .query_row(params![id.to_string(), scope.organization_id()], read(worker_from_row))
                 .optional()
             })
             .map_err(failed("reading a worker"))?
@@ -370,7 +289,7 @@ impl JobStore for SqliteStore {
                     "SELECT {WORKER_COLUMNS} FROM workers WHERE organization_id = ?1 OR organization_id IS NULL \
                      ORDER BY last_heartbeat_at DESC"
                 ))?
-                .query_map([org.as_str()], worker_from_row)?
+                .query_map([org.as_str()], read(worker_from_row))?
                 .collect()
             })
             .map_err(failed("listing workers"))
@@ -393,7 +312,7 @@ impl JobStore for SqliteStore {
                      WHERE status IN ('queued', 'running') AND (status = 'queued' OR lease_until < ?1) \
                        AND (?2 IS NULL OR organization_id = ?2))",
                 )?
-                .query_row(params![now, scope_org(scope)], |row| row.get(0))
+                .query_row(params![now, scope.organization_id()], |row| row.get(0))
             })
             .map_err(failed("looking for claimable jobs"))?;
         if !claimable {

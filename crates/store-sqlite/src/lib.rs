@@ -12,6 +12,7 @@ mod migrate;
 mod pool;
 mod secrets;
 mod sessions;
+mod sql;
 mod time_codec;
 
 use async_trait::async_trait;

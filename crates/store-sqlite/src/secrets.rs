@@ -1,26 +1,19 @@
 use crate::SqliteStore;
 use crate::audit::insert_audit_if;
-use crate::time_codec::{from_micros, micros};
+use crate::sql::{DIALECT, all, read};
+use crate::time_codec::micros;
 use async_trait::async_trait;
 use patchbay_domain::{AuditAction, OrganizationId, SecretMeta, SecretName, SecretVersionMeta, now_utc};
+use patchbay_store::sql::{
+    DATA_KEY_COLUMNS, SECRET_COLUMNS, SECRET_VERSION_COLUMNS, blob_from_row, data_key_from_row,
+    secret_from_row, secret_value_from_row, secret_values, secret_version_from_row,
+};
 use patchbay_store::{
     Change, Conflict, Missing, Rewrap, SealedBlob, SecretStore, SecretWrite, StoreError, failed, secret_event,
 };
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 const FINGERPRINT: &str = "master_key_fingerprint";
-
-fn meta_from_row(row: &Row<'_>) -> rusqlite::Result<SecretMeta> {
-    let name: String = row.get(0)?;
-    Ok(SecretMeta {
-        name: SecretName::parse(&name).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
-        description: row.get(1)?,
-        version: row.get(2)?,
-        created_at: from_micros(row.get(3)?)?,
-        updated_at: from_micros(row.get(4)?)?,
-        created_by: row.get(5)?,
-    })
-}
 
 fn recorded_fingerprint(conn: &Connection) -> rusqlite::Result<Option<String>> {
     conn.prepare_cached("SELECT value FROM vault_meta WHERE name = ?1")?
@@ -65,9 +58,9 @@ fn put(
     .map_err(failed("writing a secret version"))?;
     let meta = tx
         .query_row(
-            "SELECT name, description, current_version, created_at, updated_at, created_by FROM secrets WHERE seq = ?1",
+            &format!("SELECT {SECRET_COLUMNS} FROM secrets WHERE seq = ?1"),
             [seq],
-            meta_from_row,
+            read(secret_from_row),
         )
         .map_err(failed("reading a secret back"))?;
     let event = secret_event(
@@ -104,13 +97,8 @@ fn rewrap(conn: &mut Connection, old: &str, new: &str, rewrap: &Rewrap) -> Resul
 }
 
 fn read_data_keys(conn: &Connection) -> rusqlite::Result<Vec<(OrganizationId, SealedBlob)>> {
-    let mut statement =
-        conn.prepare_cached("SELECT organization_id, nonce, wrapped_key FROM vault_data_keys")?;
-    let rows = statement.query_map([], |row| {
-        let org: String = row.get(0)?;
-        let org = OrganizationId::parse(&org).ok_or(rusqlite::Error::InvalidQuery)?;
-        Ok((org, SealedBlob { nonce: row.get(1)?, ciphertext: row.get(2)? }))
-    })?;
+    let mut statement = conn.prepare_cached(&format!("SELECT {DATA_KEY_COLUMNS} FROM vault_data_keys"))?;
+    let rows = statement.query_map([], read(data_key_from_row))?;
     rows.collect()
 }
 
@@ -138,9 +126,7 @@ impl SecretStore for SqliteStore {
                 conn.prepare_cached(
                     "SELECT nonce, wrapped_key FROM vault_data_keys WHERE organization_id = ?1",
                 )?
-                .query_row([org.as_str()], |row| {
-                    Ok(SealedBlob { nonce: row.get(0)?, ciphertext: row.get(1)? })
-                })
+                .query_row([org.as_str()], read(|row| blob_from_row(row, 0)))
                 .optional()
             })
             .map_err(failed("reading a data key"))
@@ -174,7 +160,7 @@ impl SecretStore for SqliteStore {
                     .query_row(
                         "SELECT nonce, wrapped_key FROM vault_data_keys WHERE organization_id = ?1",
                         [org.as_str()],
-                        |row| Ok(SealedBlob { nonce: row.get(0)?, ciphertext: row.get(1)? }),
+                        read(|row| blob_from_row(row, 0)),
                     )
                     .map_err(failed("reading a data key back"))?;
                 tx.commit().map_err(failed("committing a data key"))?;
@@ -200,11 +186,10 @@ impl SecretStore for SqliteStore {
     async fn list_secrets(&self, org: &OrganizationId) -> Result<Vec<SecretMeta>, StoreError> {
         self.pool
             .read(|conn| {
-                let mut statement = conn.prepare_cached(
-                    "SELECT name, description, current_version, created_at, updated_at, created_by \
-                     FROM secrets WHERE organization_id = ?1 ORDER BY name",
-                )?;
-                let rows = statement.query_map([org.as_str()], meta_from_row)?;
+                let mut statement = conn.prepare_cached(&format!(
+                    "SELECT {SECRET_COLUMNS} FROM secrets WHERE organization_id = ?1 ORDER BY name"
+                ))?;
+                let rows = statement.query_map([org.as_str()], read(secret_from_row))?;
                 rows.collect()
             })
             .map_err(failed("listing secrets"))
@@ -222,9 +207,10 @@ impl SecretStore for SqliteStore {
                      JOIN secret_versions v ON v.secret_seq = s.seq AND v.version = s.current_version \
                      WHERE s.organization_id = ?1 AND s.name = ?2",
                 )?
-                .query_row(params![org.as_str(), name.as_str()], |row| {
-                    Ok((row.get(0)?, SealedBlob { nonce: row.get(1)?, ciphertext: row.get(2)? }))
-                })
+                .query_row(
+                    params![org.as_str(), name.as_str()],
+                    read(|row| Ok((row.int(0)?, blob_from_row(row, 1)?))),
+                )
                 .optional()
             })
             .map_err(failed("reading a secret"))?
@@ -239,26 +225,8 @@ impl SecretStore for SqliteStore {
         if names.is_empty() {
             return Ok(Vec::new());
         }
-        // The names go in as one JSON array: one cached statement whatever
-        // their number (SQLite allows at most 32,766 bound parameters).
-        let sql = "SELECT s.name, v.version, v.nonce, v.ciphertext FROM secrets s \
-             JOIN secret_versions v ON v.secret_seq = s.seq AND v.version = s.current_version \
-             WHERE s.organization_id = ?1 AND s.name IN (SELECT value FROM json_each(?2))";
-        let wanted = serde_json::to_string(&names.iter().map(SecretName::as_str).collect::<Vec<_>>())
-            .map_err(|e| StoreError::other("encoding secret names", e))?;
-        let args = [org.as_str(), wanted.as_str()];
-        self.pool
-            .read(|conn| {
-                let mut statement = conn.prepare_cached(sql)?;
-                let rows = statement.query_map(rusqlite::params_from_iter(&args), |row| {
-                    let name: String = row.get(0)?;
-                    let name = SecretName::parse(&name)
-                        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-                    Ok((name, row.get(1)?, SealedBlob { nonce: row.get(2)?, ciphertext: row.get(3)? }))
-                })?;
-                rows.collect()
-            })
-            .map_err(failed("reading secrets"))
+        let query = secret_values(DIALECT, org, names);
+        self.pool.read(|conn| all(conn, &query, secret_value_from_row)).map_err(failed("reading secrets"))
     }
 
     async fn secret_versions(
@@ -269,17 +237,11 @@ impl SecretStore for SqliteStore {
         self.pool.read(|conn| {
             let seq = secret_seq(conn, org, name)?;
             let read = || -> rusqlite::Result<Vec<SecretVersionMeta>> {
-                let mut statement = conn.prepare_cached(
-                    "SELECT version, created_at, created_by FROM secret_versions \
-                     WHERE secret_seq = ?1 ORDER BY version DESC",
-                )?;
-                let rows = statement.query_map([seq], |row| {
-                    Ok(SecretVersionMeta {
-                        version: row.get(0)?,
-                        created_at: from_micros(row.get(1)?)?,
-                        created_by: row.get(2)?,
-                    })
-                })?;
+                let mut statement = conn.prepare_cached(&format!(
+                    "SELECT {SECRET_VERSION_COLUMNS} FROM secret_versions \
+                     WHERE secret_seq = ?1 ORDER BY version DESC"
+                ))?;
+                let rows = statement.query_map([seq], read(secret_version_from_row))?;
                 rows.collect()
             };
             read().map_err(failed("listing secret versions"))

@@ -109,15 +109,11 @@ pub trait HistoryStore: Send + Sync {
         revision: i64,
     ) -> Result<Revision, StoreError>;
 
-    /// Makes the integration equal to revision `revision` again (name, type,
-    /// description, status, config, tags) and records that as a new
-    /// `restore` revision, in one transaction. Nothing is written when it
-    /// already is. `Conflict::IntegrationName` when the name is taken now.
     /// Records `change.actor`'s approval of revision `revision` (see
     /// `patchbay_domain::Approval`) and the change's `integration.approve`
     /// audit event, and returns the revision; a revision that is approved
-    /// already keeps its approval. `NotFound` when the
-    /// integration or that revision does not exist.
+    /// already keeps its approval. `NotFound` when the integration or that
+    /// revision does not exist.
     async fn approve_revision(
         &self,
         org: &OrganizationId,
@@ -126,6 +122,11 @@ pub trait HistoryStore: Send + Sync {
         change: Change,
     ) -> Result<Revision, StoreError>;
 
+    /// Makes the integration equal to revision `revision` again
+    /// (`restore_patch`) and records that as a new `restore` revision, with
+    /// the change's audit event, in one transaction. Nothing is written when
+    /// it already is. `Conflict::IntegrationName` when the name is taken now;
+    /// `NotFound` when the integration or that revision does not exist.
     async fn restore_revision(
         &self,
         org: &OrganizationId,

@@ -9,21 +9,12 @@
 //! whose lease ran out (its worker stopped heartbeating) may be claimed again
 //! by another worker, up to `MAX_ATTEMPTS` attempts, after which it ends as
 //! `error`.
-use crate::{AuditContext, StoreError};
+use crate::{AuditContext, Conflict, Missing, StoreError};
 use async_trait::async_trait;
-use patchbay_domain::{Integration, IntegrationConfig, OrganizationId};
+use patchbay_domain::{Integration, IntegrationConfig, OrganizationId, now_utc};
 use std::time::Duration;
 use time::OffsetDateTime;
 use uuid::Uuid;
-
-/// The columns a job row is read with, in the order every backend maps
-/// them (both schemas name them alike).
-pub const JOB_COLUMNS: &str = "id, organization_id, integration_id, integration_name, integration_type, revision, \
-     config, status, attempts, worker_id, exit_code, duration_ms, output, created_at, created_by, \
-     started_at, finished_at";
-
-/// The columns a worker row is read with.
-pub const WORKER_COLUMNS: &str = "id, organization_id, name, registered_at, last_heartbeat_at";
 
 /// Attempts before a job whose workers keep disappearing ends as `error`.
 pub const MAX_ATTEMPTS: i32 = 3;
@@ -94,6 +85,30 @@ pub struct Job {
 }
 
 impl Job {
+    /// A test of `integration` as it is now (its revision and config),
+    /// asked for by `created_by`: the row a backend queues.
+    pub fn queued(org: &OrganizationId, integration: &Integration, created_by: Option<String>) -> Self {
+        Self {
+            id: Uuid::new_v4(),
+            organization_id: org.clone(),
+            integration_id: integration.id,
+            integration_name: integration.name.clone(),
+            integration_type: integration.integration_type.clone(),
+            revision: integration.revision,
+            config: integration.config.clone(),
+            status: JobStatus::Queued,
+            attempts: 0,
+            worker_id: None,
+            exit_code: None,
+            duration_ms: None,
+            output: None,
+            created_at: now_utc(),
+            created_by,
+            started_at: None,
+            finished_at: None,
+        }
+    }
+
     /// The integration as the job snapshotted it, for resolution.
     pub fn integration(&self) -> Integration {
         Integration {
@@ -141,6 +156,31 @@ impl WorkerScope {
             Self::Embedded => None,
         }
     }
+
+    /// The organization column of the scope's rows: NULL for the embedded
+    /// worker's.
+    pub fn organization_id(&self) -> Option<&str> {
+        self.organization().map(OrganizationId::as_str)
+    }
+}
+
+/// When a lease taken or extended at `now` for `lease` runs out; a lease
+/// past the calendar's range counts as a day.
+pub fn lease_end(now: OffsetDateTime, lease: Duration) -> OffsetDateTime {
+    time::Duration::try_from(lease)
+        .ok()
+        .and_then(|lease| now.checked_add(lease))
+        .unwrap_or(now + time::Duration::DAY)
+}
+
+/// Why a result for a job the worker does not hold is refused: a job the
+/// scope cannot see is not found; one it can see has finished or was
+/// handed on.
+pub fn not_held(visible: bool) -> StoreError {
+    match visible {
+        true => StoreError::Conflict(Conflict::JobNotHeld),
+        false => StoreError::NotFound(Missing::Job),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,6 +190,20 @@ pub struct Worker {
     pub name: String,
     pub registered_at: OffsetDateTime,
     pub last_heartbeat_at: OffsetDateTime,
+}
+
+impl Worker {
+    /// A new worker of `scope`, its first heartbeat now.
+    pub fn registered(scope: &WorkerScope, name: &str) -> Self {
+        let now = now_utc();
+        Self {
+            id: Uuid::new_v4(),
+            scope: scope.clone(),
+            name: name.to_owned(),
+            registered_at: now,
+            last_heartbeat_at: now,
+        }
+    }
 }
 
 #[async_trait]
@@ -230,4 +284,58 @@ pub trait JobStore: Send + Sync {
         attempt: i32,
         result: JobResult,
     ) -> Result<Job, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use patchbay_domain::{IntegrationStatus, NewIntegration};
+
+    #[test]
+    fn a_queued_job_snapshots_the_integration() {
+        let org = OrganizationId::parse("acme").unwrap();
+        let mut integration = NewIntegration {
+            name: "pg".into(),
+            integration_type: "postgres".into(),
+            description: None,
+            config: IntegrationConfig::default(),
+            tags: vec![],
+            status: IntegrationStatus::Active,
+            created_by: None,
+            created_by_admin: false,
+        }
+        .into_integration(org.clone());
+        integration.revision = 4;
+        let job = Job::queued(&org, &integration, Some("ada".into()));
+        assert_eq!((job.status, job.attempts, job.revision, job.worker_id), (JobStatus::Queued, 0, 4, None));
+        assert_eq!(
+            job.integration(),
+            Integration {
+                created_at: job.created_at,
+                updated_at: job.created_at,
+                created_by: Some("ada".into()),
+                ..integration
+            }
+        );
+    }
+
+    #[test]
+    fn leases_end_after_their_length() {
+        let now = now_utc();
+        assert_eq!(lease_end(now, Duration::from_secs(30)), now + time::Duration::seconds(30));
+        assert_eq!(lease_end(now, Duration::MAX), now + time::Duration::DAY);
+    }
+
+    #[test]
+    fn a_result_for_a_job_not_held() {
+        assert!(matches!(not_held(true), StoreError::Conflict(Conflict::JobNotHeld)));
+        assert!(matches!(not_held(false), StoreError::NotFound(Missing::Job)));
+    }
+
+    #[test]
+    fn the_embedded_scope_has_no_organization_column() {
+        let org = OrganizationId::parse("acme").unwrap();
+        assert_eq!(WorkerScope::Organization(org).organization_id(), Some("acme"));
+        assert_eq!(WorkerScope::Embedded.organization_id(), None);
+    }
 }

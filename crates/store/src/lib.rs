@@ -11,6 +11,7 @@ mod jobs;
 mod plan;
 mod secrets;
 mod sessions;
+pub mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod wait;
@@ -21,12 +22,13 @@ pub use history::{
     AuditStore, Change, HistoryStore, check_revision, needs_previous_approval, new_revision_approval,
 };
 pub use jobs::{
-    ATTEMPTS_EXHAUSTED, JOB_COLUMNS, Job, JobResult, JobStatus, JobStore, MAX_ATTEMPTS, WORKER_COLUMNS,
-    Worker, WorkerScope,
+    ATTEMPTS_EXHAUSTED, Job, JobResult, JobStatus, JobStore, MAX_ATTEMPTS, Worker, WorkerScope, lease_end,
+    not_held,
 };
-pub use plan::{UpdatePlan, plan_update};
+pub use plan::{UpdatePlan, plan_update, restore_patch};
 pub use secrets::{Rewrap, Seal, SealedBlob, SecretStore, SecretWrite};
 pub use sessions::{ConsoleSession, SessionStore};
+pub use sql::{JOB_COLUMNS, WORKER_COLUMNS};
 pub use wait::{WaitGate, WaitLimits};
 
 use async_trait::async_trait;

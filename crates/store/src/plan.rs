@@ -63,6 +63,21 @@ impl UpdatePlan {
     }
 }
 
+/// The patch that makes an integration equal to `target`, the snapshot of
+/// one of its revisions, again: name, type, description, status, config and
+/// tags. Planned over the current row with the revision as `restored_from`.
+pub fn restore_patch(target: Integration) -> IntegrationPatch {
+    IntegrationPatch {
+        name: Some(target.name),
+        integration_type: Some(target.integration_type),
+        clear_description: target.description.is_none(),
+        description: target.description,
+        config: Some(target.config),
+        status: Some(target.status),
+        tags: Some(target.tags),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,5 +119,32 @@ mod tests {
         assert_eq!(plan.kind, RevisionKind::Restore);
         // Tags alone keep the config: a member's change may carry the old approval.
         assert!(plan.needs_previous_approval(&Change::by(None)));
+    }
+
+    #[test]
+    fn a_restore_brings_back_every_field_of_the_revision() {
+        let target = integration();
+        let mut current = integration();
+        current.name = "renamed".into();
+        current.integration_type = "mysql".into();
+        current.description = Some("moved".into());
+        current.status = IntegrationStatus::Active;
+        current.tags = vec!["b".into()];
+        current.revision = 3;
+        let plan = plan_update(current, restore_patch(target.clone()), Some(1)).unwrap();
+        let restored = &plan.integration;
+        assert_eq!(
+            (
+                &restored.name,
+                &restored.integration_type,
+                &restored.description,
+                restored.status,
+                &restored.tags
+            ),
+            (&target.name, &target.integration_type, &None, target.status, &target.tags)
+        );
+        assert_eq!((restored.revision, plan.kind, plan.tags_changed), (4, RevisionKind::Restore, true));
+        // Already equal to the revision: nothing to write.
+        assert!(plan_update(target.clone(), restore_patch(target), Some(1)).is_err());
     }
 }

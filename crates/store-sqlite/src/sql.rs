@@ -1,0 +1,90 @@
+//! SQLite's side of `patchbay_store::sql`: its dialect, the shared
+//! arguments as rusqlite values, and rusqlite rows as `Columns`.
+use crate::time_codec::{from_micros, micros};
+use patchbay_store::StoreError;
+use patchbay_store::sql::{Arg, Columns, Dialect, Query};
+use rusqlite::types::ToSqlOutput;
+use rusqlite::{Connection, Row, ToSql, params_from_iter};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub const DIALECT: Dialect = Dialect {
+    placeholder: "?",
+    // SQLite's LIKE ignores ASCII case (`case_sensitive_like` is off).
+    like_any_case: "LIKE",
+    // A set is bound as a JSON array: one argument whatever its size.
+    in_set: |column, set| format!("{column} IN (SELECT value FROM json_each({set}))"),
+};
+
+/// A shared argument as SQLite stores it: times as microseconds, a set of
+/// texts as a JSON array.
+struct SqliteArg<'a>(&'a Arg);
+
+impl ToSql for SqliteArg<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self.0 {
+            Arg::Text(text) => ToSqlOutput::from(text.as_str()),
+            Arg::Int(n) => ToSqlOutput::from(*n),
+            Arg::Time(at) => ToSqlOutput::from(micros(*at)),
+            Arg::TextSet(texts) => ToSqlOutput::from(
+                serde_json::to_string(texts)
+                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
+            ),
+        })
+    }
+}
+
+/// A rusqlite row for the shared readers: ids are stored as text, times as
+/// microseconds.
+struct SqliteRow<'a, 'b>(&'a Row<'b>);
+
+fn column(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreError {
+    StoreError::other("reading a column", e)
+}
+
+impl Columns for SqliteRow<'_, '_> {
+    fn text_opt(&self, index: usize) -> Result<Option<String>, StoreError> {
+        self.0.get(index).map_err(column)
+    }
+
+    fn int_opt(&self, index: usize) -> Result<Option<i64>, StoreError> {
+        self.0.get(index).map_err(column)
+    }
+
+    fn int32_opt(&self, index: usize) -> Result<Option<i32>, StoreError> {
+        self.0.get(index).map_err(column)
+    }
+
+    fn time_opt(&self, index: usize) -> Result<Option<OffsetDateTime>, StoreError> {
+        let micros: Option<i64> = self.0.get(index).map_err(column)?;
+        micros.map(from_micros).transpose().map_err(column)
+    }
+
+    fn uuid_opt(&self, index: usize) -> Result<Option<Uuid>, StoreError> {
+        let text: Option<String> = self.0.get(index).map_err(column)?;
+        text.map(|text| Uuid::parse_str(&text)).transpose().map_err(column)
+    }
+
+    fn bytes(&self, index: usize) -> Result<Vec<u8>, StoreError> {
+        self.0.get(index).map_err(column)
+    }
+}
+
+/// A shared reader as a rusqlite row mapper. Its error travels inside the
+/// rusqlite error to the caller's `failed(..)`, which names the read.
+pub fn read<T>(
+    reader: impl Fn(&dyn Columns) -> Result<T, StoreError>,
+) -> impl Fn(&Row<'_>) -> rusqlite::Result<T> {
+    move |row| reader(&SqliteRow(row)).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+/// Runs a built query (a cached statement) and reads every row.
+pub fn all<T>(
+    conn: &Connection,
+    query: &Query,
+    reader: impl Fn(&dyn Columns) -> Result<T, StoreError>,
+) -> rusqlite::Result<Vec<T>> {
+    let mut statement = conn.prepare_cached(&query.sql)?;
+    let rows = statement.query_map(params_from_iter(query.args.iter().map(SqliteArg)), read(reader))?;
+    rows.collect()
+}

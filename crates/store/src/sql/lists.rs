@@ -1,0 +1,220 @@
+//! The queries whose text follows a filter or a dialect: the integrations
+//! list, the audit log, a page of revisions, a set of secret values.
+use super::rows::{AUDIT_COLUMNS, INTEGRATION_COLUMNS, REVISION_COLUMNS, SECRET_VALUE_COLUMNS};
+use super::{Arg, Dialect, Query};
+use crate::codec::{contains_pattern, distinct_tags};
+use patchbay_domain::{AuditFilter, ListFilter, OrganizationId, SecretName};
+
+/// The organization's integrations matching `filter`, newest first, as
+/// `INTEGRATION_COLUMNS`. Tags go through the tag table: an integration
+/// matches when it carries every wanted tag.
+pub fn integrations(dialect: Dialect, org: &OrganizationId, filter: &ListFilter) -> Query {
+    let mut q = Query::new(dialect);
+    let org_arg = q.bind(org.as_str());
+    q.push(&format!(
+        "SELECT {INTEGRATION_COLUMNS} FROM custom_integrations WHERE organization_id = {org_arg}"
+    ));
+    match filter.status {
+        Some(status) => {
+            let p = q.bind(status.as_str());
+            q.push(&format!(" AND status = {p}"));
+        }
+        None => q.push(" AND status <> 'deleted'"),
+    }
+    if let Some(kind) = &filter.integration_type {
+        let p = q.bind(kind.as_str());
+        q.push(&format!(" AND integration_type = {p}"));
+    }
+    if let Some(needle) = &filter.query {
+        let (p, like) = (q.bind(contains_pattern(needle)), dialect.like_any_case);
+        q.push(&format!(" AND (name {like} {p} ESCAPE '\\' OR description {like} {p} ESCAPE '\\')"));
+    }
+    if !filter.tags.is_empty() {
+        let wanted: Vec<String> = distinct_tags(&filter.tags).into_iter().map(str::to_owned).collect();
+        let count = q.bind(wanted.len() as i64);
+        let set = q.bind(Arg::TextSet(wanted));
+        q.push(&format!(
+            " AND seq IN (SELECT integration_seq FROM custom_integration_tags \
+             WHERE organization_id = {org_arg} AND {} \
+             GROUP BY integration_seq HAVING COUNT(*) = {count})",
+            (dialect.in_set)("tag", &set)
+        ));
+    }
+    q.push(" ORDER BY created_at DESC, seq DESC");
+    page(&mut q, filter.limit, filter.offset);
+    q
+}
+
+/// A page of integration `seq`'s revisions, newest first, as
+/// `REVISION_COLUMNS`.
+pub fn revisions(dialect: Dialect, seq: i64, limit: Option<u32>, offset: u32) -> Query {
+    let mut q = Query::new(dialect);
+    let seq = q.bind(seq);
+    q.push(&format!(
+        "SELECT {REVISION_COLUMNS} FROM integration_revisions WHERE integration_seq = {seq} \
+         ORDER BY revision DESC"
+    ));
+    page(&mut q, limit, offset);
+    q
+}
+
+/// The current versions and sealed values of those of `names` the
+/// organization has, as `SECRET_VALUE_COLUMNS`: one statement whatever the
+/// number of names.
+pub fn secret_values(dialect: Dialect, org: &OrganizationId, names: &[SecretName]) -> Query {
+    let mut q = Query::new(dialect);
+    let org = q.bind(org.as_str());
+    let set = q.bind(Arg::TextSet(names.iter().map(|name| name.as_str().to_owned()).collect()));
+    q.push(&format!(
+        "SELECT {SECRET_VALUE_COLUMNS} FROM secrets s \
+         JOIN secret_versions v ON v.secret_seq = s.seq AND v.version = s.current_version \
+         WHERE s.organization_id = {org} AND {}",
+        (dialect.in_set)("s.name", &set)
+    ));
+    q
+}
+
+/// `LIMIT` and `OFFSET`; no limit is the largest count, which both
+/// dialects take (SQLite has no `LIMIT NULL`, PostgreSQL no `LIMIT -1`).
+fn page(q: &mut Query, limit: Option<u32>, offset: u32) {
+    let limit = q.bind(limit.map_or(i64::MAX, i64::from));
+    let offset = q.bind(i64::from(offset));
+    q.push(&format!(" LIMIT {limit} OFFSET {offset}"));
+}
+
+/// The organization's audit events matching `filter`, newest first, at most
+/// `filter.limit`, as `AUDIT_COLUMNS`.
+pub fn audit_events(dialect: Dialect, org: &OrganizationId, filter: &AuditFilter) -> Query {
+    let mut q = Query::new(dialect);
+    let org_arg = q.bind(org.as_str());
+    q.push(&format!("SELECT {AUDIT_COLUMNS} FROM audit_events WHERE organization_id = {org_arg}"));
+    let conditions = [
+        ("action =", filter.action.map(|action| Arg::from(action.as_str()))),
+        ("resource_id =", filter.resource_id.clone().map(Arg::Text)),
+        ("actor =", filter.actor.clone().map(Arg::Text)),
+        ("occurred_at >=", filter.since.map(Arg::Time)),
+        ("occurred_at <", filter.until.map(Arg::Time)),
+        ("seq <", filter.before_seq.map(Arg::Int)),
+    ];
+    for (condition, value) in conditions {
+        if let Some(value) = value {
+            let p = q.bind(value);
+            q.push(&format!(" AND {condition} {p}"));
+        }
+    }
+    let limit = q.bind(i64::from(filter.limit));
+    q.push(&format!(" ORDER BY seq DESC LIMIT {limit}"));
+    q
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use patchbay_domain::{AuditAction, IntegrationStatus};
+
+    const DOLLAR: Dialect = Dialect {
+        placeholder: "$",
+        like_any_case: "ILIKE",
+        in_set: |column, set| format!("{column} = ANY({set})"),
+    };
+
+    fn acme() -> OrganizationId {
+        OrganizationId::parse("acme").unwrap()
+    }
+
+    #[test]
+    fn no_filter_lists_the_live_integrations_without_limit() {
+        let q = integrations(DOLLAR, &acme(), &ListFilter::default());
+        assert!(q.sql.ends_with(
+            "WHERE organization_id = $1 AND status <> 'deleted' \
+             ORDER BY created_at DESC, seq DESC LIMIT $2 OFFSET $3"
+        ));
+        assert_eq!(q.args, [Arg::from("acme"), Arg::Int(i64::MAX), Arg::Int(0)]);
+    }
+
+    #[test]
+    fn every_filter_binds_its_value_in_order() {
+        let filter = ListFilter {
+            integration_type: Some("postgres".into()),
+            status: Some(IntegrationStatus::Deleted),
+            tags: vec!["b".into(), "a".into(), "b".into()],
+            query: Some("50%".into()),
+            limit: Some(10),
+            offset: 20,
+        };
+        let q = integrations(DOLLAR, &acme(), &filter);
+        let conditions = q.sql.split_once(" WHERE ").unwrap().1;
+        assert_eq!(
+            conditions,
+            "organization_id = $1 AND status = $2 AND integration_type = $3 \
+             AND (name ILIKE $4 ESCAPE '\\' OR description ILIKE $4 ESCAPE '\\') \
+             AND seq IN (SELECT integration_seq FROM custom_integration_tags \
+             WHERE organization_id = $1 AND tag = ANY($6) GROUP BY integration_seq HAVING COUNT(*) = $5) \
+             ORDER BY created_at DESC, seq DESC LIMIT $7 OFFSET $8"
+        );
+        assert_eq!(
+            q.args,
+            [
+                Arg::from("acme"),
+                Arg::from("deleted"),
+                Arg::from("postgres"),
+                Arg::from("%50\\%%"),
+                Arg::Int(2),
+                Arg::TextSet(vec!["b".into(), "a".into()]),
+                Arg::Int(10),
+                Arg::Int(20),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_dialect_shapes_placeholders_like_and_sets() {
+        let question = Dialect {
+            placeholder: "?",
+            like_any_case: "LIKE",
+            in_set: |column, set| format!("{column} IN (SELECT value FROM json_each({set}))"),
+        };
+        let filter = ListFilter { tags: vec!["a".into()], query: Some("x".into()), ..Default::default() };
+        let q = integrations(question, &acme(), &filter);
+        assert!(q.sql.contains("(name LIKE ?2 ESCAPE '\\' OR description LIKE ?2 ESCAPE '\\')"), "{}", q.sql);
+        assert!(q.sql.contains("tag IN (SELECT value FROM json_each(?4))"), "{}", q.sql);
+    }
+
+    #[test]
+    fn a_page_of_revisions() {
+        let q = revisions(DOLLAR, 42, Some(5), 1);
+        assert!(q.sql.ends_with("WHERE integration_seq = $1 ORDER BY revision DESC LIMIT $2 OFFSET $3"));
+        assert_eq!(q.args, [Arg::Int(42), Arg::Int(5), Arg::Int(1)]);
+    }
+
+    #[test]
+    fn audit_filters_in_order_then_the_limit() {
+        let at = patchbay_domain::now_utc();
+        let filter = AuditFilter {
+            action: Some(AuditAction::SecretWrite),
+            actor: Some("ada".into()),
+            since: Some(at),
+            before_seq: Some(9),
+            limit: 50,
+            ..Default::default()
+        };
+        let q = audit_events(DOLLAR, &acme(), &filter);
+        let conditions = q.sql.split_once(" WHERE ").unwrap().1;
+        assert_eq!(
+            conditions,
+            "organization_id = $1 AND action = $2 AND actor = $3 AND occurred_at >= $4 AND seq < $5 \
+             ORDER BY seq DESC LIMIT $6"
+        );
+        assert_eq!(
+            q.args,
+            [
+                Arg::from("acme"),
+                Arg::from(AuditAction::SecretWrite.as_str()),
+                Arg::from("ada"),
+                Arg::Time(at),
+                Arg::Int(9),
+                Arg::Int(50),
+            ]
+        );
+    }
+}

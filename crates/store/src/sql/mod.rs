@@ -1,0 +1,20 @@
+//! What the SQL backends share beyond the write plans: the queries whose
+//! text depends on a filter, the column lists, and how a row becomes a
+//! domain value. A backend supplies its `Dialect`, converts each `Arg` to
+//! its driver's parameter type, and implements `Columns` over its driver's
+//! row; which filter means which condition, and which column holds which
+//! field, is decided here once.
+mod columns;
+mod lists;
+mod query;
+mod rows;
+
+pub use columns::Columns;
+pub use lists::{audit_events, integrations, revisions, secret_values};
+pub use query::{Arg, Dialect, Query};
+pub use rows::{
+    APPROVAL_COLUMNS, AUDIT_COLUMNS, DATA_KEY_COLUMNS, INTEGRATION_COLUMNS, JOB_COLUMNS, REVISION_COLUMNS,
+    SECRET_COLUMNS, SECRET_VALUE_COLUMNS, SECRET_VERSION_COLUMNS, WORKER_COLUMNS, approval_from_row,
+    audit_event_from_row, blob_from_row, data_key_from_row, integration_from_row, job_from_row,
+    revision_from_row, secret_from_row, secret_value_from_row, secret_version_from_row, worker_from_row,
+};

@@ -1,0 +1,96 @@
+//! SQL text and its arguments, built together in a backend's dialect.
+use time::OffsetDateTime;
+
+/// An argument of a built query, before the backend converts it to its
+/// driver's type (SQLite keeps times as microseconds, PostgreSQL as
+/// `timestamptz`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Arg {
+    Text(String),
+    Int(i64),
+    Time(OffsetDateTime),
+    /// Several texts bound as one argument, matched with `Dialect::in_set`.
+    TextSet(Vec<String>),
+}
+
+impl From<&str> for Arg {
+    fn from(value: &str) -> Self {
+        Self::Text(value.to_owned())
+    }
+}
+
+impl From<String> for Arg {
+    fn from(value: String) -> Self {
+        Self::Text(value)
+    }
+}
+
+impl From<i64> for Arg {
+    fn from(value: i64) -> Self {
+        Self::Int(value)
+    }
+}
+
+impl From<OffsetDateTime> for Arg {
+    fn from(value: OffsetDateTime) -> Self {
+        Self::Time(value)
+    }
+}
+
+/// What differs in the SQL text of the shared queries from one backend to
+/// another.
+#[derive(Debug, Clone, Copy)]
+pub struct Dialect {
+    /// What precedes an argument's number in its placeholder (`?` makes
+    /// `?1`, `$` makes `$1`).
+    pub placeholder: &'static str,
+    /// The operator matching a `LIKE` pattern whatever the case.
+    pub like_any_case: &'static str,
+    /// The condition that `column` is one of the texts of the set bound at
+    /// the placeholder `set` (an `Arg::TextSet`).
+    pub in_set: fn(column: &str, set: &str) -> String,
+}
+
+/// SQL text and its numbered arguments. Only which filters are given
+/// shapes the text, never their values, so a handful of cached statements
+/// serve every query.
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub sql: String,
+    pub args: Vec<Arg>,
+    dialect: Dialect,
+}
+
+impl Query {
+    pub fn new(dialect: Dialect) -> Self {
+        Self { sql: String::new(), args: Vec::new(), dialect }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Adds `value` as the next argument and returns its placeholder.
+    pub fn bind(&mut self, value: impl Into<Arg>) -> String {
+        self.args.push(value.into());
+        format!("{}{}", self.dialect.placeholder, self.args.len())
+    }
+
+    pub fn push(&mut self, sql: &str) {
+        self.sql.push_str(sql);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_count_the_arguments() {
+        let dialect =
+            Dialect { placeholder: "$", like_any_case: "ILIKE", in_set: |c, s| format!("{c} = ANY({s})") };
+        let mut query = Query::new(dialect);
+        assert_eq!((query.bind("a"), query.bind(7)), ("$1".to_owned(), "$2".to_owned()));
+        assert_eq!(query.args, [Arg::Text("a".into()), Arg::Int(7)]);
+    }
+}

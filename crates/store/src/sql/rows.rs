@@ -1,0 +1,332 @@
+//! Which column holds which field, for every table the backends read: the
+//! column lists to select, and the readers that turn a row selected with
+//! one of them into a domain value. Both schemas name their columns alike.
+use super::Columns;
+use crate::codec::{decode_config, decode_tags};
+use crate::{Job, JobStatus, SealedBlob, StoreError, Worker, WorkerScope};
+use patchbay_domain::{
+    Approval, ApprovalKind, AuditAction, AuditEvent, AuditOutcome, Integration, IntegrationStatus,
+    OrganizationId, Revision, RevisionKind, SecretMeta, SecretName, SecretVersionMeta, StoredAuditEvent,
+};
+use uuid::Uuid;
+
+/// An integration row and its `seq` (which keys its tags and revisions).
+pub const INTEGRATION_COLUMNS: &str = "seq, id, organization_id, name, integration_type, description, \
+     status, config, tags, created_at, updated_at, created_by, revision";
+
+/// A revision's approval, as the last four columns of `REVISION_COLUMNS`.
+pub const APPROVAL_COLUMNS: &str = "approval_kind, approved_revision, approved_by, approved_at";
+
+pub const REVISION_COLUMNS: &str = "revision, kind, actor, recorded_at, restored_from, name, \
+     integration_type, description, status, config, tags, created_at, updated_at, created_by, \
+     approval_kind, approved_revision, approved_by, approved_at";
+
+pub const AUDIT_COLUMNS: &str = "seq, organization_id, occurred_at, actor, actor_role, action, \
+     resource_type, resource_id, outcome, request_id, detail";
+
+/// A secret's metadata (never its value).
+pub const SECRET_COLUMNS: &str = "name, description, current_version, created_at, updated_at, created_by";
+
+/// A secret's current version and its sealed value, from `secrets s` joined
+/// with `secret_versions v`.
+pub const SECRET_VALUE_COLUMNS: &str = "s.name, v.version, v.nonce, v.ciphertext";
+
+pub const SECRET_VERSION_COLUMNS: &str = "version, created_at, created_by";
+
+pub const DATA_KEY_COLUMNS: &str = "organization_id, nonce, wrapped_key";
+
+pub const JOB_COLUMNS: &str = "id, organization_id, integration_id, integration_name, integration_type, \
+     revision, config, status, attempts, worker_id, exit_code, duration_ms, output, created_at, \
+     created_by, started_at, finished_at";
+
+pub const WORKER_COLUMNS: &str = "id, organization_id, name, registered_at, last_heartbeat_at";
+
+/// A stored word read back through its domain parser; a word the parser
+/// refuses means the row was not written by this code.
+fn parsed<T>(
+    text: String,
+    parse: impl FnOnce(&str) -> Option<T>,
+    what: &'static str,
+) -> Result<T, StoreError> {
+    parse(&text).ok_or_else(|| StoreError::other(what, text))
+}
+
+fn organization(text: String) -> Result<OrganizationId, StoreError> {
+    parsed(text, OrganizationId::parse, "stored organization")
+}
+
+/// A row selected as `INTEGRATION_COLUMNS`, and its `seq`.
+pub fn integration_from_row(row: &dyn Columns) -> Result<(i64, Integration), StoreError> {
+    let integration = Integration {
+        id: row.uuid(1)?,
+        organization_id: organization(row.text(2)?)?,
+        name: row.text(3)?,
+        integration_type: row.text(4)?,
+        description: row.text_opt(5)?,
+        status: parsed(row.text(6)?, IntegrationStatus::parse, "stored status")?,
+        config: decode_config(&row.text(7)?)?,
+        tags: decode_tags(&row.text(8)?)?,
+        created_at: row.time(9)?,
+        updated_at: row.time(10)?,
+        created_by: row.text_opt(11)?,
+        revision: row.int(12)?,
+    };
+    Ok((row.int(0)?, integration))
+}
+
+/// The approval in the four columns from `first` (`APPROVAL_COLUMNS`);
+/// `None`: not approved.
+pub fn approval_from_row(row: &dyn Columns, first: usize) -> Result<Option<Approval>, StoreError> {
+    let Some(kind) = row.text_opt(first)? else { return Ok(None) };
+    Ok(Some(Approval {
+        kind: parsed(kind, ApprovalKind::parse, "stored approval kind")?,
+        revision: row.int(first + 1)?,
+        by: row.text_opt(first + 2)?,
+        at: row.time(first + 3)?,
+    }))
+}
+
+/// A row selected as `REVISION_COLUMNS` of integration `id`.
+pub fn revision_from_row(id: Uuid, org: &OrganizationId, row: &dyn Columns) -> Result<Revision, StoreError> {
+    Ok(Revision {
+        kind: parsed(row.text(1)?, RevisionKind::parse, "stored revision kind")?,
+        actor: row.text_opt(2)?,
+        created_at: row.time(3)?,
+        restored_from: row.int_opt(4)?,
+        approval: approval_from_row(row, 14)?,
+        snapshot: Integration {
+            id,
+            organization_id: org.clone(),
+            name: row.text(5)?,
+            integration_type: row.text(6)?,
+            description: row.text_opt(7)?,
+            status: parsed(row.text(8)?, IntegrationStatus::parse, "stored status")?,
+            config: decode_config(&row.text(9)?)?,
+            tags: decode_tags(&row.text(10)?)?,
+            created_at: row.time(11)?,
+            updated_at: row.time(12)?,
+            created_by: row.text_opt(13)?,
+            revision: row.int(0)?,
+        },
+    })
+}
+
+/// A row selected as `AUDIT_COLUMNS`.
+pub fn audit_event_from_row(row: &dyn Columns) -> Result<StoredAuditEvent, StoreError> {
+    Ok(StoredAuditEvent {
+        seq: row.int(0)?,
+        event: AuditEvent {
+            organization_id: organization(row.text(1)?)?,
+            occurred_at: row.time(2)?,
+            actor: row.text_opt(3)?,
+            actor_role: row.text_opt(4)?,
+            action: parsed(row.text(5)?, AuditAction::parse, "stored audit action")?,
+            resource_type: row.text(6)?,
+            resource_id: row.text_opt(7)?,
+            outcome: parsed(row.text(8)?, AuditOutcome::parse, "stored outcome")?,
+            request_id: row.text_opt(9)?,
+            detail: row.text(10)?,
+        },
+    })
+}
+
+/// A row selected as `SECRET_COLUMNS`.
+pub fn secret_from_row(row: &dyn Columns) -> Result<SecretMeta, StoreError> {
+    Ok(SecretMeta {
+        name: secret_name(row.text(0)?)?,
+        description: row.text_opt(1)?,
+        version: row.int(2)?,
+        created_at: row.time(3)?,
+        updated_at: row.time(4)?,
+        created_by: row.text_opt(5)?,
+    })
+}
+
+fn secret_name(text: String) -> Result<SecretName, StoreError> {
+    SecretName::parse(&text).map_err(|e| StoreError::other("stored secret name", e))
+}
+
+/// A nonce and its ciphertext, at `first` and the column after it.
+pub fn blob_from_row(row: &dyn Columns, first: usize) -> Result<SealedBlob, StoreError> {
+    Ok(SealedBlob { nonce: row.bytes(first)?, ciphertext: row.bytes(first + 1)? })
+}
+
+/// A row selected as `SECRET_VALUE_COLUMNS`.
+pub fn secret_value_from_row(row: &dyn Columns) -> Result<(SecretName, i64, SealedBlob), StoreError> {
+    Ok((secret_name(row.text(0)?)?, row.int(1)?, blob_from_row(row, 2)?))
+}
+
+/// A row selected as `SECRET_VERSION_COLUMNS`.
+pub fn secret_version_from_row(row: &dyn Columns) -> Result<SecretVersionMeta, StoreError> {
+    Ok(SecretVersionMeta { version: row.int(0)?, created_at: row.time(1)?, created_by: row.text_opt(2)? })
+}
+
+/// A row selected as `DATA_KEY_COLUMNS`: an organization's wrapped key.
+pub fn data_key_from_row(row: &dyn Columns) -> Result<(OrganizationId, SealedBlob), StoreError> {
+    Ok((organization(row.text(0)?)?, blob_from_row(row, 1)?))
+}
+
+/// A row selected as `JOB_COLUMNS`.
+pub fn job_from_row(row: &dyn Columns) -> Result<Job, StoreError> {
+    Ok(Job {
+        id: row.uuid(0)?,
+        organization_id: organization(row.text(1)?)?,
+        integration_id: row.uuid(2)?,
+        integration_name: row.text(3)?,
+        integration_type: row.text(4)?,
+        revision: row.int(5)?,
+        config: decode_config(&row.text(6)?)?,
+        status: parsed(row.text(7)?, JobStatus::parse, "stored job status")?,
+        attempts: row.int32(8)?,
+        worker_id: row.uuid_opt(9)?,
+        exit_code: row.int32_opt(10)?,
+        duration_ms: row.int_opt(11)?,
+        output: row.text_opt(12)?,
+        created_at: row.time(13)?,
+        created_by: row.text_opt(14)?,
+        started_at: row.time_opt(15)?,
+        finished_at: row.time_opt(16)?,
+    })
+}
+
+/// A row selected as `WORKER_COLUMNS`: no organization is the embedded
+/// worker's scope.
+pub fn worker_from_row(row: &dyn Columns) -> Result<Worker, StoreError> {
+    let scope = match row.text_opt(1)? {
+        None => WorkerScope::Embedded,
+        Some(org) => WorkerScope::Organization(organization(org)?),
+    };
+    Ok(Worker {
+        id: row.uuid(0)?,
+        scope,
+        name: row.text(2)?,
+        registered_at: row.time(3)?,
+        last_heartbeat_at: row.time(4)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::Columns;
+    use time::OffsetDateTime;
+
+    /// A row of plain values, as a driver would hand them over.
+    enum Cell {
+        Null,
+        Text(String),
+        Int(i64),
+        Time(OffsetDateTime),
+        Uuid(Uuid),
+    }
+
+    fn text(value: &str) -> Cell {
+        Cell::Text(value.to_owned())
+    }
+
+    struct Row(Vec<Cell>);
+
+    fn wrong(index: usize) -> StoreError {
+        StoreError::other("test row", format!("column {index} has another type"))
+    }
+
+    impl Columns for Row {
+        fn text_opt(&self, index: usize) -> Result<Option<String>, StoreError> {
+            match &self.0[index] {
+                Cell::Null => Ok(None),
+                Cell::Text(text) => Ok(Some(text.clone())),
+                _ => Err(wrong(index)),
+            }
+        }
+        fn int_opt(&self, index: usize) -> Result<Option<i64>, StoreError> {
+            match &self.0[index] {
+                Cell::Null => Ok(None),
+                Cell::Int(n) => Ok(Some(*n)),
+                _ => Err(wrong(index)),
+            }
+        }
+        fn int32_opt(&self, index: usize) -> Result<Option<i32>, StoreError> {
+            self.int_opt(index)?.map(|n| i32::try_from(n).map_err(|_| wrong(index))).transpose()
+        }
+        fn time_opt(&self, index: usize) -> Result<Option<OffsetDateTime>, StoreError> {
+            match &self.0[index] {
+                Cell::Null => Ok(None),
+                Cell::Time(at) => Ok(Some(*at)),
+                _ => Err(wrong(index)),
+            }
+        }
+        fn uuid_opt(&self, index: usize) -> Result<Option<Uuid>, StoreError> {
+            match &self.0[index] {
+                Cell::Null => Ok(None),
+                Cell::Uuid(id) => Ok(Some(*id)),
+                _ => Err(wrong(index)),
+            }
+        }
+        fn bytes(&self, index: usize) -> Result<Vec<u8>, StoreError> {
+            self.text(index).map(String::into_bytes)
+        }
+    }
+
+    fn integration_row(status: &str) -> Row {
+        let at = OffsetDateTime::UNIX_EPOCH;
+        Row(vec![
+            Cell::Int(7),
+            Cell::Uuid(Uuid::nil()),
+            text("acme"),
+            text("pg"),
+            text("postgres"),
+            Cell::Null,
+            text(status),
+            Cell::Text(crate::codec::encode_config(&Default::default())),
+            text(r#"["a","b"]"#),
+            Cell::Time(at),
+            Cell::Time(at),
+            text("ada"),
+            Cell::Int(3),
+        ])
+    }
+
+    #[test]
+    fn an_integration_row_reads_into_its_fields() {
+        let (seq, integration) = integration_from_row(&integration_row("inactive")).unwrap();
+        assert_eq!((seq, integration.revision, integration.status), (7, 3, IntegrationStatus::Inactive));
+        assert_eq!((integration.organization_id.as_str(), integration.name.as_str()), ("acme", "pg"));
+        assert_eq!((integration.description, integration.tags), (None, vec!["a".to_owned(), "b".to_owned()]));
+        assert_eq!(integration.created_by.as_deref(), Some("ada"));
+    }
+
+    #[test]
+    fn a_word_this_code_never_wrote_is_an_error_naming_it() {
+        let error = integration_from_row(&integration_row("archived")).unwrap_err();
+        assert_eq!(error.to_string(), "stored status: archived");
+    }
+
+    #[test]
+    fn a_null_in_a_required_column_is_an_error() {
+        let mut row = integration_row("active");
+        row.0[3] = Cell::Null;
+        assert_eq!(integration_from_row(&row).unwrap_err().to_string(), "reading a row: column 3 is NULL");
+    }
+
+    #[test]
+    fn a_worker_without_organization_is_the_embedded_one() {
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let row = |org| Row(vec![Cell::Uuid(Uuid::nil()), org, text("w"), Cell::Time(at), Cell::Time(at)]);
+        assert_eq!(worker_from_row(&row(Cell::Null)).unwrap().scope, WorkerScope::Embedded);
+        let scoped = worker_from_row(&row(text("acme"))).unwrap().scope;
+        assert_eq!(scoped.organization_id(), Some("acme"));
+    }
+
+    #[test]
+    fn an_unapproved_revision_has_no_approval() {
+        let row = Row(vec![Cell::Null, Cell::Null, Cell::Null, Cell::Null]);
+        assert_eq!(approval_from_row(&row, 0).unwrap(), None);
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let row = Row(vec![text("approved"), Cell::Int(2), text("root"), Cell::Time(at)]);
+        let approval = approval_from_row(&row, 0).unwrap().unwrap();
+        assert_eq!(
+            (approval.kind, approval.revision, approval.by.as_deref()),
+            (ApprovalKind::Approved, 2, Some("root"))
+        );
+    }
+}
