@@ -79,13 +79,21 @@ pub async fn instantiate(
         let template = templates::find(&template_id).ok_or_else(|| not_found(&template_id))?;
         let body = body.json()?;
         // Every problem of the body at once: renames and the create's own.
-        let request = match templates::with_renamed_secrets(template, body) {
-            Ok(renamed) => parse_from_template(&renamed, body)?,
-            Err(mut errors) => {
-                errors.extend(parse_from_template(template, body).err().unwrap_or_default());
-                return Err(ApiError::Validation(errors));
-            }
-        };
+        let (renames, mut request) =
+            match (templates::secret_renames(template, body), parse_from_template(template, body)) {
+                (Ok(renames), Ok(request)) => (renames, request),
+                (renames, request) => {
+                    let mut errors = renames.err().unwrap_or_default();
+                    errors.extend(request.err().unwrap_or_default());
+                    return Err(ApiError::Validation(errors));
+                }
+            };
+        // After the overrides are merged, so a file or env var given in the
+        // body that reads one of the template's secrets reads it renamed too.
+        if !renames.is_empty() {
+            request.config =
+                patchbay_resolve::rename_secrets(&request.config, &|name| renames.get(name).cloned());
+        }
         let mut audit = context(&actor, &request_id);
         audit.detail.insert("template_id".into(), json!(template_id));
         Ok(create_from_request(&state, &actor, request, audit).await?)

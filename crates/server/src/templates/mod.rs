@@ -10,6 +10,7 @@ use patchbay_api_types::{
     FieldError, IntegrationTemplateResponse, parse_create_request, parse_secret_renames,
 };
 use patchbay_domain::IntegrationConfig;
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 /// `(template_id, file text)`, in catalogue order.
@@ -76,21 +77,14 @@ fn parse(id: &str, text: &str) -> Result<IntegrationTemplateResponse, String> {
     Ok(template)
 }
 
-/// `template` with the vault names a `from-template` body gives its secrets
-/// (`secret_prefix`, `secret_names`); unchanged when the body names none.
-pub fn with_renamed_secrets(
+/// The vault names a `from-template` body gives the template's secrets
+/// (`secret_prefix`, `secret_names`): `{template's name: vault name}`.
+pub fn secret_renames(
     template: &IntegrationTemplateResponse,
     body: &serde_json::Value,
-) -> Result<IntegrationTemplateResponse, Vec<FieldError>> {
+) -> Result<BTreeMap<String, String>, Vec<FieldError>> {
     // Every catalogue config parsed at load, so this cannot fail.
     let config: IntegrationConfig = serde_json::from_value(template.config.clone()).unwrap_or_default();
     let secrets = patchbay_resolve::config_secret_names(&config);
-    let renames = parse_secret_renames(&template.template_id, &secrets, body)?;
-    if renames.is_empty() {
-        return Ok(template.clone());
-    }
-    let renamed = patchbay_resolve::rename_secrets(&config, &|name| renames.get(name).cloned());
-    let mut template = template.clone();
-    template.config = serde_json::to_value(renamed).unwrap_or(template.config);
-    Ok(template)
+    parse_secret_renames(&template.template_id, &secrets, body)
 }
