@@ -311,8 +311,16 @@ pub struct EnvArgs {
     /// An integration's name; repeat for several.
     #[arg(short = 'i', long = "integration", value_name = "NAME", required = true)]
     pub integrations: Vec<String>,
-    #[arg(long, value_enum, default_value = "dotenv")]
+    /// How the variables are written.
+    #[arg(long, short = 'o', visible_alias = "output", value_enum, default_value = "dotenv")]
     pub format: EnvFormat,
+    /// Also write the integrations' files here (`~/` is DIR), as `run
+    /// --home` does; point the programs that read them at it with HOME=DIR.
+    #[arg(long, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// Replace files that already exist in the home.
+    #[arg(long, requires = "home")]
+    pub overwrite: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]

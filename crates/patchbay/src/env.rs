@@ -13,6 +13,27 @@ use anyhow::bail;
 
 pub fn print(args: EnvArgs) -> anyhow::Result<()> {
     let bundle = bundle::fetch(&args.client, &args.integrations)?;
+    let files = bundle::files_to_write(&bundle)?;
+    match &args.home {
+        Some(dir) => {
+            let home = crate::run::home_dir(dir)?;
+            crate::run::write_files(&home, &files, args.overwrite)?;
+            if !files.is_empty() {
+                eprintln!(
+                    "Wrote {} under {home}; set HOME={home} for the programs that read them",
+                    files_list(&bundle),
+                    home = home.display()
+                );
+            }
+        }
+        // The variables alone may not be enough (a client reading ~/.pgpass):
+        // say so rather than let the user find out from a failing program.
+        None if !files.is_empty() => eprintln!(
+            "note: the integrations also have files this did not write ({}); pass --home DIR to write them",
+            files_list(&bundle)
+        ),
+        None => {}
+    }
     let pairs: Vec<(&str, &str)> = bundle.env_vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let text = match args.format {
         EnvFormat::Json => serde_json::to_string_pretty(&bundle.env_vars)? + "\n",
@@ -21,6 +42,10 @@ pub fn print(args: EnvArgs) -> anyhow::Result<()> {
     };
     print!("{text}");
     Ok(())
+}
+
+fn files_list(bundle: &patchbay_api_types::BundleResponse) -> String {
+    bundle.files.iter().map(|file| file.path.as_str()).collect::<Vec<_>>().join(", ")
 }
 
 fn render(pairs: &[(&str, &str)], line: fn(&str, &str) -> String) -> anyhow::Result<String> {

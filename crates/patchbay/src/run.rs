@@ -5,7 +5,7 @@ use crate::cli::RunArgs;
 use anyhow::Context;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use patchbay_runner::{MaterializeError, TempHome, ensure_home, materialize};
+use patchbay_runner::{FileToWrite, MaterializeError, TempHome, ensure_home, materialize};
 use patchbay_worker::env_guard;
 use std::ffi::OsString;
 use std::os::unix::process::ExitStatusExt;
@@ -16,7 +16,9 @@ use tokio::signal::unix::{SignalKind, signal};
 /// The command could not be started at all; the binary exits 127 for it, as
 /// a shell does for a command it cannot find.
 #[derive(Debug, thiserror::Error)]
-#[error("could not start {program:?}: {source}")]
+// The cause is the source, which `{:#}` prints after the message: naming it
+// here too would print it twice.
+#[error("could not start {program:?}")]
 pub struct NotStarted {
     program: OsString,
     #[source]
@@ -34,19 +36,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     // Held until the command has ended; dropping it removes the directory.
     let mut temp_home = None;
     let home: PathBuf = match &args.home {
-        Some(dir) => {
-            ensure_home(dir).with_context(|| format!("preparing the home directory {}", dir.display()))?;
-            std::path::absolute(dir).with_context(|| format!("locating {}", dir.display()))?
-        }
+        Some(dir) => home_dir(dir)?,
         None => {
             let temp = TempHome::create_in(&std::env::temp_dir()).context("creating a temporary home")?;
             temp_home.insert(temp).path().to_path_buf()
         }
     };
-    materialize(&home, &files, args.overwrite).map_err(|error| match error {
-        MaterializeError::Exists { .. } => anyhow::anyhow!("{error}; pass --overwrite to replace it"),
-        other => anyhow::Error::new(other).context("writing the integrations' files"),
-    })?;
+    write_files(&home, &files, args.overwrite)?;
 
     let (program, rest) = args.command.split_first().context("no command given after --")?;
     let mut command = tokio::process::Command::new(program);
@@ -64,6 +60,22 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let status = runtime.block_on(supervise(command, program))?;
     drop(temp_home);
     Ok(ExitCode::from(exit_code(status)))
+}
+
+/// `dir` made ready as a home (created private if absent), as an absolute path.
+pub fn home_dir(dir: &std::path::Path) -> anyhow::Result<PathBuf> {
+    ensure_home(dir).with_context(|| format!("preparing the home directory {}", dir.display()))?;
+    std::path::absolute(dir).with_context(|| format!("locating {}", dir.display()))
+}
+
+/// Writes a bundle's files into `home` (`~/` is `home`), refusing to replace
+/// one unless `overwrite`.
+pub fn write_files(home: &std::path::Path, files: &[FileToWrite], overwrite: bool) -> anyhow::Result<()> {
+    materialize(home, files, overwrite).map_err(|error| match error {
+        MaterializeError::Exists { .. } => anyhow::anyhow!("{error}; pass --overwrite to replace it"),
+        other => anyhow::Error::new(other).context("writing the integrations' files"),
+    })?;
+    Ok(())
 }
 
 /// The command must not get the caller's token (it reads every secret of

@@ -85,6 +85,7 @@ fn a_command_that_cannot_start_exits_127() {
     assert_eq!(out.status.code(), Some(127));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("could not start") && stderr.contains("patchbay-no-such-cmd"), "{stderr}");
+    assert_eq!(stderr.matches("(os error 2)").count(), 1, "the cause is said once: {stderr}");
 }
 
 /// Sends `signal` to `patchbay run` (not to its child): the child must get it
@@ -307,6 +308,33 @@ fn env_dotenv_and_json_formats() {
     assert_eq!(parsed, expected);
     let keys: Vec<&String> = parsed.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["TRICKY", "PLAIN", "DB_HOST", "FROM_CALLER"], "the bundle's order");
+}
+
+#[test]
+fn env_writes_the_files_with_home_and_says_when_it_did_not() {
+    let server = fake_api::start();
+    let out = output(&server, &["env", "-i", "prod-db", "-o", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(serde_json::from_slice::<serde_json::Value>(&out.stdout).is_ok(), "-o is --format");
+    let note = text(&out.stderr);
+    assert!(note.contains("files this did not write") && note.contains("~/.postgresql/client.crt"), "{note}");
+    assert!(note.contains("--home DIR"), "{note}");
+
+    let dir = TempDir::new("env-home");
+    let home = dir.0.join("agent");
+    let home_arg = home.to_str().unwrap();
+    let out = output(&server, &["env", "-i", "prod-db", "--output", "shell", "--home", home_arg]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("export DB_HOST='db.internal'"), "{}", text(&out.stdout));
+    assert_eq!(std::fs::read_to_string(home.join("config/app.toml")).unwrap(), "port = 5432\n");
+    assert_eq!(mode_of(&home.join(".postgresql/client.crt")), 0o600);
+    assert!(text(&out.stderr).contains(&format!("set HOME={home_arg}")), "{}", text(&out.stderr));
+    // A second time: the files are there, and kept unless --overwrite.
+    let again = output(&server, &["env", "-i", "prod-db", "--home", home_arg]);
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again.stderr));
+    assert!(text(&again.stderr).contains("--overwrite"), "{}", text(&again.stderr));
+    let out = output(&server, &["env", "-i", "prod-db", "--home", home_arg, "--overwrite"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
 #[test]
