@@ -248,6 +248,7 @@ pub struct MintArgs {
     /// User id recorded as `created_by` (default: a new id).
     #[arg(long)]
     pub user_id: Option<String>,
+    /// An email recorded in the token, shown as the author in the audit log and history.
     #[arg(long)]
     pub email: Option<String>,
     #[command(flatten)]
@@ -363,6 +364,7 @@ pub struct WorkerArgs {
     /// `LD_PRELOAD`, `PATH`...); repeat for several.
     #[arg(long = "allow-env", value_name = "NAME")]
     pub allow_env: Vec<String>,
+    /// Log format.
     #[arg(long, env = "PATCHBAY_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
     /// Set by `patchbay serve` for its embedded worker only.

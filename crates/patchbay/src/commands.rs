@@ -224,6 +224,7 @@ pub struct ExportArgs {
     /// Only integrations with this tag; repeat to require several.
     #[arg(long = "tag")]
     pub tags: Vec<String>,
+    /// A new integration type.
     #[arg(long, value_enum, default_value = "yaml")]
     pub format: ExportFormat,
 }
@@ -236,7 +237,7 @@ pub enum SecretsCommand {
     /// Secrets' metadata (never values).
     List(CommonOnly),
     /// Delete a secret and all its versions.
-    Delete(SecretNameArgs),
+    Delete(SecretDeleteArgs),
     /// A secret's versions.
     Versions(SecretNameArgs),
 }
@@ -245,6 +246,9 @@ pub enum SecretsCommand {
 pub struct CommonOnly {
     #[command(flatten)]
     pub common: Common,
+    /// Do not ask for confirmation (`--hard` asks at a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Args)]
@@ -260,6 +264,7 @@ pub struct SecretSetArgs {
     pub description: Option<String>,
 }
 
+    /// The format of the documents.
 #[derive(Args)]
 pub struct SecretNameArgs {
     #[command(flatten)]
@@ -287,20 +292,38 @@ pub struct TemplateListArgs {
     pub search: Option<String>,
 }
 
+    /// The secret's name: letters, digits, `_`, `.` and `-`, up to 255.
 #[derive(Args)]
 pub struct TemplateShowArgs {
     #[command(flatten)]
     pub common: Common,
     pub template_id: String,
+    /// What the secret is for, shown by `secrets list`.
 }
 
+    /// Store an empty value (refused otherwise: an unset shell variable
+    /// piped in would silently store one).
+    #[arg(long)]
+    pub allow_empty: bool,
 #[derive(Args)]
 pub struct ApplyArgs {
     #[command(flatten)]
     pub common: Common,
     /// A YAML or JSON file, or a directory of them (`*.yaml`, `*.yml`, `*.json`).
     #[arg(long, short = 'f', value_name = "FILE_OR_DIR", required = true)]
+    /// The secret's name.
+    pub name: String,
+}
+
+#[derive(Args)]
+pub struct SecretDeleteArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The secret's name.
     pub file: Vec<PathBuf>,
+    /// Do not ask for confirmation (asked at a terminal only).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     /// Show what would change; write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -313,3 +336,12 @@ pub struct ApplyArgs {
 pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
+    /// Only this category (e.g. `database`, `messaging`).
+    /// Only templates with this tag.
+    /// Search in ids, names and descriptions.
+    /// The template's id (`patchbay templates list` shows them).
+    /// Prune even when no declaration was found or more than half of the
+    /// organization's integrations would go.
+    #[arg(long, requires = "prune")]
+    pub force: bool,
+    /// The shell to complete for.

@@ -6,6 +6,8 @@ mod audit_args;
 mod backend;
 mod bundle;
 mod cli;
+#[cfg(test)]
+mod cli_help;
 mod client_cmds;
 mod client_config;
 mod commands;
@@ -22,6 +24,7 @@ mod run;
 mod serve;
 mod serve_jobs;
 mod serve_limits;
+mod suggest;
 mod token;
 mod worker;
 

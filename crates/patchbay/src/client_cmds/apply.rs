@@ -6,6 +6,7 @@ use super::declared::{self, Declared};
 use super::diff::changed_fields;
 use super::{block_on, call};
 use crate::commands::{ApplyArgs, OutputFormat};
+use crate::failure::{Exit, failure};
 use crate::output::{print_json, table};
 use patchbay_api_types::IntegrationResponse;
 use patchbay_client::{Client, ListQuery};
@@ -44,7 +45,8 @@ struct Report {
 pub fn run(args: ApplyArgs) -> anyhow::Result<()> {
     let declared = declared::read(&args.file)?;
     let client = args.common.client.connect()?;
-    let report = block_on(apply(&client, declared, args.dry_run, args.prune))??;
+    let prune = args.prune.then_some(Prune { force: args.force, files: &args.file });
+    let report = block_on(apply(&client, declared, args.dry_run, prune))??;
     match args.common.format() {
         OutputFormat::Json => print_json(&report),
         OutputFormat::Table => {
@@ -54,18 +56,56 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<()> {
     }
 }
 
+/// `--prune`, and whether `--force` lifts its guard.
+struct Prune<'a> {
+    force: bool,
+    files: &'a [std::path::PathBuf],
+}
+
+/// Why a prune looks like a mistake (a wrong path, an empty directory, a
+/// file of another team): nothing declared, or more than half of the
+/// organization's integrations would go.
+fn prune_looks_wrong(prune: &Prune, declared: usize, live: usize, steps: &[Step]) -> Option<String> {
+    let doomed: Vec<&str> =
+        steps.iter().filter(|s| s.action == Action::Deleted).map(|s| s.name.as_str()).collect();
+    let files = prune.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ");
+    if declared == 0 {
+        return Some(format!(
+            "no declarations found in {files}: --prune would delete all {live} integration(s) of the organization"
+        ));
+    }
+    (doomed.len() * 2 > live).then(|| {
+        format!(
+            "--prune would delete {} of the organization's {live} integrations (more than half): {}",
+            doomed.len(),
+            doomed.join(", ")
+        )
+    })
+}
+
 async fn apply(
     client: &Client,
     declared: Vec<Declared>,
     dry_run: bool,
-    prune: bool,
+    prune: Option<Prune<'_>>,
 ) -> anyhow::Result<Report> {
     let live: BTreeMap<String, IntegrationResponse> = call(client.list_integrations(&ListQuery::default()))
         .await?
         .into_iter()
         .map(|integration| (integration.name.clone(), integration))
         .collect();
-    let mut steps = plan(&live, &declared, prune);
+    let mut steps = plan(&live, &declared, prune.is_some());
+    if let Some(prune) = prune.filter(|p| !p.force) {
+        if let Some(why) = prune_looks_wrong(&prune, declared.len(), live.len(), &steps) {
+            if !dry_run {
+                return Err(failure(
+                    Exit::Usage,
+                    format!("{why}; nothing was applied. Check the files, or pass --force to prune anyway"),
+                ));
+            }
+            eprintln!("warning: {why}: without --force, apply will refuse");
+        }
+    }
     if !dry_run {
         for (step, item) in steps.iter_mut().zip(declared.iter().map(Some).chain(std::iter::repeat(None))) {
             match (step.action, item) {

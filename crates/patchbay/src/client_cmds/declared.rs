@@ -1,7 +1,9 @@
 //! Reading what `apply` declares: YAML or JSON files, or a directory of
 //! them; each file holds one integration, a list of them, or (YAML) several
-//! documents. Every declaration is validated with the API's own parser
-//! before anything is sent, and every problem in every file is reported.
+//! documents. Every declaration is validated with the API's own parser, and
+//! checked for keys the API would ignore, before anything is sent; every
+//! problem in every file is reported.
+use super::declared_keys::unknown_keys;
 use crate::failure::{Exit, failure, problem_line};
 use anyhow::Context;
 use patchbay_api_types::{CreateIntegrationRequest, parse_create_request};
@@ -85,6 +87,7 @@ pub fn read(paths: &[PathBuf]) -> anyhow::Result<Vec<Declared>> {
                 problems.push(format!("  {source}: name: a string naming the integration is required"));
                 continue;
             }
+            problems.extend(unknown_keys(&body).into_iter().map(|line| format!("  {source}: {line}")));
             match parse_create_request(&body) {
                 Ok(request) => declared.push(Declared { source, body, request }),
                 Err(errors) => problems.extend(errors.iter().map(|e| {

@@ -26,6 +26,15 @@ pub fn run(command: IntegrationsCommand) -> anyhow::Result<()> {
             let client = args.common.client.connect()?;
             block_on(async {
                 let integration = find(&client, &args.integration).await?;
+                if args.hard {
+                    super::confirm::confirm(
+                        &format!(
+                            "Remove integration {} for good, with its history? It cannot be restored.",
+                            integration.name
+                        ),
+                        args.yes,
+                    )?;
+                }
                 call(client.delete_integration(&integration.id, args.hard)).await
             })??;
             let how = if args.hard { "removed for good" } else { "deleted (status `deleted`)" };

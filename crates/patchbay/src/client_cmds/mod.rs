@@ -2,7 +2,9 @@
 //! `patchbay-client`, one small current-thread runtime per invocation.
 pub mod apply;
 pub mod completions;
+mod confirm;
 mod declared;
+mod declared_keys;
 mod diff;
 pub mod history;
 pub mod integrations;

@@ -3,6 +3,7 @@
 //! would show it), and never printed.
 use super::{block_on, call};
 use crate::commands::{SecretSetArgs, SecretsCommand};
+use crate::failure::{Exit, failure};
 use crate::output::{emit, short_time};
 use anyhow::Context;
 use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
@@ -29,6 +30,13 @@ pub fn run(command: SecretsCommand) -> anyhow::Result<()> {
         }
         SecretsCommand::Delete(args) => {
             let client = args.common.client.connect()?;
+            super::confirm::confirm(
+                &format!(
+                    "Delete secret {} and all its versions? Integrations that name it will fail to resolve.",
+                    args.name
+                ),
+                args.yes,
+            )?;
             block_on(call(client.delete_secret(&args.name)))??;
             eprintln!("Deleted secret {} and all its versions", args.name);
             Ok(())
@@ -71,6 +79,16 @@ fn set(args: SecretSetArgs) -> anyhow::Result<()> {
             trimmed.map(str::to_owned).unwrap_or(value)
         }
     };
+    if value.is_empty() && !args.allow_empty {
+        return Err(failure(
+            Exit::Invalid,
+            format!(
+                "the value of {} is empty (an unset variable piped in?); nothing was stored. \
+                 Pass --allow-empty to store an empty value",
+                args.name
+            ),
+        ));
+    }
     let client = args.common.client.connect()?;
     let secret = block_on(call(client.put_secret(&args.name, &value, args.description.as_deref())))??;
     emit(&args.common, &secret, &["NAME", "VERSION", "UPDATED"], |s| {

@@ -58,7 +58,28 @@ fn one(args: &TestArgs, name_or_id: &str) -> anyhow::Result<()> {
     }
     match result.status.as_str() {
         "passed" => Ok(()),
-        status => Err(failure(Exit::TestFailed, format!("the connection test of {name_or_id} {status}"))),
+        _ => Err(failure(
+            Exit::TestFailed,
+            format!("the connection test of {name_or_id} {}", verdict(&result)),
+        )),
+    }
+}
+
+/// How a test that did not pass ended, as the end of a sentence.
+fn verdict(result: &ConnectionTestResponse) -> String {
+    match result.status.as_str() {
+        "failed" => match result.exit_code {
+            Some(code) => format!("failed with exit code {code}"),
+            None => "failed".to_owned(),
+        },
+        "timeout" => "timed out".to_owned(),
+        // The reason is the output (e.g. a refused variable); its first line
+        // says it on the line the user reads last.
+        "error" => match result.output.as_deref().and_then(|o| o.lines().find(|l| !l.trim().is_empty())) {
+            Some(reason) => format!("ended in error: {reason}"),
+            None => "ended in error".to_owned(),
+        },
+        other => format!("ended as {other:?}"),
     }
 }
 

@@ -198,3 +198,68 @@ fn invalid_declarations_are_reported_per_file_and_nothing_is_applied() {
     assert!(lines.iter().any(|l| l.contains("c.yml: name: \"ok\" is also declared in")), "{stderr}");
     assert!(names(&session).is_empty());
 }
+
+#[test]
+fn unknown_keys_are_refused_with_the_key_meant_and_nothing_is_applied() {
+    let session = Session::logged_in();
+    let file = session.write(
+        "typos.yaml",
+        "- name: fine\n  integration_type: api\n  config: {}\n\
+         - name: typos\n  integration_type: api\n  env_var: {A: '1'}\n  tag: [prod]\n  config:\n    secret: [S]\n    conection_test: {command: 'true'}\n",
+    );
+    let out = session.run(&["apply", "-f", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    let at = format!("  {}[1]: ", file.display());
+    for line in [
+        r#"env_var: unknown key; did you mean "config.env_vars"?"#,
+        r#"tag: unknown key; did you mean "tags"?"#,
+        r#"config.secret: unknown key; did you mean "secrets"?"#,
+        r#"config.conection_test: unknown key; did you mean "connection_test"?"#,
+    ] {
+        assert!(stderr.lines().any(|l| l == format!("{at}{line}")), "{line}: {stderr}");
+    }
+    assert!(!stderr.contains("[0]"), "the valid declaration is not blamed: {stderr}");
+    assert!(names(&session).is_empty(), "nothing applied, not even the valid one");
+}
+
+#[test]
+fn prune_refuses_what_looks_like_a_mistake_unless_forced() {
+    let session = Session::logged_in();
+    for name in ["a", "b", "c"] {
+        session.json(&["integrations", "create", "--name", name, "--type", "api"]);
+    }
+    // An empty directory: nothing declared, everything would go.
+    std::fs::create_dir_all(session.dir.join("empty")).unwrap();
+    let empty = session.path("empty");
+    let out = session.run(&["apply", "-f", &empty, "--prune"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(&format!("no declarations found in {empty}")), "{stderr}");
+    assert!(stderr.contains("--force"), "{stderr}");
+    assert_eq!(names(&session), ["a", "b", "c"]);
+
+    // One of three declared: two of three would go, more than half.
+    let file = session.write("only-a.yaml", "name: a\nintegration_type: api\nconfig: {}\n");
+    let file = file.to_str().unwrap();
+    let out = session.run(&["apply", "-f", file, "--prune"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("would delete 2 of the organization's 3 integrations (more than half): b, c"),
+        "{stderr}"
+    );
+    assert_eq!(names(&session), ["a", "b", "c"]);
+    // A dry run shows the plan and warns.
+    let out = session.run(&["apply", "-f", file, "--prune", "--dry-run", "-o", "table"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("warning: --prune would delete 2"), "{}", text(&out.stderr));
+    assert_eq!(names(&session), ["a", "b", "c"]);
+
+    let pruned = session.ok(&["apply", "-f", file, "--prune", "--force", "-o", "table"]);
+    assert!(pruned.contains("2 deleted"), "{pruned}");
+    assert_eq!(names(&session), ["a"]);
+    let out = session.run(&["apply", "-f", &empty, "--prune", "--force"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(names(&session).is_empty());
+}

@@ -27,6 +27,9 @@ fn test_one_and_all_with_exit_codes() {
     assert_eq!((result["status"].as_str(), result["exit_code"].as_i64()), (Some("failed"), Some(3)));
     assert!(result["output"].as_str().unwrap().contains("nope"));
 
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("the connection test of bad failed with exit code 3"), "{stderr}");
+
     let out = session.run(&["integrations", "test", "--all"]);
     assert_eq!(out.status.code(), Some(8), "{}", text(&out.stderr));
     let results: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -44,4 +47,20 @@ fn test_one_and_all_with_exit_codes() {
 
     let out = session.run(&["integrations", "test"]);
     assert_eq!(out.status.code(), Some(2), "a name or --all is required");
+}
+
+#[test]
+fn a_test_that_ends_in_error_says_so_in_a_sentence() {
+    let session = Session::logged_in();
+    // The worker refuses a bundle that sets BASH_ENV: the test ends in error.
+    let file = session.write(
+        "risky.yaml",
+        "name: risky\nintegration_type: custom\nconfig:\n  env_vars: {BASH_ENV: /tmp/x}\n  connection_test: {command: 'true', timeout: 10}\n",
+    );
+    session.json(&["integrations", "create", "-f", file.to_str().unwrap()]);
+    let out = session.run(&["integrations", "test", "risky", "-o", "table"]);
+    assert_eq!(out.status.code(), Some(8), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("the connection test of risky ended in error: "), "{stderr}");
+    assert!(text(&out.stdout).contains("BASH_ENV"), "the whole reason is shown: {}", text(&out.stdout));
 }

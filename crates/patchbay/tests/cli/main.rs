@@ -5,6 +5,7 @@ mod apply;
 mod connection;
 mod errors;
 mod history;
+mod guards;
 mod session;
 #[path = "../support/mod.rs"]
 mod support;
@@ -60,7 +61,12 @@ impl Session {
     /// The binary as a user of this session runs it (stdout is a pipe, so
     /// JSON unless `-o table`).
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(BIN);
+        self.program(BIN, args)
+    }
+
+    /// Any program, in this session's directory and environment.
+    pub fn program(&self, program: &str, args: &[&str]) -> Command {
+        let mut command = Command::new(program);
         command
             .args(args)
             .current_dir(&self.dir)
