@@ -2,41 +2,13 @@
 use crate::PostgresStore;
 use crate::classify::failed;
 use crate::pool::client;
+use crate::sql::{DIALECT, all};
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
-use patchbay_domain::{AuditAction, AuditEvent, AuditFilter, AuditOutcome, OrganizationId, StoredAuditEvent};
+use patchbay_domain::{AuditEvent, AuditFilter, OrganizationId, StoredAuditEvent};
+use patchbay_store::sql::{audit_event_from_row, audit_events};
 use patchbay_store::{AuditStore, StoreError};
 use time::OffsetDateTime;
-use tokio_postgres::Row;
-use tokio_postgres::types::ToSql;
-
-fn column<'a, T: tokio_postgres::types::FromSql<'a>>(row: &'a Row, index: usize) -> Result<T, StoreError> {
-    row.try_get(index).map_err(|e| StoreError::other("reading an audit column", e))
-}
-
-fn from_row(row: &Row) -> Result<StoredAuditEvent, StoreError> {
-    let organization: &str = column(row, 1)?;
-    let action: &str = column(row, 5)?;
-    let outcome: &str = column(row, 8)?;
-    Ok(StoredAuditEvent {
-        seq: column(row, 0)?,
-        event: AuditEvent {
-            organization_id: OrganizationId::parse(organization)
-                .ok_or_else(|| StoreError::other("stored organization", "empty"))?,
-            occurred_at: column(row, 2)?,
-            actor: column(row, 3)?,
-            actor_role: column(row, 4)?,
-            action: AuditAction::parse(action)
-                .ok_or_else(|| StoreError::other("stored audit action", action.to_owned()))?,
-            resource_type: column(row, 6)?,
-            resource_id: column(row, 7)?,
-            outcome: AuditOutcome::parse(outcome)
-                .ok_or_else(|| StoreError::other("stored outcome", outcome.to_owned()))?,
-            request_id: column(row, 9)?,
-            detail: column(row, 10)?,
-        },
-    })
-}
 
 /// Appends `event`: on its own, or inside a write's transaction, so the
 /// change and its record commit together.
@@ -92,40 +64,8 @@ impl AuditStore for PostgresStore {
         org: &OrganizationId,
         filter: &AuditFilter,
     ) -> Result<Vec<StoredAuditEvent>, StoreError> {
-        let mut args: Vec<Box<dyn ToSql + Sync + Send>> = vec![Box::new(org.as_str().to_owned())];
-        let mut sql = String::from(
-            "SELECT seq, organization_id, occurred_at, actor, actor_role, action, resource_type, \
-             resource_id, outcome, request_id, detail FROM audit_events WHERE organization_id = $1",
-        );
-        let mut and = |column: &str, op: &str, value: Box<dyn ToSql + Sync + Send>| {
-            args.push(value);
-            sql.push_str(&format!(" AND {column} {op} ${}", args.len()));
-        };
-        if let Some(action) = filter.action {
-            and("action", "=", Box::new(action.as_str()));
-        }
-        if let Some(resource) = &filter.resource_id {
-            and("resource_id", "=", Box::new(resource.clone()));
-        }
-        if let Some(actor) = &filter.actor {
-            and("actor", "=", Box::new(actor.clone()));
-        }
-        if let Some(since) = filter.since {
-            and("occurred_at", ">=", Box::new(since));
-        }
-        if let Some(until) = filter.until {
-            and("occurred_at", "<", Box::new(until));
-        }
-        if let Some(before) = filter.before_seq {
-            and("seq", "<", Box::new(before));
-        }
-        args.push(Box::new(i64::from(filter.limit)));
-        sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${}", args.len()));
         let db = client(&self.pool).await?;
-        let statement = db.prepare_cached(&sql).await.map_err(failed("preparing an audit list"))?;
-        let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a.as_ref() as _).collect();
-        let rows = db.query(&statement, &params).await.map_err(failed("listing audit events"))?;
-        rows.iter().map(from_row).collect()
+        all(&db, &audit_events(DIALECT, org, filter), "listing audit events", audit_event_from_row).await
     }
 
     async fn purge_audit_events(&self, before: OffsetDateTime) -> Result<u64, StoreError> {

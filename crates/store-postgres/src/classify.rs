@@ -1,8 +1,26 @@
-//! Which PostgreSQL failures mean the database as a whole cannot serve now
-//! (503 with `Retry-After`) rather than a failed request (500).
+//! What PostgreSQL's failures mean: a name taken (409), the database as a
+//! whole unable to serve now (503 with `Retry-After`), or a failed request
+//! (500).
 use deadpool_postgres::PoolError;
-use patchbay_store::{StoreError, Unavailable};
+use patchbay_store::{Conflict, StoreError, Unavailable};
 use tokio_postgres::error::SqlState;
+
+/// The index that keeps live names unique (see the migration).
+const LIVE_NAME_INDEX: &str = "custom_integrations_live_name";
+
+/// A write that broke the live-name unique index is a name conflict;
+/// anything else is the database failing.
+pub fn write_error(name: &str, context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
+    move |e| {
+        let live_name = e.code() == Some(&SqlState::UNIQUE_VIOLATION)
+            && e.as_db_error().and_then(|db| db.constraint()) == Some(LIVE_NAME_INDEX);
+        if live_name {
+            StoreError::Conflict(Conflict::IntegrationName(name.to_owned()))
+        } else {
+            failed(context)(e)
+        }
+    }
+}
 
 /// As `patchbay_store::failed`, with the error classified.
 pub fn failed<E>(context: &'static str) -> impl FnOnce(E) -> StoreError

@@ -1,19 +1,21 @@
 use crate::PostgresStore;
 use crate::audit::insert_audit_if;
-use crate::classify::failed;
-use crate::history::{insert_revision, read_approval};
+use crate::classify::{failed, write_error};
+use crate::history::insert_revision;
 use crate::pool::client;
-use crate::rows::{COLUMNS, from_row, write_error};
+use crate::sql::{DIALECT, all, read};
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use patchbay_domain::{
-    AuditAction, Integration, IntegrationPatch, IntegrationStatus, ListFilter, NewIntegration,
-    OrganizationId, RevisionKind,
+    AuditAction, Integration, IntegrationPatch, ListFilter, NewIntegration, OrganizationId,
 };
-use patchbay_store::codec::{contains_pattern, distinct_tags, encode_config, encode_tags};
+use patchbay_store::codec::{distinct_tags, encode_config, encode_tags};
+use patchbay_store::sql::{
+    CURRENT_COLUMNS, CURRENT_FROM, INTEGRATION_COLUMNS, current_from_row, integration_from_row, integrations,
+};
 use patchbay_store::{
-    AuditContext, Change, DeleteMode, IntegrationStore, Missing, StoreError, check_revision,
-    new_revision_approval, plan_update, replacement,
+    AuditContext, Change, Current, DeleteMode, IntegrationStore, IntegrationWrite, Missing, StoreError,
+    check_revision, plan_create, plan_update, replacement, soft_delete,
 };
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
@@ -27,7 +29,7 @@ pub(crate) async fn fetch(
     lock: bool,
 ) -> Result<(i64, Integration), StoreError> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM custom_integrations WHERE id = $1 AND organization_id = $2{}",
+        "SELECT {INTEGRATION_COLUMNS} FROM custom_integrations WHERE id = $1 AND organization_id = $2{}",
         if lock { " FOR UPDATE" } else { "" }
     );
     let statement = db.prepare_cached(&sql).await.map_err(failed("preparing a read"))?;
@@ -36,7 +38,7 @@ pub(crate) async fn fetch(
         .await
         .map_err(failed("reading an integration"))?
         .ok_or(StoreError::NotFound(Missing::Integration))?;
-    from_row(&row)
+    read(&row, integration_from_row)
 }
 
 /// Replaces the tag rows of one integration: one row per distinct tag.
@@ -77,7 +79,7 @@ const INSERT: &str = "WITH created AS ( \
     INSERT INTO integration_revisions (integration_seq, revision, kind, actor, recorded_at, \
         restored_from, name, integration_type, description, status, config, tags, created_at, \
         updated_at, created_by, approval_kind, approved_revision, approved_by, approved_at) \
-    SELECT seq, $11, 'create', $10, $9, NULL, $3, $4, $5, $6, $7, $8, $9, $9, $10, $13, $14, $15, $16 \
+    SELECT seq, $11, $26, $27, $9, NULL, $3, $4, $5, $6, $7, $8, $9, $9, $10, $13, $14, $15, $16 \
     FROM created";
 
 async fn create(
@@ -87,25 +89,19 @@ async fn create(
     audit: Option<AuditContext>,
 ) -> Result<Integration, StoreError> {
     let db = client(&store.pool).await?;
-    insert_new(&db, org, new, audit).await
+    insert_new(&db, org, plan_create(org, new, audit)).await
 }
 
-/// The row, its tags, its first revision and its audit event: `INSERT`, one
-/// statement, on its own or inside a transaction.
+/// Persists a planned create: `INSERT`, one statement, on its own or inside
+/// a transaction.
 async fn insert_new(
     db: &impl GenericClient,
     org: &OrganizationId,
-    new: NewIntegration,
-    audit: Option<AuditContext>,
+    write: IntegrationWrite,
 ) -> Result<Integration, StoreError> {
-    let by_admin = new.created_by_admin;
-    let integration = new.into_integration(org.clone());
-    let now = integration.created_at;
-    let change = Change { actor: integration.created_by.clone(), by_admin, expected_revision: None, audit };
-    let approval = new_revision_approval(&change, &integration, None);
-    let event =
-        change.integration_event(&integration, Some(RevisionKind::Create), AuditAction::IntegrationCreate);
-    let event = event.as_ref();
+    let integration = &write.integration;
+    let revision = write.revision.as_ref().ok_or_else(|| StoreError::other("a create", "no revision"))?;
+    let (approval, event) = (revision.approval.as_ref(), write.event.as_ref());
     let statement = db.prepare_cached(INSERT).await.map_err(failed("preparing a create"))?;
     db.execute(
         &statement,
@@ -118,14 +114,14 @@ async fn insert_new(
             &integration.status.as_str(),
             &encode_config(&integration.config),
             &encode_tags(&integration.tags),
-            &now,
+            &integration.created_at,
             &integration.created_by,
             &integration.revision,
             &distinct_tags(&integration.tags),
-            &approval.as_ref().map(|a| a.kind.as_str()),
-            &approval.as_ref().map(|a| a.revision),
-            &approval.as_ref().and_then(|a| a.by.as_deref()),
-            &approval.as_ref().map(|a| a.at),
+            &approval.map(|a| a.kind.as_str()),
+            &approval.map(|a| a.revision),
+            &approval.and_then(|a| a.by.as_deref()),
+            &approval.map(|a| a.at),
             &event.map(|e| e.occurred_at),
             &event.and_then(|e| e.actor.as_deref()),
             &event.and_then(|e| e.actor_role.as_deref()),
@@ -135,11 +131,37 @@ async fn insert_new(
             &event.map(|e| e.outcome.as_str()),
             &event.and_then(|e| e.request_id.as_deref()),
             &event.map(|e| e.detail.as_str()),
+            &revision.kind.as_str(),
+            &revision.actor,
         ],
     )
     .await
     .map_err(write_error(&integration.name, "inserting an integration"))?;
-    Ok(integration)
+    Ok(write.integration)
+}
+
+/// The integration matching `condition` (on `i`), locked until the
+/// transaction ends (so of writers that saw one revision, one wins), with
+/// its current revision's approval: what a write decides from.
+async fn current_where(
+    db: &impl GenericClient,
+    condition: &str,
+    args: &[&(dyn ToSql + Sync)],
+) -> Result<Option<(i64, Current)>, StoreError> {
+    let sql = format!("SELECT {CURRENT_COLUMNS} FROM {CURRENT_FROM} WHERE {condition} FOR UPDATE OF i");
+    let statement = db.prepare_cached(&sql).await.map_err(failed("preparing a read"))?;
+    let row = db.query_opt(&statement, args).await.map_err(failed("reading an integration"))?;
+    row.map(|row| read(&row, current_from_row)).transpose()
+}
+
+pub(crate) async fn fetch_current(
+    db: &impl GenericClient,
+    org: &OrganizationId,
+    id: Uuid,
+) -> Result<(i64, Current), StoreError> {
+    current_where(db, "i.id = $1 AND i.organization_id = $2", &[&id, &org.as_str()])
+        .await?
+        .ok_or(StoreError::NotFound(Missing::Integration))
 }
 
 /// Creates or replaces the live integration of `new.name` in one
@@ -160,152 +182,75 @@ async fn upsert_by_name(
         .await
         .map_err(failed("preparing an upsert lock"))?;
     tx.execute(&lock, &[&org.as_str(), &new.name]).await.map_err(failed("locking an upsert"))?;
-    let sql = format!(
-        "SELECT {COLUMNS} FROM custom_integrations \
-         WHERE organization_id = $1 AND name = $2 AND status <> 'deleted' FOR UPDATE"
-    );
-    let statement = tx.prepare_cached(&sql).await.map_err(failed("preparing a read by name"))?;
-    let current = tx
-        .query_opt(&statement, &[&org.as_str(), &new.name])
-        .await
-        .map_err(failed("reading an integration by name"))?;
-    let written = match current {
-        Some(row) => {
-            let (seq, current) = from_row(&row)?;
-            let (updated, kind) = apply(&tx, org, seq, current, replacement(&new), change, None).await?;
-            let event = change.integration_event(&updated, kind, AuditAction::IntegrationUpdate);
-            insert_audit_if(&tx, event).await?;
-            (updated, false)
+    let live = "i.organization_id = $1 AND i.name = $2 AND i.status <> 'deleted'";
+    let written = match current_where(&tx, live, &[&org.as_str(), &new.name]).await? {
+        Some((seq, current)) => {
+            let write = plan_update(current, replacement(&new), change, None);
+            (persist(&tx, org, seq, write).await?, false)
         }
-        None => (insert_new(&tx, org, new, change.audit.clone()).await?, true),
+        None => (insert_new(&tx, org, plan_create(org, new, change.audit.clone())).await?, true),
     };
     tx.commit().await.map_err(failed("committing an upsert"))?;
     Ok(written)
 }
 
-/// `unchanged`: the audit action when the patch changes nothing.
 async fn update(
     store: &PostgresStore,
     org: &OrganizationId,
     id: Uuid,
     patch: IntegrationPatch,
     change: &Change,
-    unchanged: AuditAction,
 ) -> Result<Integration, StoreError> {
     let mut db = client(&store.pool).await?;
     let tx = db.transaction().await.map_err(failed("starting an update"))?;
-    let (seq, integration) = fetch(&tx, org, id, true).await?;
-    // Under the row lock: of writers that saw one revision, one wins.
-    check_revision(change, integration.revision)?;
-    let (updated, kind) = apply(&tx, org, seq, integration, patch, change, None).await?;
-    insert_audit_if(&tx, change.integration_event(&updated, kind, unchanged)).await?;
+    let (seq, current) = fetch_current(&tx, org, id).await?;
+    check_revision(change, current.integration.revision)?;
+    let updated = persist(&tx, org, seq, plan_update(current, patch, change, None)).await?;
     tx.commit().await.map_err(failed("committing an update"))?;
     Ok(updated)
 }
 
-/// Applies `patch` to the locked row and, when that changes anything,
-/// writes it and its revision (a `restore` one when `restored_from` is set);
-/// returns the row and the kind of revision written (`None`: nothing was).
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn apply(
+/// Persists a planned update of the locked row `seq`: the row, its tag
+/// rows when they changed and its revision, when anything changes; then its
+/// audit event.
+pub(crate) async fn persist(
     tx: &deadpool_postgres::Transaction<'_>,
     org: &OrganizationId,
     seq: i64,
-    integration: Integration,
-    patch: IntegrationPatch,
-    change: &Change,
-    restored_from: Option<i64>,
-) -> Result<(Integration, Option<RevisionKind>), StoreError> {
-    let plan = match plan_update(integration, patch, restored_from) {
-        Ok(plan) => plan,
-        Err(unchanged) => return Ok((*unchanged, None)),
-    };
-    let integration = &plan.integration;
-    let statement = tx
-        .prepare_cached(
-            "UPDATE custom_integrations SET name = $2, integration_type = $3, description = $4, \
-             status = $5, config = $6, tags = $7, updated_at = $8, revision = $9 WHERE seq = $1",
+    write: IntegrationWrite,
+) -> Result<Integration, StoreError> {
+    let integration = &write.integration;
+    if let Some(revision) = &write.revision {
+        let statement = tx
+            .prepare_cached(
+                "UPDATE custom_integrations SET name = $2, integration_type = $3, description = $4, \
+                 status = $5, config = $6, tags = $7, updated_at = $8, revision = $9 WHERE seq = $1",
+            )
+            .await
+            .map_err(failed("preparing an update"))?;
+        tx.execute(
+            &statement,
+            &[
+                &seq,
+                &integration.name,
+                &integration.integration_type,
+                &integration.description,
+                &integration.status.as_str(),
+                &encode_config(&integration.config),
+                &encode_tags(&integration.tags),
+                &integration.updated_at,
+                &integration.revision,
+            ],
         )
         .await
-        .map_err(failed("preparing an update"))?;
-    tx.execute(
-        &statement,
-        &[
-            &seq,
-            &integration.name,
-            &integration.integration_type,
-            &integration.description,
-            &integration.status.as_str(),
-            &encode_config(&integration.config),
-            &encode_tags(&integration.tags),
-            &integration.updated_at,
-            &integration.revision,
-        ],
-    )
-    .await
-    .map_err(write_error(&integration.name, "updating an integration"))?;
-    if plan.tags_changed {
-        write_tags(tx, org, seq, &integration.tags).await.map_err(failed("writing tags"))?;
-    }
-    let previous = match plan.needs_previous_approval(change) {
-        true => Some(read_approval(tx, seq, plan.previous_revision).await?),
-        false => None,
-    };
-    let approval = plan.approval(change, previous);
-    insert_revision(tx, seq, integration, plan.kind, change, restored_from, approval.as_ref()).await?;
-    Ok((plan.integration, Some(plan.kind)))
-}
-
-/// SQL text and its numbered arguments, built together. Only the set of
-/// filters shapes the text, so a handful of cached statements cover all lists.
-struct Query {
-    sql: String,
-    args: Vec<Box<dyn ToSql + Sync + Send>>,
-}
-
-impl Query {
-    /// Adds an argument and returns its placeholder.
-    fn bind(&mut self, value: impl ToSql + Sync + Send + 'static) -> String {
-        self.args.push(Box::new(value));
-        format!("${}", self.args.len())
-    }
-}
-
-fn list_query(org: &OrganizationId, filter: &ListFilter) -> Query {
-    let mut q = Query { sql: String::new(), args: Vec::new() };
-    let org_arg = q.bind(org.as_str().to_owned());
-    q.sql = format!("SELECT {COLUMNS} FROM custom_integrations WHERE organization_id = {org_arg}");
-    match filter.status {
-        Some(status) => {
-            let p = q.bind(status.as_str());
-            q.sql.push_str(&format!(" AND status = {p}"));
+        .map_err(write_error(&integration.name, "updating an integration"))?;
+        if write.tags_changed {
+            write_tags(tx, org, seq, &integration.tags).await.map_err(failed("writing tags"))?;
         }
-        None => q.sql.push_str(" AND status <> 'deleted'"),
+        insert_revision(tx, seq, integration, revision).await?;
     }
-    if let Some(kind) = &filter.integration_type {
-        let p = q.bind(kind.clone());
-        q.sql.push_str(&format!(" AND integration_type = {p}"));
-    }
-    if let Some(query) = &filter.query {
-        let p = q.bind(contains_pattern(query));
-        q.sql.push_str(&format!(" AND (name ILIKE {p} ESCAPE '\\' OR description ILIKE {p} ESCAPE '\\')"));
-    }
-    if !filter.tags.is_empty() {
-        let wanted: Vec<String> = distinct_tags(&filter.tags).into_iter().map(str::to_owned).collect();
-        let count = q.bind(wanted.len() as i64);
-        let tags = q.bind(wanted);
-        q.sql.push_str(&format!(
-            " AND seq IN (SELECT integration_seq FROM custom_integration_tags \
-             WHERE organization_id = {org_arg} AND tag = ANY({tags}) \
-             GROUP BY integration_seq HAVING COUNT(*) = {count})"
-        ));
-    }
-    q.sql.push_str(" ORDER BY created_at DESC, seq DESC");
-    // LIMIT NULL is no limit.
-    let limit = q.bind(filter.limit.map(i64::from));
-    let offset = q.bind(i64::from(filter.offset));
-    q.sql.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
-    q
+    insert_audit_if(tx, write.event).await?;
+    Ok(write.integration)
 }
 
 async fn list(
@@ -313,12 +258,10 @@ async fn list(
     org: &OrganizationId,
     filter: &ListFilter,
 ) -> Result<Vec<Integration>, StoreError> {
-    let q = list_query(org, filter);
     let db = client(&store.pool).await?;
-    let statement = db.prepare_cached(&q.sql).await.map_err(failed("preparing a list"))?;
-    let args: Vec<&(dyn ToSql + Sync)> = q.args.iter().map(|a| a.as_ref() as _).collect();
-    let rows = db.query(&statement, &args).await.map_err(failed("listing integrations"))?;
-    rows.iter().map(|row| from_row(row).map(|(_, integration)| integration)).collect()
+    let rows =
+        all(&db, &integrations(DIALECT, org, filter), "listing integrations", integration_from_row).await?;
+    Ok(rows.into_iter().map(|(_, integration)| integration).collect())
 }
 
 async fn hard_delete(
@@ -366,7 +309,7 @@ impl IntegrationStore for PostgresStore {
         let db = client(&self.pool).await?;
         // The live-name partial index answers this.
         let sql = format!(
-            "SELECT {COLUMNS} FROM custom_integrations \
+            "SELECT {INTEGRATION_COLUMNS} FROM custom_integrations \
              WHERE organization_id = $1 AND name = $2 AND status <> 'deleted'"
         );
         let statement = db.prepare_cached(&sql).await.map_err(failed("preparing a read"))?;
@@ -375,7 +318,7 @@ impl IntegrationStore for PostgresStore {
             .await
             .map_err(failed("reading an integration by name"))?
             .ok_or(StoreError::NotFound(Missing::Integration))?;
-        from_row(&row).map(|(_, integration)| integration)
+        read(&row, integration_from_row).map(|(_, integration)| integration)
     }
 
     async fn list_integrations(
@@ -402,11 +345,7 @@ impl IntegrationStore for PostgresStore {
         patch: IntegrationPatch,
         change: Change,
     ) -> Result<Integration, StoreError> {
-        let unchanged = match patch.status {
-            Some(IntegrationStatus::Deleted) => AuditAction::IntegrationDelete,
-            _ => AuditAction::IntegrationUpdate,
-        };
-        update(self, org, id, patch, &change, unchanged).await
+        update(self, org, id, patch, &change).await
     }
 
     async fn delete_integration_with(
@@ -418,11 +357,7 @@ impl IntegrationStore for PostgresStore {
     ) -> Result<(), StoreError> {
         match mode {
             // Through the update path, so it locks, checks and stamps alike.
-            DeleteMode::Soft => {
-                let patch =
-                    IntegrationPatch { status: Some(IntegrationStatus::Deleted), ..Default::default() };
-                update(self, org, id, patch, &change, AuditAction::IntegrationDelete).await.map(drop)
-            }
+            DeleteMode::Soft => update(self, org, id, soft_delete(), &change).await.map(drop),
             DeleteMode::Hard => hard_delete(self, org, id, &change).await,
         }
     }

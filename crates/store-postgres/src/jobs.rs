@@ -6,74 +6,20 @@ use crate::PostgresStore;
 use crate::audit::insert_audit_if;
 use crate::classify::failed;
 use crate::pool::client;
+use crate::sql::read;
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use patchbay_domain::{Integration, OrganizationId, now_utc};
-use patchbay_store::codec::{decode_config, encode_config};
+use patchbay_store::codec::encode_config;
+use patchbay_store::sql::{JOB_COLUMNS, WORKER_COLUMNS, job_from_row, worker_from_row};
 use patchbay_store::{
-    ATTEMPTS_EXHAUSTED, AuditContext, Conflict, JOB_COLUMNS, Job, JobResult, JobStatus, JobStore,
-    MAX_ATTEMPTS, Missing, StoreError, WORKER_COLUMNS, Worker, WorkerScope, test_event,
+    ATTEMPTS_EXHAUSTED, AuditContext, Job, JobResult, JobStore, MAX_ATTEMPTS, Missing, StoreError, Worker,
+    WorkerScope, lease_end, not_held, test_event,
 };
 use std::time::Duration;
-use time::OffsetDateTime;
 use tokio_postgres::Row;
-use tokio_postgres::types::{FromSql, ToSql};
+use tokio_postgres::types::ToSql;
 use uuid::Uuid;
-
-fn column<'a, T: FromSql<'a>>(row: &'a Row, index: usize) -> Result<T, StoreError> {
-    row.try_get(index).map_err(|e| StoreError::other("reading a job column", e))
-}
-
-fn job_from_row(row: &Row) -> Result<Job, StoreError> {
-    let organization: &str = column(row, 1)?;
-    let status: &str = column(row, 7)?;
-    Ok(Job {
-        id: column(row, 0)?,
-        organization_id: OrganizationId::parse(organization)
-            .ok_or_else(|| StoreError::other("stored organization", "empty"))?,
-        integration_id: column(row, 2)?,
-        integration_name: column(row, 3)?,
-        integration_type: column(row, 4)?,
-        revision: column(row, 5)?,
-        config: decode_config(column(row, 6)?)?,
-        status: JobStatus::parse(status)
-            .ok_or_else(|| StoreError::other("stored job status", status.to_owned()))?,
-        attempts: column(row, 8)?,
-        worker_id: column(row, 9)?,
-        exit_code: column(row, 10)?,
-        duration_ms: column(row, 11)?,
-        output: column(row, 12)?,
-        created_at: column(row, 13)?,
-        created_by: column(row, 14)?,
-        started_at: column(row, 15)?,
-        finished_at: column(row, 16)?,
-    })
-}
-
-fn worker_from_row(row: &Row) -> Result<Worker, StoreError> {
-    let organization: Option<&str> = column(row, 1)?;
-    let scope = match organization {
-        None => WorkerScope::Embedded,
-        Some(org) => WorkerScope::Organization(
-            OrganizationId::parse(org).ok_or_else(|| StoreError::other("stored organization", "empty"))?,
-        ),
-    };
-    Ok(Worker {
-        id: column(row, 0)?,
-        scope,
-        name: column(row, 2)?,
-        registered_at: column(row, 3)?,
-        last_heartbeat_at: column(row, 4)?,
-    })
-}
-
-fn scope_org(scope: &WorkerScope) -> Option<&str> {
-    scope.organization().map(OrganizationId::as_str)
-}
-
-fn lease_end(now: OffsetDateTime, lease: Duration) -> OffsetDateTime {
-    now + time::Duration::try_from(lease).unwrap_or(time::Duration::DAY)
-}
 
 async fn query_opt(
     db: &impl GenericClient,
@@ -106,31 +52,26 @@ impl JobStore for PostgresStore {
     ) -> Result<Job, StoreError> {
         let mut db = client(&self.pool).await?;
         let tx = db.transaction().await.map_err(failed("starting to queue a job"))?;
-        let sql = format!(
+        let job = Job::queued(org, integration, created_by);
+        query(
+            &tx,
             "INSERT INTO connection_tests (id, organization_id, integration_id, integration_name, \
                  integration_type, revision, config, status, created_at, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9) RETURNING {JOB_COLUMNS}"
-        );
-        let config = encode_config(&integration.config);
-        let row = query_opt(
-            &tx,
-            &sql,
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9)",
             &[
-                &Uuid::new_v4(),
+                &job.id,
                 &org.as_str(),
-                &integration.id,
-                &integration.name,
-                &integration.integration_type,
-                &integration.revision,
-                &config,
-                &now_utc(),
-                &created_by,
+                &job.integration_id,
+                &job.integration_name,
+                &job.integration_type,
+                &job.revision,
+                &encode_config(&job.config),
+                &job.created_at,
+                &job.created_by,
             ],
             "queueing a job",
         )
-        .await?
-        .ok_or_else(|| StoreError::other("queueing a job", "no row returned"))?;
-        let job = job_from_row(&row)?;
+        .await?;
         insert_audit_if(&tx, test_event(audit.as_ref(), &job)).await?;
         tx.commit().await.map_err(failed("committing a queued job"))?;
         Ok(job)
@@ -141,7 +82,7 @@ impl JobStore for PostgresStore {
         let sql =
             format!("SELECT {JOB_COLUMNS} FROM connection_tests WHERE id = $1 AND organization_id = $2");
         let row = query_opt(&db, &sql, &[&id, &org.as_str()], "reading a job").await?;
-        job_from_row(&row.ok_or(StoreError::NotFound(Missing::Job))?)
+        read(&row.ok_or(StoreError::NotFound(Missing::Job))?, job_from_row)
     }
 
     async fn open_job_counts(&self) -> Result<(i64, i64), StoreError> {
@@ -171,24 +112,21 @@ impl JobStore for PostgresStore {
         );
         let rows =
             query(&db, &sql, &[&org.as_str(), &integration_id, &i64::from(limit)], "listing jobs").await?;
-        rows.iter().map(job_from_row).collect()
+        rows.iter().map(|row| read(row, job_from_row)).collect()
     }
 
     async fn register_worker(&self, scope: &WorkerScope, name: &str) -> Result<Worker, StoreError> {
+        let worker = Worker::registered(scope, name);
         let db = client(&self.pool).await?;
-        let sql = format!(
-            "INSERT INTO workers (id, organization_id, name, registered_at, last_heartbeat_at) \
-             VALUES ($1, $2, $3, $4, $4) RETURNING {WORKER_COLUMNS}"
-        );
-        let row = query_opt(
+        query(
             &db,
-            &sql,
-            &[&Uuid::new_v4(), &scope_org(scope), &name, &now_utc()],
+            "INSERT INTO workers (id, organization_id, name, registered_at, last_heartbeat_at) \
+             VALUES ($1, $2, $3, $4, $4)",
+            &[&worker.id, &scope.organization_id(), &name, &worker.registered_at],
             "registering a worker",
         )
-        .await?
-        .ok_or_else(|| StoreError::other("registering a worker", "no row returned"))?;
-        worker_from_row(&row)
+        .await?;
+        Ok(worker)
     }
 
     async fn heartbeat_worker(
@@ -204,10 +142,10 @@ impl JobStore for PostgresStore {
             "UPDATE workers SET last_heartbeat_at = $1 \
              WHERE id = $2 AND organization_id IS NOT DISTINCT FROM $3 RETURNING {WORKER_COLUMNS}"
         );
-        let row = query_opt(&tx, &sql, &[&now, &id, &scope_org(scope)], "recording a heartbeat")
+        let row = query_opt(&tx, &sql, &[&now, &id, &scope.organization_id()], "recording a heartbeat")
             .await?
             .ok_or(StoreError::NotFound(Missing::Worker))?;
-        let worker = worker_from_row(&row)?;
+        let worker = read(&row, worker_from_row)?;
         query(
             &tx,
             "UPDATE connection_tests SET lease_until = $1 WHERE worker_id = $2 AND status = 'running'",
@@ -225,7 +163,7 @@ impl JobStore for PostgresStore {
         let removed = query(
             &tx,
             "DELETE FROM workers WHERE id = $1 AND organization_id IS NOT DISTINCT FROM $2 RETURNING id",
-            &[&id, &scope_org(scope)],
+            &[&id, &scope.organization_id()],
             "retiring a worker",
         )
         .await?;
@@ -247,8 +185,8 @@ impl JobStore for PostgresStore {
         let sql = format!(
             "SELECT {WORKER_COLUMNS} FROM workers WHERE id = $1 AND organization_id IS NOT DISTINCT FROM $2"
         );
-        let row = query_opt(&db, &sql, &[&id, &scope_org(scope)], "reading a worker").await?;
-        worker_from_row(&row.ok_or(StoreError::NotFound(Missing::Worker))?)
+        let row = query_opt(&db, &sql, &[&id, &scope.organization_id()], "reading a worker").await?;
+        read(&row.ok_or(StoreError::NotFound(Missing::Worker))?, worker_from_row)
     }
 
     async fn list_workers(&self, org: &OrganizationId) -> Result<Vec<Worker>, StoreError> {
@@ -258,7 +196,7 @@ impl JobStore for PostgresStore {
              ORDER BY last_heartbeat_at DESC"
         );
         let rows = query(&db, &sql, &[&org.as_str()], "listing workers").await?;
-        rows.iter().map(worker_from_row).collect()
+        rows.iter().map(|row| read(row, worker_from_row)).collect()
     }
 
     async fn claim_job(
@@ -268,7 +206,7 @@ impl JobStore for PostgresStore {
         lease: Duration,
     ) -> Result<Option<Job>, StoreError> {
         let now = now_utc();
-        let org = scope_org(scope);
+        let org = scope.organization_id();
         let mut db = client(&self.pool).await?;
         let tx = db.transaction().await.map_err(failed("starting a claim"))?;
         query(
@@ -298,7 +236,7 @@ impl JobStore for PostgresStore {
         )
         .await?;
         tx.commit().await.map_err(failed("committing a claim"))?;
-        row.as_ref().map(job_from_row).transpose()
+        row.map(|row| read(&row, job_from_row)).transpose()
     }
 
     async fn finish_job(
@@ -309,7 +247,7 @@ impl JobStore for PostgresStore {
         attempt: i32,
         result: JobResult,
     ) -> Result<Job, StoreError> {
-        let org = scope_org(scope);
+        let org = scope.organization_id();
         let db = client(&self.pool).await?;
         let sql = format!(
             "UPDATE connection_tests SET status = $5, exit_code = $6, duration_ms = $7, output = $8, \
@@ -337,7 +275,7 @@ impl JobStore for PostgresStore {
         )
         .await?;
         if let Some(row) = row {
-            return job_from_row(&row);
+            return read(&row, job_from_row);
         }
         // Not held: a job this scope cannot see is not found; one it can
         // see has finished or moved on.
@@ -348,10 +286,6 @@ impl JobStore for PostgresStore {
             "reading a job",
         )
         .await?;
-        Err(if visible.is_some() {
-            StoreError::Conflict(Conflict::JobNotHeld)
-        } else {
-            StoreError::NotFound(Missing::Job)
-        })
+        Err(not_held(visible.is_some()))
     }
 }

@@ -10,9 +10,9 @@ mod integrations;
 mod jobs;
 mod migrate;
 mod pool;
-mod rows;
 mod secrets;
 mod sessions;
+mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 

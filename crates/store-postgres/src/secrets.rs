@@ -6,22 +6,22 @@ use crate::PostgresStore;
 use crate::audit::insert_audit_if;
 use crate::classify::failed;
 use crate::pool::client;
+use crate::sql::{DIALECT, all, read};
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
-use patchbay_domain::{AuditAction, OrganizationId, SecretMeta, SecretName, SecretVersionMeta, now_utc};
-use patchbay_store::{
-    Change, Conflict, Missing, Rewrap, SealedBlob, SecretStore, SecretWrite, StoreError, secret_event,
+use patchbay_domain::{OrganizationId, SecretMeta, SecretName, SecretVersionMeta, now_utc};
+use patchbay_store::sql::{
+    DATA_KEY_COLUMNS, SECRET_COLUMNS, SECRET_VERSION_COLUMNS, blob_from_row, data_key_from_row,
+    secret_from_row, secret_value_from_row, secret_values, secret_version_from_row,
 };
-use tokio_postgres::types::FromSql;
-use tokio_postgres::{Row, Statement};
+use patchbay_store::{Change, Conflict, Missing, Rewrap, SealedBlob, SecretStore, SecretWrite, StoreError};
+use tokio_postgres::Statement;
 
 const FINGERPRINT: &str = "master_key_fingerprint";
 
-const META_COLUMNS: &str = "name, description, current_version, created_at, updated_at, created_by";
-
 /// Takes the next version under the row lock the conflict takes, so
 /// concurrent writers of one name wait for each other and count up by one.
-/// The row comes back as `META_COLUMNS`, then `seq`.
+/// The row comes back as `SECRET_COLUMNS`, then `seq`.
 const UPSERT: &str = "INSERT INTO secrets \
         (organization_id, name, description, current_version, created_at, updated_at, created_by) \
     VALUES ($1, $2, $3, 1, $4, $4, $5) \
@@ -34,28 +34,6 @@ async fn statement(db: &impl GenericClient, sql: &str) -> Result<Statement, Stor
     db.prepare_cached(sql).await.map_err(failed("preparing a vault statement"))
 }
 
-fn column<'a, T: FromSql<'a>>(row: &'a Row, index: usize) -> Result<T, StoreError> {
-    row.try_get(index).map_err(|e| StoreError::other("reading a vault column", e))
-}
-
-/// A row selected as `META_COLUMNS`.
-fn meta_from_row(row: &Row) -> Result<SecretMeta, StoreError> {
-    let name: &str = column(row, 0)?;
-    Ok(SecretMeta {
-        name: SecretName::parse(name).map_err(|e| StoreError::other("stored secret name", e))?,
-        description: column(row, 1)?,
-        version: column(row, 2)?,
-        created_at: column(row, 3)?,
-        updated_at: column(row, 4)?,
-        created_by: column(row, 5)?,
-    })
-}
-
-/// Nonce and ciphertext at `first` and the column after it.
-fn blob_from_row(row: &Row, first: usize) -> Result<SealedBlob, StoreError> {
-    Ok(SealedBlob { nonce: column(row, first)?, ciphertext: column(row, first + 1)? })
-}
-
 /// The recorded fingerprint. `lock` is a locking clause (`FOR SHARE`,
 /// `FOR UPDATE`) held until the caller's transaction ends, or empty.
 async fn recorded_fingerprint(db: &impl GenericClient, lock: &str) -> Result<Option<String>, StoreError> {
@@ -64,7 +42,7 @@ async fn recorded_fingerprint(db: &impl GenericClient, lock: &str) -> Result<Opt
         .query_opt(&statement(db, &sql).await?, &[&FINGERPRINT])
         .await
         .map_err(failed("reading the fingerprint"))?;
-    row.map(|row| column(&row, 0)).transpose()
+    row.map(|row| read(&row, |row| row.text(0))).transpose()
 }
 
 async fn put(
@@ -82,8 +60,8 @@ async fn put(
         )
         .await
         .map_err(failed("writing a secret"))?;
-    let meta = meta_from_row(&row)?;
-    let seq: i64 = column(&row, 6)?;
+    let (meta, seq) = read(&row, |row| Ok((secret_from_row(row)?, row.int(6)?)))?;
+    let event = write.event(org, meta.version);
     let sealed = (write.seal)(meta.version);
     let insert = statement(
         &tx,
@@ -94,15 +72,6 @@ async fn put(
     tx.execute(&insert, &[&seq, &meta.version, &sealed.nonce, &sealed.ciphertext, &now, &write.actor])
         .await
         .map_err(failed("writing a secret version"))?;
-    let action = AuditAction::SecretWrite;
-    let event = secret_event(
-        write.audit.as_ref(),
-        org,
-        write.actor.clone(),
-        action,
-        write.name.as_str(),
-        Some(meta.version),
-    );
     insert_audit_if(&tx, event).await?;
     tx.commit().await.map_err(failed("committing a secret write"))?;
     let created = meta.version == 1;
@@ -142,20 +111,13 @@ async fn read_key(db: &impl GenericClient, org: &OrganizationId) -> Result<Optio
     let select =
         statement(db, "SELECT nonce, wrapped_key FROM vault_data_keys WHERE organization_id = $1").await?;
     let row = db.query_opt(&select, &[&org.as_str()]).await.map_err(failed("reading a data key"))?;
-    row.map(|row| blob_from_row(&row, 0)).transpose()
+    row.map(|row| read(&row, |row| blob_from_row(row, 0))).transpose()
 }
 
 async fn read_keys(db: &impl GenericClient) -> Result<Vec<(OrganizationId, SealedBlob)>, StoreError> {
-    let select = statement(db, "SELECT organization_id, nonce, wrapped_key FROM vault_data_keys").await?;
+    let select = statement(db, &format!("SELECT {DATA_KEY_COLUMNS} FROM vault_data_keys")).await?;
     let rows = db.query(&select, &[]).await.map_err(failed("reading data keys"))?;
-    rows.iter()
-        .map(|row| {
-            let org: &str = column(row, 0)?;
-            let org = OrganizationId::parse(org)
-                .ok_or_else(|| StoreError::other("stored organization", "empty"))?;
-            Ok((org, blob_from_row(row, 1)?))
-        })
-        .collect()
+    rows.iter().map(|row| read(row, data_key_from_row)).collect()
 }
 
 async fn rewrap(
@@ -238,12 +200,12 @@ impl SecretStore for PostgresStore {
 
     async fn list_secrets(&self, org: &OrganizationId) -> Result<Vec<SecretMeta>, StoreError> {
         let db = client(&self.pool).await?;
-        let sql = format!("SELECT {META_COLUMNS} FROM secrets WHERE organization_id = $1 ORDER BY name");
+        let sql = format!("SELECT {SECRET_COLUMNS} FROM secrets WHERE organization_id = $1 ORDER BY name");
         let rows = db
             .query(&statement(&db, &sql).await?, &[&org.as_str()])
             .await
             .map_err(failed("listing secrets"))?;
-        rows.iter().map(meta_from_row).collect()
+        rows.iter().map(|row| read(row, secret_from_row)).collect()
     }
 
     async fn secret_value(
@@ -264,7 +226,7 @@ impl SecretStore for PostgresStore {
             .await
             .map_err(failed("reading a secret"))?
             .ok_or_else(|| StoreError::NotFound(Missing::Secret(name.to_string())))?;
-        Ok((column(&row, 0)?, blob_from_row(&row, 1)?))
+        read(&row, |row| Ok((row.int(0)?, blob_from_row(row, 1)?)))
     }
 
     async fn secret_values(
@@ -276,22 +238,7 @@ impl SecretStore for PostgresStore {
             return Ok(Vec::new());
         }
         let db = client(&self.pool).await?;
-        let select = statement(
-            &db,
-            "SELECT s.name, v.version, v.nonce, v.ciphertext FROM secrets s \
-             JOIN secret_versions v ON v.secret_seq = s.seq AND v.version = s.current_version \
-             WHERE s.organization_id = $1 AND s.name = ANY($2)",
-        )
-        .await?;
-        let names: Vec<&str> = names.iter().map(SecretName::as_str).collect();
-        let rows = db.query(&select, &[&org.as_str(), &names]).await.map_err(failed("reading secrets"))?;
-        rows.iter()
-            .map(|row| {
-                let name: &str = column(row, 0)?;
-                let name = SecretName::parse(name).map_err(|e| StoreError::other("stored secret name", e))?;
-                Ok((name, column(row, 1)?, blob_from_row(row, 2)?))
-            })
-            .collect()
+        all(&db, &secret_values(DIALECT, org, names), "reading secrets", secret_value_from_row).await
     }
 
     async fn secret_versions(
@@ -304,9 +251,10 @@ impl SecretStore for PostgresStore {
         // so no rows means no secret, and one statement reads both at once.
         let select = statement(
             &db,
-            "SELECT v.version, v.created_at, v.created_by FROM secrets s \
-             JOIN secret_versions v ON v.secret_seq = s.seq \
-             WHERE s.organization_id = $1 AND s.name = $2 ORDER BY v.version DESC",
+            &format!(
+                "SELECT {SECRET_VERSION_COLUMNS} FROM secrets s JOIN secret_versions v ON v.secret_seq = s.seq \
+                 WHERE s.organization_id = $1 AND s.name = $2 ORDER BY v.version DESC"
+            ),
         )
         .await?;
         let rows = db
@@ -316,15 +264,7 @@ impl SecretStore for PostgresStore {
         if rows.is_empty() {
             return Err(StoreError::NotFound(Missing::Secret(name.to_string())));
         }
-        rows.iter()
-            .map(|row| {
-                Ok(SecretVersionMeta {
-                    version: column(row, 0)?,
-                    created_at: column(row, 1)?,
-                    created_by: column(row, 2)?,
-                })
-            })
-            .collect()
+        rows.iter().map(|row| read(row, secret_version_from_row)).collect()
     }
 
     async fn delete_secret(
@@ -344,9 +284,7 @@ impl SecretStore for PostgresStore {
         if removed == 0 {
             return Err(StoreError::NotFound(Missing::Secret(name.to_string())));
         }
-        let action = AuditAction::SecretDelete;
-        let event =
-            secret_event(change.audit.as_ref(), org, change.actor.clone(), action, name.as_str(), None);
+        let event = change.secret_delete_event(org, name);
         insert_audit_if(&tx, event).await?;
         tx.commit().await.map_err(failed("committing a secret delete"))
     }

@@ -2,17 +2,16 @@
 //! (`insert_revision`), read back, and rolled back to.
 use crate::SqliteStore;
 use crate::audit::insert_audit_if;
-use crate::integrations::{apply, fetch};
+use crate::integrations::{fetch, fetch_current, persist};
 use crate::sql::{DIALECT, all, read};
 use crate::time_codec::micros;
 use async_trait::async_trait;
-use patchbay_domain::{Approval, AuditAction, Integration, OrganizationId, Revision, RevisionKind, now_utc};
+use patchbay_domain::{Integration, OrganizationId, Revision, now_utc};
 use patchbay_store::codec::{encode_config, encode_tags};
-use patchbay_store::sql::{
-    APPROVAL_COLUMNS, REVISION_COLUMNS, approval_from_row, revision_from_row, revisions,
-};
+use patchbay_store::sql::{REVISION_COLUMNS, revision_from_row, revisions};
 use patchbay_store::{
-    Change, HistoryStore, Missing, StoreError, approval_event, check_revision, failed, restore_patch,
+    Change, HistoryStore, Missing, RevisionRecord, StoreError, approval_event, check_revision, failed,
+    plan_update, restore_patch,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use uuid::Uuid;
@@ -22,11 +21,9 @@ pub(crate) fn insert_revision(
     tx: &Transaction<'_>,
     seq: i64,
     integration: &Integration,
-    kind: RevisionKind,
-    change: &Change,
-    restored_from: Option<i64>,
-    approval: Option<&Approval>,
+    record: &RevisionRecord,
 ) -> Result<(), StoreError> {
+    let approval = record.approval.as_ref();
     tx.prepare_cached(
         "INSERT INTO integration_revisions (integration_seq, revision, kind, actor, recorded_at, \
          restored_from, name, integration_type, description, status, config, tags, created_at, \
@@ -37,10 +34,10 @@ pub(crate) fn insert_revision(
         insert.execute(params![
             seq,
             integration.revision,
-            kind.as_str(),
-            change.actor,
+            record.kind.as_str(),
+            record.actor,
             micros(integration.updated_at),
-            restored_from,
+            record.restored_from,
             integration.name,
             integration.integration_type,
             integration.description,
@@ -57,20 +54,6 @@ pub(crate) fn insert_revision(
     })
     .map_err(failed("writing a revision"))?;
     Ok(())
-}
-
-/// The approval revision `revision` was stored with (`None`: not approved).
-pub(crate) fn read_approval(
-    conn: &Connection,
-    seq: i64,
-    revision: i64,
-) -> Result<Option<Approval>, StoreError> {
-    conn.prepare_cached(&format!(
-        "SELECT {APPROVAL_COLUMNS} FROM integration_revisions WHERE integration_seq = ?1 AND revision = ?2"
-    ))
-    .and_then(|mut s| s.query_row(params![seq, revision], read(|row| approval_from_row(row, 0))).optional())
-    .map_err(failed("reading an approval"))
-    .map(Option::flatten)
 }
 
 /// Marks revision `revision` approved by `change.actor`, unless it is
@@ -134,12 +117,11 @@ fn restore(
     change: &Change,
 ) -> Result<Integration, StoreError> {
     let tx = conn.transaction().map_err(failed("starting a restore"))?;
-    let (seq, current) = fetch(&tx, org, id)?;
-    check_revision(change, current.revision)?;
+    let (seq, current) = fetch_current(&tx, org, id)?;
+    check_revision(change, current.integration.revision)?;
     let target = read_revision(&tx, org, id, seq, revision)?.snapshot;
-    let patch = restore_patch(target);
-    let (restored, kind) = apply(&tx, org, seq, current, patch, change, Some(revision))?;
-    insert_audit_if(&tx, change.integration_event(&restored, kind, AuditAction::IntegrationRestore))?;
+    let write = plan_update(current, restore_patch(target), change, Some(revision));
+    let restored = persist(&tx, org, seq, write)?;
     tx.commit().map_err(failed("committing a restore"))?;
     Ok(restored)
 }

@@ -1,18 +1,19 @@
 use crate::SqliteStore;
 use crate::audit::insert_audit_if;
-use crate::history::{insert_revision, read_approval};
+use crate::history::insert_revision;
 use crate::sql::{DIALECT, all, read};
 use crate::time_codec::micros;
 use async_trait::async_trait;
 use patchbay_domain::{
-    AuditAction, Integration, IntegrationPatch, IntegrationStatus, ListFilter, NewIntegration,
-    OrganizationId, RevisionKind,
+    AuditAction, Integration, IntegrationPatch, ListFilter, NewIntegration, OrganizationId,
 };
 use patchbay_store::codec::{distinct_tags, encode_config, encode_tags};
-use patchbay_store::sql::{INTEGRATION_COLUMNS, integration_from_row, integrations};
+use patchbay_store::sql::{
+    CURRENT_COLUMNS, CURRENT_FROM, INTEGRATION_COLUMNS, current_from_row, integration_from_row, integrations,
+};
 use patchbay_store::{
-    AuditContext, Change, Conflict, DeleteMode, IntegrationStore, Missing, StoreError, check_revision,
-    new_revision_approval, plan_update, replacement,
+    AuditContext, Change, Conflict, Current, DeleteMode, IntegrationStore, IntegrationWrite, Missing,
+    StoreError, check_revision, failed, plan_create, plan_update, replacement, soft_delete,
 };
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, params};
 use uuid::Uuid;
@@ -56,32 +57,51 @@ fn write_tags(tx: &Transaction<'_>, org: &OrganizationId, seq: i64, tags: &[Stri
     Ok(())
 }
 
+/// The integration matching `condition` (on `i`), with its current
+/// revision's approval: what a write decides from. The one writer
+/// connection is held, so nothing changes between this read and the write.
+fn current_where(
+    conn: &Connection,
+    condition: &str,
+    args: impl rusqlite::Params,
+) -> Result<Option<(i64, Current)>, StoreError> {
+    conn.prepare_cached(&format!("SELECT {CURRENT_COLUMNS} FROM {CURRENT_FROM} WHERE {condition}"))
+        .and_then(|mut s| s.query_row(args, read(current_from_row)).optional())
+        .map_err(failed("reading an integration"))
+}
+
+pub(crate) fn fetch_current(
+    conn: &Connection,
+    org: &OrganizationId,
+    id: Uuid,
+) -> Result<(i64, Current), StoreError> {
+    current_where(conn, "i.id = ?1 AND i.organization_id = ?2", params![id.to_string(), org.as_str()])?
+        .ok_or(StoreError::NotFound(Missing::Integration))
+}
+
 fn create(
     conn: &mut Connection,
     org: &OrganizationId,
     new: NewIntegration,
     audit: Option<AuditContext>,
 ) -> Result<Integration, StoreError> {
-    let tx = conn.transaction().map_err(|e| StoreError::other("starting a create", e))?;
-    let integration = insert_new(&tx, org, new, audit)?;
-    tx.commit().map_err(|e| StoreError::other("committing a create", e))?;
+    let tx = conn.transaction().map_err(failed("starting a create"))?;
+    let integration = insert_new(&tx, org, plan_create(org, new, audit))?;
+    tx.commit().map_err(failed("committing a create"))?;
     Ok(integration)
 }
 
-/// The row, its tags, its first revision and its audit event, in `tx`.
+/// Persists a planned create: the row, then what `record` adds.
 fn insert_new(
     tx: &Transaction<'_>,
     org: &OrganizationId,
-    new: NewIntegration,
-    audit: Option<AuditContext>,
+    write: IntegrationWrite,
 ) -> Result<Integration, StoreError> {
-    let by_admin = new.created_by_admin;
-    let integration = new.into_integration(org.clone());
-    let now = integration.created_at;
+    let integration = &write.integration;
     tx.execute(
         "INSERT INTO custom_integrations (id, organization_id, name, integration_type, description, \
-         status, config, tags, created_at, updated_at, created_by) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
+         status, config, tags, created_at, updated_at, created_by, revision) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             integration.id.to_string(),
             org.as_str(),
@@ -91,19 +111,62 @@ fn insert_new(
             integration.status.as_str(),
             encode_config(&integration.config),
             encode_tags(&integration.tags),
-            micros(now),
+            micros(integration.created_at),
+            micros(integration.updated_at),
             integration.created_by,
+            integration.revision,
         ],
     )
     .map_err(write_error(&integration.name, "inserting an integration"))?;
-    let seq = tx.last_insert_rowid();
-    write_tags(tx, org, seq, &integration.tags).map_err(|e| StoreError::other("writing tags", e))?;
-    let change = Change { actor: integration.created_by.clone(), by_admin, expected_revision: None, audit };
-    let approval = new_revision_approval(&change, &integration, None);
-    insert_revision(tx, seq, &integration, RevisionKind::Create, &change, None, approval.as_ref())?;
-    let kind = Some(RevisionKind::Create);
-    insert_audit_if(tx, change.integration_event(&integration, kind, AuditAction::IntegrationCreate))?;
-    Ok(integration)
+    record(tx, org, tx.last_insert_rowid(), write)
+}
+
+/// Persists a planned update of row `seq`: the row when it changes, then
+/// what `record` adds.
+pub(crate) fn persist(
+    tx: &Transaction<'_>,
+    org: &OrganizationId,
+    seq: i64,
+    write: IntegrationWrite,
+) -> Result<Integration, StoreError> {
+    let integration = &write.integration;
+    if write.revision.is_some() {
+        tx.execute(
+            "UPDATE custom_integrations SET name = ?2, integration_type = ?3, description = ?4, \
+             status = ?5, config = ?6, tags = ?7, updated_at = ?8, revision = ?9 WHERE seq = ?1",
+            params![
+                seq,
+                integration.name,
+                integration.integration_type,
+                integration.description,
+                integration.status.as_str(),
+                encode_config(&integration.config),
+                encode_tags(&integration.tags),
+                micros(integration.updated_at),
+                integration.revision,
+            ],
+        )
+        .map_err(write_error(&integration.name, "updating an integration"))?;
+    }
+    record(tx, org, seq, write)
+}
+
+/// What follows the row of a write: its tag rows when they changed, its
+/// revision and its audit event.
+fn record(
+    tx: &Transaction<'_>,
+    org: &OrganizationId,
+    seq: i64,
+    write: IntegrationWrite,
+) -> Result<Integration, StoreError> {
+    if write.tags_changed {
+        write_tags(tx, org, seq, &write.integration.tags).map_err(failed("writing tags"))?;
+    }
+    if let Some(revision) = &write.revision {
+        insert_revision(tx, seq, &write.integration, revision)?;
+    }
+    insert_audit_if(tx, write.event)?;
+    Ok(write.integration)
 }
 
 /// The live integration of that name, if any.
@@ -117,7 +180,7 @@ fn fetch_by_name(
          WHERE organization_id = ?1 AND name = ?2 AND status <> 'deleted'"
     ))
     .and_then(|mut s| s.query_row(params![org.as_str(), name], read(integration_from_row)).optional())
-    .map_err(|e| StoreError::other("reading an integration by name", e))
+    .map_err(failed("reading an integration by name"))
 }
 
 /// One transaction on the one writer: nothing can come between the lookup
@@ -128,82 +191,31 @@ fn upsert_by_name(
     new: NewIntegration,
     change: &Change,
 ) -> Result<(Integration, bool), StoreError> {
-    let tx = conn.transaction().map_err(|e| StoreError::other("starting an upsert", e))?;
-    let written = match fetch_by_name(&tx, org, &new.name)? {
+    let tx = conn.transaction().map_err(failed("starting an upsert"))?;
+    let live = "i.organization_id = ?1 AND i.name = ?2 AND i.status <> 'deleted'";
+    let written = match current_where(&tx, live, params![org.as_str(), new.name])? {
         Some((seq, current)) => {
-            let (updated, kind) = apply(&tx, org, seq, current, replacement(&new), change, None)?;
-            insert_audit_if(&tx, change.integration_event(&updated, kind, AuditAction::IntegrationUpdate))?;
-            (updated, false)
+            (persist(&tx, org, seq, plan_update(current, replacement(&new), change, None))?, false)
         }
-        None => (insert_new(&tx, org, new, change.audit.clone())?, true),
+        None => (insert_new(&tx, org, plan_create(org, new, change.audit.clone()))?, true),
     };
-    tx.commit().map_err(|e| StoreError::other("committing an upsert", e))?;
+    tx.commit().map_err(failed("committing an upsert"))?;
     Ok(written)
 }
 
-/// `unchanged`: the audit action when the patch changes nothing.
 fn update(
     conn: &mut Connection,
     org: &OrganizationId,
     id: Uuid,
     patch: IntegrationPatch,
     change: &Change,
-    unchanged: AuditAction,
 ) -> Result<Integration, StoreError> {
-    let tx = conn.transaction().map_err(|e| StoreError::other("starting an update", e))?;
-    let (seq, integration) = fetch(&tx, org, id)?;
-    // The one writer connection is held: nothing changes between the check and the write.
-    check_revision(change, integration.revision)?;
-    let (updated, kind) = apply(&tx, org, seq, integration, patch, change, None)?;
-    insert_audit_if(&tx, change.integration_event(&updated, kind, unchanged))?;
-    tx.commit().map_err(|e| StoreError::other("committing an update", e))?;
+    let tx = conn.transaction().map_err(failed("starting an update"))?;
+    let (seq, current) = fetch_current(&tx, org, id)?;
+    check_revision(change, current.integration.revision)?;
+    let updated = persist(&tx, org, seq, plan_update(current, patch, change, None))?;
+    tx.commit().map_err(failed("committing an update"))?;
     Ok(updated)
-}
-
-/// Applies `patch` to the fetched row and, when that changes anything,
-/// writes it and its revision (a `restore` one when `restored_from` is set);
-/// returns the row and the kind of revision written (`None`: nothing was).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn apply(
-    tx: &Transaction<'_>,
-    org: &OrganizationId,
-    seq: i64,
-    integration: Integration,
-    patch: IntegrationPatch,
-    change: &Change,
-    restored_from: Option<i64>,
-) -> Result<(Integration, Option<RevisionKind>), StoreError> {
-    let plan = match plan_update(integration, patch, restored_from) {
-        Ok(plan) => plan,
-        Err(unchanged) => return Ok((*unchanged, None)),
-    };
-    let integration = &plan.integration;
-    tx.execute(
-        "UPDATE custom_integrations SET name = ?2, integration_type = ?3, description = ?4, \
-         status = ?5, config = ?6, tags = ?7, updated_at = ?8, revision = ?9 WHERE seq = ?1",
-        params![
-            seq,
-            integration.name,
-            integration.integration_type,
-            integration.description,
-            integration.status.as_str(),
-            encode_config(&integration.config),
-            encode_tags(&integration.tags),
-            micros(integration.updated_at),
-            integration.revision,
-        ],
-    )
-    .map_err(write_error(&integration.name, "updating an integration"))?;
-    if plan.tags_changed {
-        write_tags(tx, org, seq, &integration.tags).map_err(|e| StoreError::other("writing tags", e))?;
-    }
-    let previous = match plan.needs_previous_approval(change) {
-        true => Some(read_approval(tx, seq, plan.previous_revision)?),
-        false => None,
-    };
-    let approval = plan.approval(change, previous);
-    insert_revision(tx, seq, integration, plan.kind, change, restored_from, approval.as_ref())?;
-    Ok((plan.integration, Some(plan.kind)))
 }
 
 fn hard_delete(
@@ -212,14 +224,14 @@ fn hard_delete(
     id: Uuid,
     change: &Change,
 ) -> Result<(), StoreError> {
-    let tx = conn.transaction().map_err(|e| StoreError::other("starting a delete", e))?;
+    let tx = conn.transaction().map_err(failed("starting a delete"))?;
     let (seq, integration) = fetch(&tx, org, id)?;
     check_revision(change, integration.revision)?;
     // Tag and revision rows go with the row (ON DELETE CASCADE).
     tx.execute("DELETE FROM custom_integrations WHERE seq = ?1", [seq])
-        .map_err(|e| StoreError::other("deleting an integration", e))?;
+        .map_err(failed("deleting an integration"))?;
     insert_audit_if(&tx, change.integration_event(&integration, None, AuditAction::IntegrationDelete))?;
-    tx.commit().map_err(|e| StoreError::other("committing a delete", e))
+    tx.commit().map_err(failed("committing a delete"))
 }
 
 fn list(conn: &Connection, org: &OrganizationId, filter: &ListFilter) -> rusqlite::Result<Vec<Integration>> {
@@ -282,11 +294,7 @@ impl IntegrationStore for SqliteStore {
         change: Change,
     ) -> Result<Integration, StoreError> {
         let org = org.clone();
-        let unchanged = match patch.status {
-            Some(IntegrationStatus::Deleted) => AuditAction::IntegrationDelete,
-            _ => AuditAction::IntegrationUpdate,
-        };
-        self.pool.write(move |conn| update(conn, &org, id, patch, &change, unchanged)).await
+        self.pool.write(move |conn| update(conn, &org, id, patch, &change)).await
     }
 
     async fn delete_integration_with(
@@ -299,11 +307,7 @@ impl IntegrationStore for SqliteStore {
         let org = org.clone();
         self.pool
             .write(move |conn| match mode {
-                DeleteMode::Soft => {
-                    let patch =
-                        IntegrationPatch { status: Some(IntegrationStatus::Deleted), ..Default::default() };
-                    update(conn, &org, id, patch, &change, AuditAction::IntegrationDelete).map(drop)
-                }
+                DeleteMode::Soft => update(conn, &org, id, soft_delete(), &change).map(drop),
                 DeleteMode::Hard => hard_delete(conn, &org, id, &change),
             })
             .await

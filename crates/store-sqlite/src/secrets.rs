@@ -3,13 +3,13 @@ use crate::audit::insert_audit_if;
 use crate::sql::{DIALECT, all, read};
 use crate::time_codec::micros;
 use async_trait::async_trait;
-use patchbay_domain::{AuditAction, OrganizationId, SecretMeta, SecretName, SecretVersionMeta, now_utc};
+use patchbay_domain::{OrganizationId, SecretMeta, SecretName, SecretVersionMeta, now_utc};
 use patchbay_store::sql::{
     DATA_KEY_COLUMNS, SECRET_COLUMNS, SECRET_VERSION_COLUMNS, blob_from_row, data_key_from_row,
     secret_from_row, secret_value_from_row, secret_values, secret_version_from_row,
 };
 use patchbay_store::{
-    Change, Conflict, Missing, Rewrap, SealedBlob, SecretStore, SecretWrite, StoreError, failed, secret_event,
+    Change, Conflict, Missing, Rewrap, SealedBlob, SecretStore, SecretWrite, StoreError, failed,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -49,6 +49,7 @@ fn put(
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .map_err(failed("writing a secret"))?;
+    let event = write.event(org, version);
     let sealed = (write.seal)(version);
     tx.execute(
         "INSERT INTO secret_versions (secret_seq, version, nonce, ciphertext, created_at, created_by) \
@@ -63,14 +64,6 @@ fn put(
             read(secret_from_row),
         )
         .map_err(failed("reading a secret back"))?;
-    let event = secret_event(
-        write.audit.as_ref(),
-        org,
-        write.actor.clone(),
-        AuditAction::SecretWrite,
-        write.name.as_str(),
-        Some(version),
-    );
     insert_audit_if(&tx, event)?;
     tx.commit().map_err(failed("committing a secret write"))?;
     Ok((meta, version == 1))
@@ -238,8 +231,8 @@ impl SecretStore for SqliteStore {
             let seq = secret_seq(conn, org, name)?;
             let read = || -> rusqlite::Result<Vec<SecretVersionMeta>> {
                 let mut statement = conn.prepare_cached(&format!(
-                    "SELECT {SECRET_VERSION_COLUMNS} FROM secret_versions \
-                     WHERE secret_seq = ?1 ORDER BY version DESC"
+                    "SELECT {SECRET_VERSION_COLUMNS} FROM secret_versions v \
+                     WHERE v.secret_seq = ?1 ORDER BY v.version DESC"
                 ))?;
                 let rows = statement.query_map([seq], read(secret_version_from_row))?;
                 rows.collect()
@@ -267,14 +260,7 @@ impl SecretStore for SqliteStore {
                 if removed == 0 {
                     return Err(StoreError::NotFound(Missing::Secret(name.to_string())));
                 }
-                let event = secret_event(
-                    change.audit.as_ref(),
-                    &org,
-                    change.actor.clone(),
-                    AuditAction::SecretDelete,
-                    name.as_str(),
-                    None,
-                );
+                let event = change.secret_delete_event(&org, &name);
                 insert_audit_if(&tx, event)?;
                 tx.commit().map_err(failed("committing a secret delete"))
             })

@@ -7,10 +7,10 @@
 //! what was written (the revision's kind, the new revision number), and the
 //! functions here turn both into the event. Attempts that change nothing
 //! (refused, failed) are recorded by the handler, outside any transaction.
-use crate::Change;
+use crate::{Change, SecretWrite};
 use patchbay_domain::{
     Actor, AuditAction, AuditEvent, AuditOutcome, Integration, OrganizationId, Revision, RevisionKind,
-    now_utc,
+    SecretName, now_utc,
 };
 use serde_json::{Map, Value, json};
 
@@ -61,7 +61,7 @@ impl AuditContext {
 
 /// The event of a write to secret `name` (never its value): `version` is the
 /// version written, `None` for a delete.
-pub fn secret_event(
+fn secret_event(
     audit: Option<&AuditContext>,
     org: &OrganizationId,
     actor: Option<String>,
@@ -76,7 +76,27 @@ pub fn secret_event(
     Some(audit?.event(org, actor, action, "secret", Some(name.to_owned()), detail))
 }
 
+impl SecretWrite {
+    /// The event of this write, once the store assigned its `version`.
+    pub fn event(&self, org: &OrganizationId, version: i64) -> Option<AuditEvent> {
+        let (audit, actor, name) = (self.audit.as_ref(), self.actor.clone(), self.name.as_str());
+        secret_event(audit, org, actor, AuditAction::SecretWrite, name, Some(version))
+    }
+}
+
 impl Change {
+    /// The event of this change deleting secret `name`.
+    pub fn secret_delete_event(&self, org: &OrganizationId, name: &SecretName) -> Option<AuditEvent> {
+        secret_event(
+            self.audit.as_ref(),
+            org,
+            self.actor.clone(),
+            AuditAction::SecretDelete,
+            name.as_str(),
+            None,
+        )
+    }
+
     /// The successful event of this change, or `None` for a change that is
     /// not audited (the store's own tests, maintenance tools).
     pub fn event(

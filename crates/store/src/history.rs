@@ -6,8 +6,7 @@ use crate::StoreError;
 use crate::audit::AuditContext;
 use async_trait::async_trait;
 use patchbay_domain::{
-    Actor, Approval, AuditEvent, AuditFilter, Integration, IntegrationConfig, OrganizationId, Revision, Role,
-    StoredAuditEvent,
+    Actor, AuditEvent, AuditFilter, Integration, OrganizationId, Revision, Role, StoredAuditEvent,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -53,32 +52,6 @@ impl Change {
         }
         self
     }
-}
-
-/// The approval the revision `written` is stored with: one rule for every
-/// backend (`Approval::of_new_revision`). `previous` is the config before
-/// the change and the approval of the revision it had, for an update.
-pub fn new_revision_approval(
-    change: &Change,
-    written: &Integration,
-    previous: Option<(&IntegrationConfig, Option<&Approval>)>,
-) -> Option<Approval> {
-    let actor = change.actor.as_deref();
-    Approval::of_new_revision(
-        written.revision,
-        actor,
-        change.by_admin,
-        written.updated_at,
-        previous,
-        &written.config,
-    )
-}
-
-/// Whether writing `written` over a revision whose config was `before` needs
-/// that revision's approval to decide its own: only a non-admin's change
-/// that kept the config can inherit one. Backends read it only then.
-pub fn needs_previous_approval(change: &Change, before: &IntegrationConfig, written: &Integration) -> bool {
-    !change.by_admin && *before == written.config
 }
 
 /// Fails with `StoreError::RevisionMismatch` when the change expected

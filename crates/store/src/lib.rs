@@ -16,19 +16,18 @@ pub mod sql;
 pub mod testing;
 mod wait;
 
-pub use audit::{AuditContext, approval_event, secret_event, test_event};
+pub use audit::{AuditContext, approval_event, test_event};
 pub use error::{Conflict, Missing, StoreError, Unavailable, failed};
-pub use history::{
-    AuditStore, Change, HistoryStore, check_revision, needs_previous_approval, new_revision_approval,
-};
+pub use history::{AuditStore, Change, HistoryStore, check_revision};
 pub use jobs::{
     ATTEMPTS_EXHAUSTED, Job, JobResult, JobStatus, JobStore, MAX_ATTEMPTS, Worker, WorkerScope, lease_end,
     not_held,
 };
-pub use plan::{UpdatePlan, plan_update, restore_patch};
+pub use plan::{
+    Current, IntegrationWrite, RevisionRecord, plan_create, plan_update, restore_patch, soft_delete,
+};
 pub use secrets::{Rewrap, Seal, SealedBlob, SecretStore, SecretWrite};
 pub use sessions::{ConsoleSession, SessionStore};
-pub use sql::{JOB_COLUMNS, WORKER_COLUMNS};
 pub use wait::{WaitGate, WaitLimits};
 
 use async_trait::async_trait;

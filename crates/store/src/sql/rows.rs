@@ -3,7 +3,7 @@
 //! one of them into a domain value. Both schemas name their columns alike.
 use super::Columns;
 use crate::codec::{decode_config, decode_tags};
-use crate::{Job, JobStatus, SealedBlob, StoreError, Worker, WorkerScope};
+use crate::{Current, Job, JobStatus, SealedBlob, StoreError, Worker, WorkerScope};
 use patchbay_domain::{
     Approval, ApprovalKind, AuditAction, AuditEvent, AuditOutcome, Integration, IntegrationStatus,
     OrganizationId, Revision, RevisionKind, SecretMeta, SecretName, SecretVersionMeta, StoredAuditEvent,
@@ -13,6 +13,15 @@ use uuid::Uuid;
 /// An integration row and its `seq` (which keys its tags and revisions).
 pub const INTEGRATION_COLUMNS: &str = "seq, id, organization_id, name, integration_type, description, \
      status, config, tags, created_at, updated_at, created_by, revision";
+
+/// An integration as a write finds it (`Current`): `INTEGRATION_COLUMNS` of
+/// `i`, then the approval of its current revision `r`, from `CURRENT_FROM`.
+pub const CURRENT_COLUMNS: &str = "i.seq, i.id, i.organization_id, i.name, i.integration_type, \
+     i.description, i.status, i.config, i.tags, i.created_at, i.updated_at, i.created_by, i.revision, \
+     r.approval_kind, r.approved_revision, r.approved_by, r.approved_at";
+
+pub const CURRENT_FROM: &str = "custom_integrations i LEFT JOIN integration_revisions r \
+     ON r.integration_seq = i.seq AND r.revision = i.revision";
 
 /// A revision's approval, as the last four columns of `REVISION_COLUMNS`.
 pub const APPROVAL_COLUMNS: &str = "approval_kind, approved_revision, approved_by, approved_at";
@@ -31,7 +40,8 @@ pub const SECRET_COLUMNS: &str = "name, description, current_version, created_at
 /// with `secret_versions v`.
 pub const SECRET_VALUE_COLUMNS: &str = "s.name, v.version, v.nonce, v.ciphertext";
 
-pub const SECRET_VERSION_COLUMNS: &str = "version, created_at, created_by";
+/// A secret's version, from `secret_versions v`.
+pub const SECRET_VERSION_COLUMNS: &str = "v.version, v.created_at, v.created_by";
 
 pub const DATA_KEY_COLUMNS: &str = "organization_id, nonce, wrapped_key";
 
@@ -72,6 +82,12 @@ pub fn integration_from_row(row: &dyn Columns) -> Result<(i64, Integration), Sto
         revision: row.int(12)?,
     };
     Ok((row.int(0)?, integration))
+}
+
+/// A row selected as `CURRENT_COLUMNS`, and its `seq`.
+pub fn current_from_row(row: &dyn Columns) -> Result<(i64, Current), StoreError> {
+    let (seq, integration) = integration_from_row(row)?;
+    Ok((seq, Current { integration, approval: approval_from_row(row, 13)? }))
 }
 
 /// The approval in the four columns from `first` (`APPROVAL_COLUMNS`);
