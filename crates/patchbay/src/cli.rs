@@ -27,6 +27,10 @@ pub enum Command {
     Env(EnvArgs),
     /// Save the server URL and token for the other client commands.
     Login(crate::commands::LoginArgs),
+    /// Show the server, organization, role, user and expiry of the token in use.
+    Whoami(crate::commands::CommonOnly),
+    /// Remove the login `patchbay login` saved.
+    Logout,
     /// Custom integrations: list, get, create, update, delete, export.
     #[command(subcommand, alias = "integration")]
     Integrations(crate::commands::IntegrationsCommand),
@@ -245,7 +249,8 @@ pub struct MintArgs {
     /// Lifetime, e.g. 30d, 12h, 15m, 3600s.
     #[arg(long, default_value = "30d")]
     pub ttl: String,
-    /// User id recorded as `created_by` (default: a new id).
+    /// User id recorded as the author of changes (`created_by`, the audit
+    /// log, history) [default: the --email, else ROLE@ORG, e.g. admin@acme].
     #[arg(long)]
     pub user_id: Option<String>,
     /// An email recorded in the token, shown as the author in the audit log and history.

@@ -63,6 +63,8 @@ fn main() -> ExitCode {
         cli::Command::Run(args) => run::run(args),
         cli::Command::Env(args) => done(env::print(args)),
         cli::Command::Login(args) => done(client_cmds::login::run(args)),
+        cli::Command::Whoami(args) => done(client_cmds::login::whoami(args)),
+        cli::Command::Logout => done(client_cmds::login::logout()),
         cli::Command::Integrations(command) => done(client_cmds::integrations::run(command)),
         cli::Command::Secrets(command) => done(client_cmds::secrets::run(command)),
         cli::Command::Templates(command) => done(client_cmds::templates::run(command)),

@@ -73,12 +73,18 @@ pub fn mint(args: MintArgs) -> anyhow::Result<()> {
     }
     let ttl = parse_ttl(&args.ttl).context("--ttl")?;
     let secret = signing_key(&args)?;
+    // A name people recognise in the audit log and history, not a random id.
+    let user_id = match (&args.user_id, &args.email) {
+        (Some(user_id), _) => user_id.clone(),
+        (None, Some(email)) => email.clone(),
+        (None, None) => format!("{}@{}", role.as_str(), args.org),
+    };
     let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
     let claims = Claims {
         organization: args.org,
         exp: now + ttl,
         email: args.email,
-        user_id: Some(args.user_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string())),
+        user_id: Some(user_id),
         sub: None,
         token_id: None,
         role: Some(role.as_str().to_owned()),

@@ -6,6 +6,7 @@ mod confirm;
 mod declared;
 mod declared_keys;
 mod diff;
+pub mod identity;
 pub mod history;
 pub mod integrations;
 pub mod login;

@@ -6,6 +6,7 @@ mod connection;
 mod errors;
 mod history;
 mod guards;
+mod identity;
 mod session;
 #[path = "../support/mod.rs"]
 mod support;
