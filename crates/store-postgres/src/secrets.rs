@@ -14,7 +14,9 @@ use patchbay_store::sql::{
     DATA_KEY_COLUMNS, SECRET_COLUMNS, SECRET_VERSION_COLUMNS, blob_from_row, data_key_from_row,
     secret_from_row, secret_value_from_row, secret_values, secret_version_from_row,
 };
-use patchbay_store::{Change, Conflict, Missing, Rewrap, SealedBlob, SecretStore, SecretWrite, StoreError};
+use patchbay_store::{
+    Change, Missing, Rewrap, SealedBlob, SecretStore, SecretWrite, StoreError, check_fingerprint,
+};
 use tokio_postgres::Statement;
 
 const FINGERPRINT: &str = "master_key_fingerprint";
@@ -87,9 +89,7 @@ async fn create_key(
     let mut db = client(&store.pool).await?;
     let tx = db.transaction().await.map_err(failed("starting a data key write"))?;
     // Shared: key creations run side by side, a rotation waits for them.
-    if recorded_fingerprint(&tx, "FOR SHARE").await?.as_deref() != Some(fingerprint) {
-        return Err(StoreError::Conflict(Conflict::MasterKeyChanged));
-    }
+    check_fingerprint(recorded_fingerprint(&tx, "FOR SHARE").await?.as_deref(), fingerprint)?;
     let insert = statement(
         &tx,
         "INSERT INTO vault_data_keys (organization_id, nonce, wrapped_key, created_at) \
@@ -129,9 +129,7 @@ async fn rewrap(
     let mut db = client(&store.pool).await?;
     let tx = db.transaction().await.map_err(failed("starting a key rotation"))?;
     // Exclusive: no key is created, and no other rotation runs, until commit.
-    if recorded_fingerprint(&tx, "FOR UPDATE").await?.as_deref() != Some(old) {
-        return Err(StoreError::Conflict(Conflict::MasterKeyChanged));
-    }
+    check_fingerprint(recorded_fingerprint(&tx, "FOR UPDATE").await?.as_deref(), old)?;
     let keys = read_keys(&tx).await?;
     let update =
         statement(&tx, "UPDATE vault_data_keys SET nonce = $2, wrapped_key = $3 WHERE organization_id = $1")
@@ -234,11 +232,8 @@ impl SecretStore for PostgresStore {
         org: &OrganizationId,
         names: &[SecretName],
     ) -> Result<Vec<(SecretName, i64, SealedBlob)>, StoreError> {
-        if names.is_empty() {
-            return Ok(Vec::new());
-        }
-        let db = client(&self.pool).await?;
-        all(&db, &secret_values(DIALECT, org, names), "reading secrets", secret_value_from_row).await
+        let Some(query) = secret_values(DIALECT, org, names) else { return Ok(Vec::new()) };
+        all(&client(&self.pool).await?, &query, "reading secrets", secret_value_from_row).await
     }
 
     async fn secret_versions(

@@ -9,7 +9,7 @@ use patchbay_store::sql::{
     secret_from_row, secret_value_from_row, secret_values, secret_version_from_row,
 };
 use patchbay_store::{
-    Change, Conflict, Missing, Rewrap, SealedBlob, SecretStore, SecretWrite, StoreError, failed,
+    Change, Missing, Rewrap, SealedBlob, SecretStore, SecretWrite, StoreError, check_fingerprint, failed,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -71,9 +71,7 @@ fn put(
 
 fn rewrap(conn: &mut Connection, old: &str, new: &str, rewrap: &Rewrap) -> Result<usize, StoreError> {
     let tx = conn.transaction().map_err(failed("starting a key rotation"))?;
-    if recorded_fingerprint(&tx).map_err(failed("reading the fingerprint"))?.as_deref() != Some(old) {
-        return Err(StoreError::Conflict(Conflict::MasterKeyChanged));
-    }
+    check_fingerprint(recorded_fingerprint(&tx).map_err(failed("reading the fingerprint"))?.as_deref(), old)?;
     let keys = read_data_keys(&tx).map_err(failed("reading data keys"))?;
     for (org, wrapped) in &keys {
         let rewrapped = rewrap(org, wrapped).map_err(|e| StoreError::other("re-wrapping a data key", e))?;
@@ -139,10 +137,8 @@ impl SecretStore for SqliteStore {
         self.pool
             .write(move |conn| {
                 let tx = conn.transaction().map_err(failed("starting a data key write"))?;
-                if recorded_fingerprint(&tx).map_err(failed("reading the fingerprint"))? != Some(fingerprint)
-                {
-                    return Err(StoreError::Conflict(Conflict::MasterKeyChanged));
-                }
+                let recorded = recorded_fingerprint(&tx).map_err(failed("reading the fingerprint"))?;
+                check_fingerprint(recorded.as_deref(), &fingerprint)?;
                 tx.execute(
                     "INSERT INTO vault_data_keys (organization_id, nonce, wrapped_key, created_at) \
                      VALUES (?1, ?2, ?3, ?4) ON CONFLICT (organization_id) DO NOTHING",
@@ -215,10 +211,7 @@ impl SecretStore for SqliteStore {
         org: &OrganizationId,
         names: &[SecretName],
     ) -> Result<Vec<(SecretName, i64, SealedBlob)>, StoreError> {
-        if names.is_empty() {
-            return Ok(Vec::new());
-        }
-        let query = secret_values(DIALECT, org, names);
+        let Some(query) = secret_values(DIALECT, org, names) else { return Ok(Vec::new()) };
         self.pool.read(|conn| all(conn, &query, secret_value_from_row)).map_err(failed("reading secrets"))
     }
 

@@ -26,7 +26,7 @@ pub use jobs::{
 pub use plan::{
     Current, IntegrationWrite, RevisionRecord, plan_create, plan_update, restore_patch, soft_delete,
 };
-pub use secrets::{Rewrap, Seal, SealedBlob, SecretStore, SecretWrite};
+pub use secrets::{Rewrap, Seal, SealedBlob, SecretStore, SecretWrite, check_fingerprint};
 pub use sessions::{ConsoleSession, SessionStore};
 pub use wait::{WaitGate, WaitLimits};
 

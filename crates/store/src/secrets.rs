@@ -3,7 +3,7 @@
 //! key or a value in clear: sealing happens in the `Seal` callback, which
 //! runs inside the write's transaction once the new version is known
 //! (the version is part of what the ciphertext is bound to).
-use crate::{AuditContext, Change, StoreError};
+use crate::{AuditContext, Change, Conflict, StoreError};
 use async_trait::async_trait;
 use patchbay_domain::{OrganizationId, SecretMeta, SecretName, SecretVersionMeta};
 
@@ -30,6 +30,17 @@ pub struct SecretWrite {
     /// When set, the write commits its `secret.write` audit event (name and
     /// version, never the value) in its own transaction.
     pub audit: Option<AuditContext>,
+}
+
+/// Data keys are written only under the master key that wrapped them:
+/// `Conflict::MasterKeyChanged` unless the writer's `fingerprint` is the one
+/// recorded (read in the write's transaction, so a rotation cannot come
+/// between).
+pub fn check_fingerprint(recorded: Option<&str>, fingerprint: &str) -> Result<(), StoreError> {
+    match recorded == Some(fingerprint) {
+        true => Ok(()),
+        false => Err(StoreError::Conflict(Conflict::MasterKeyChanged)),
+    }
 }
 
 #[async_trait]
@@ -105,4 +116,18 @@ pub trait SecretStore: Send + Sync {
         name: &SecretName,
         change: Change,
     ) -> Result<(), StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_recorded_master_key_writes_data_keys() {
+        assert!(check_fingerprint(Some("abc"), "abc").is_ok());
+        for recorded in [Some("old"), None] {
+            let refused = check_fingerprint(recorded, "abc").unwrap_err();
+            assert!(matches!(refused, StoreError::Conflict(Conflict::MasterKeyChanged)), "{recorded:?}");
+        }
+    }
 }

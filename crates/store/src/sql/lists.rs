@@ -60,8 +60,11 @@ pub fn revisions(dialect: Dialect, seq: i64, limit: Option<u32>, offset: u32) ->
 
 /// The current versions and sealed values of those of `names` the
 /// organization has, as `SECRET_VALUE_COLUMNS`: one statement whatever the
-/// number of names.
-pub fn secret_values(dialect: Dialect, org: &OrganizationId, names: &[SecretName]) -> Query {
+/// number of names. `None` for no names: there is nothing to ask.
+pub fn secret_values(dialect: Dialect, org: &OrganizationId, names: &[SecretName]) -> Option<Query> {
+    if names.is_empty() {
+        return None;
+    }
     let mut q = Query::new(dialect);
     let org = q.bind(org.as_str());
     let set = q.bind(Arg::TextSet(names.iter().map(|name| name.as_str().to_owned()).collect()));
@@ -71,7 +74,7 @@ pub fn secret_values(dialect: Dialect, org: &OrganizationId, names: &[SecretName
          WHERE s.organization_id = {org} AND {}",
         (dialect.in_set)("s.name", &set)
     ));
-    q
+    Some(q)
 }
 
 /// `LIMIT` and `OFFSET`; no limit is the largest count, which both
@@ -178,6 +181,16 @@ mod tests {
         let q = integrations(question, &acme(), &filter);
         assert!(q.sql.contains("(name LIKE ?2 ESCAPE '\\' OR description LIKE ?2 ESCAPE '\\')"), "{}", q.sql);
         assert!(q.sql.contains("tag IN (SELECT value FROM json_each(?4))"), "{}", q.sql);
+    }
+
+    #[test]
+    fn secret_values_are_one_set_argument() {
+        let names = [SecretName::parse("DB_PASSWORD").unwrap(), SecretName::parse("API_KEY").unwrap()];
+        let q = secret_values(DOLLAR, &acme(), &names).unwrap();
+        assert!(q.sql.ends_with("WHERE s.organization_id = $1 AND s.name = ANY($2)"), "{}", q.sql);
+        let set = Arg::TextSet(vec!["DB_PASSWORD".into(), "API_KEY".into()]);
+        assert_eq!(q.args, [Arg::from("acme"), set]);
+        assert!(secret_values(DOLLAR, &acme(), &[]).is_none());
     }
 
     #[test]
