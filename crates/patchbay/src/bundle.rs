@@ -1,6 +1,7 @@
 //! Fetching an execution bundle for `run` and `env`, and saying plainly why
 //! the server would not give one.
 use crate::cli::ClientArgs;
+use crate::client_cmds::identity::Identity;
 use crate::failure::{self, problem_from_json, problem_line};
 use anyhow::{Context, bail};
 use patchbay_api_types::{BundleResponse, ResolveRequest};
@@ -20,7 +21,13 @@ pub fn fetch(args: &ClientArgs, names: &[String]) -> anyhow::Result<BundleRespon
         .context("starting the async runtime")?;
     let client = args.connect()?;
     let request = ResolveRequest { names: Some(names.to_vec()), ..ResolveRequest::default() };
-    let bundle = runtime.block_on(client.resolve(&request, false)).map_err(explain)?;
+    let bundle = match runtime.block_on(client.resolve(&request, false)) {
+        Ok(bundle) => bundle,
+        Err(error) => {
+            let known = || runtime.block_on(crate::client_cmds::live_names(&client));
+            return Err(explain(error, args, names, known));
+        }
+    };
     if !bundle.missing.is_empty() {
         let lines: Vec<String> =
             bundle.missing.iter().map(|p| format!("  {}", problem_line(&p.loc, &p.msg))).collect();
@@ -94,9 +101,16 @@ fn read_configs(
     })
 }
 
-/// Resolution problems are listed as such; every other failure is
+/// Resolution problems are listed as such, an integration asked for by
+/// its `-i` (with the closest known name when it does not exist); a refusal
+/// of the token's role says which tokens can; every other failure is
 /// explained as for any client command.
-fn explain(error: ClientError) -> anyhow::Error {
+fn explain(
+    error: ClientError,
+    args: &ClientArgs,
+    asked: &[String],
+    known: impl FnOnce() -> Vec<String>,
+) -> anyhow::Error {
     match error {
         ClientError::Api { status, body } if status.as_u16() == 422 => {
             let problems =
@@ -104,12 +118,54 @@ fn explain(error: ClientError) -> anyhow::Error {
             if problems.is_empty() {
                 return failure::explain(ClientError::Api { status, body });
             }
-            let lines: Vec<String> = problems.iter().map(|p| format!("  {}", problem_from_json(p))).collect();
+            let unknown = |p: &&Value| p.get("type").and_then(Value::as_str) == Some("unknown_integration");
+            let known = if problems.iter().any(|p| unknown(&p)) { known() } else { Vec::new() };
+            let lines: Vec<String> = problems
+                .iter()
+                .map(|problem| match asked_for(problem, asked) {
+                    Some(name) => {
+                        let msg = problem.get("msg").and_then(Value::as_str).unwrap_or_default();
+                        let hint = if unknown(&problem) {
+                            crate::suggest::did_you_mean(name, known.iter().map(String::as_str))
+                        } else {
+                            String::new()
+                        };
+                        format!("  -i {name}: {msg}{hint}")
+                    }
+                    None => format!("  {}", problem_from_json(problem)),
+                })
+                .collect();
             failure::failure(
                 failure::Exit::Invalid,
                 format!("the server could not resolve the integrations:\n{}", lines.join("\n")),
             )
         }
+        ClientError::Api { status, .. } if status.as_u16() == 403 => {
+            let role = args
+                .resolved()
+                .ok()
+                .and_then(|(_, token)| Identity::of_token(&token?).ok())
+                .map(|identity| format!(" (this token's role is {})", identity.role))
+                .unwrap_or_default();
+            failure::failure(
+                failure::Exit::Auth,
+                format!(
+                    "not allowed (403): `run` and `env` need secret values, which only worker and admin \
+                     tokens may read{role}. Use such a token (`patchbay token mint --org ORG --role worker`)"
+                ),
+            )
+        }
         other => failure::explain(other),
+    }
+}
+
+/// The name given with `-i` that a problem at `body.names.N` is about.
+fn asked_for<'a>(problem: &Value, asked: &'a [String]) -> Option<&'a str> {
+    let loc = problem.get("loc")?.as_array()?;
+    match loc.as_slice() {
+        [body, list, index] if body == "body" && list == "names" => {
+            asked.get(usize::try_from(index.as_u64()?).ok()?).map(String::as_str)
+        }
+        _ => None,
     }
 }

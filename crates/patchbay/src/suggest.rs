@@ -16,6 +16,11 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, candidate)| candidate)
 }
 
+/// `; did you mean "x"?` when one of `candidates` is close to `word`.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    closest(word, candidates).map(|found| format!("; did you mean {found:?}?")).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::closest;

@@ -41,7 +41,27 @@ pub async fn find(client: &Client, name_or_id: &str) -> anyhow::Result<Integrati
     }
     let query = ListQuery { q: Some(name_or_id.to_owned()), ..ListQuery::default() };
     let found = call(client.list_integrations(&query)).await?;
-    found.into_iter().find(|i| i.name == name_or_id).ok_or_else(|| {
-        failure::failure(failure::Exit::NotFound, format!("no integration named {name_or_id:?}"))
-    })
+    match found.into_iter().find(|i| i.name == name_or_id) {
+        Some(integration) => Ok(integration),
+        None => {
+            let known = live_names(client).await;
+            let hint = crate::suggest::did_you_mean(name_or_id, known.iter().map(String::as_str));
+            Err(failure::failure(
+                failure::Exit::NotFound,
+                format!("no integration named {name_or_id:?}{hint}"),
+            ))
+        }
+    }
+}
+
+/// The organization's live integrations' names, for a "did you mean";
+/// empty when they cannot be read (the suggestion is a courtesy).
+pub async fn live_names(client: &Client) -> Vec<String> {
+    client
+        .list_integrations(&ListQuery::default())
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|i| i.name)
+        .collect()
 }

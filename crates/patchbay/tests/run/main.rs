@@ -352,8 +352,8 @@ fn each_problem_of_a_422_is_printed_on_its_own_line() {
             lines,
             [
                 "error: the server could not resolve the integrations:",
-                "  body.names.1: Value error, integration \"nope\" not found",
-                "  body.names.2: Value error, integration \"nada\" not found",
+                "  -i nope: Value error, integration \"nope\" not found",
+                "  -i nada: Value error, integration \"nada\" not found",
             ],
             "{stderr}"
         );

@@ -64,7 +64,19 @@ async fn the_readme_walkthrough_runs_against_the_real_server() {
     let out = patchbay(&server, &admin, &["run", "-i", "prod-db", "-i", "nope", "--", "true"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
-    assert!(stderr.lines().nth(1).is_some_and(|l| l.starts_with("  body.names.1: ")), "{stderr}");
+    assert_eq!(stderr.lines().nth(1), Some("  -i nope: No custom integration 'nope' in this organization"));
+    // A near miss is named with the integration meant, in `run`, `env` and `get`.
+    for args in [&["run", "-i", "prod-bd", "--", "true"][..], &["env", "-i", "prod-bd"][..]] {
+        let stderr = text(&patchbay(&server, &admin, args).stderr);
+        assert!(stderr.contains(r#"  -i prod-bd: No custom integration 'prod-bd' in this organization; did you mean "prod-db"?"#), "{stderr}");
+    }
+    let out = patchbay(&server, &admin, &["integrations", "get", "prod_db"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(
+        text(&out.stderr).contains(r#"no integration named "prod_db"; did you mean "prod-db"?"#),
+        "{}",
+        text(&out.stderr)
+    );
 
     // The API stores a variable `run` refuses (any POSIX name is valid);
     // `run` names it and the integration that set it, and runs nothing.
@@ -83,5 +95,10 @@ async fn the_readme_walkthrough_runs_against_the_real_server() {
     let member = token(&data_dir, "member");
     let out = patchbay(&server, &member, &["env", "-i", "prod-db"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("403"), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("403") && stderr.contains("this token's role is member"), "{stderr}");
+    assert!(
+        stderr.contains("--role worker") && !stderr.contains("dry_run"),
+        "CLI words, not the API's: {stderr}"
+    );
 }
