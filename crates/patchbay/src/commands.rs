@@ -144,9 +144,45 @@ pub struct FieldArgs {
     /// A tag; repeat for several (replaces the tags).
     #[arg(long = "tag")]
     pub tags: Vec<String>,
+    /// Remove every tag.
+    #[arg(long, conflicts_with = "tags")]
+    pub clear_tags: bool,
     /// The context prompt for agents.
     #[arg(long)]
     pub context_prompt: Option<String>,
+    #[command(flatten)]
+    pub edits: ConfigEditArgs,
+}
+
+/// Config edits beyond env vars and secrets (see `client_cmds/edits.rs`).
+#[derive(Args, Default)]
+pub struct ConfigEditArgs {
+    /// A file for the agent's workspace: `PATH=@LOCAL_FILE` (its content read
+    /// from a local file) or `PATH=TEXT`; replaces a file at that path, else
+    /// adds one (mode 0644). Repeat for several.
+    #[arg(long = "file", value_name = "PATH=@LOCAL")]
+    pub files: Vec<String>,
+    /// A file whose content is a vault secret: `PATH=SECRET`. Repeat for several.
+    #[arg(long = "file-secret", value_name = "PATH=SECRET")]
+    pub file_secrets: Vec<String>,
+    /// The mode of a file, `PATH=MODE` (octal, e.g. `~/.pgpass=0600`). Repeat for several.
+    #[arg(long = "file-mode", value_name = "PATH=MODE")]
+    pub file_modes: Vec<String>,
+    /// Remove the file at PATH. Repeat for several.
+    #[arg(long = "remove-file", value_name = "PATH")]
+    pub remove_files: Vec<String>,
+    /// The connection test's command (run by `sh -c` on a worker); creates the test if there is none.
+    #[arg(long, value_name = "COMMAND", conflicts_with = "no_test")]
+    pub test_command: Option<String>,
+    /// The connection test's timeout in seconds (1-300).
+    #[arg(long, value_name = "SECONDS", conflicts_with = "no_test")]
+    pub test_timeout: Option<i64>,
+    /// Remove the connection test.
+    #[arg(long)]
+    pub no_test: bool,
+    /// Remove every secret from the list of secrets injected as env vars.
+    #[arg(long, conflicts_with = "secrets")]
+    pub clear_secrets: bool,
 }
 
 #[derive(Args)]
@@ -170,7 +206,7 @@ pub struct CreateArgs {
     #[arg(long = "secret-name", value_name = "OLD=NEW", requires = "template")]
     pub secret_names: Vec<String>,
     /// A create body in YAML or JSON (`-` for stdin).
-    #[arg(long, short = 'f', value_name = "FILE")]
+    #[arg(long = "from-file", short = 'f', value_name = "FILE")]
     pub file: Option<PathBuf>,
     /// The integration type, when not from a template or file.
     #[arg(long = "type")]
@@ -188,6 +224,7 @@ pub struct UpdateArgs {
     /// A new name.
     #[arg(long)]
     pub rename: Option<String>,
+    /// A new integration type.
     #[arg(long = "type")]
     pub integration_type: Option<String>,
     /// active | inactive
@@ -209,6 +246,9 @@ pub struct DeleteArgs {
     /// Remove the row for good instead of marking it deleted.
     #[arg(long)]
     pub hard: bool,
+    /// Do not ask for confirmation (`--hard` asks at a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -224,7 +264,7 @@ pub struct ExportArgs {
     /// Only integrations with this tag; repeat to require several.
     #[arg(long = "tag")]
     pub tags: Vec<String>,
-    /// A new integration type.
+    /// The format of the documents.
     #[arg(long, value_enum, default_value = "yaml")]
     pub format: ExportFormat,
 }
@@ -246,30 +286,44 @@ pub enum SecretsCommand {
 pub struct CommonOnly {
     #[command(flatten)]
     pub common: Common,
-    /// Do not ask for confirmation (`--hard` asks at a terminal).
-    #[arg(long, short = 'y')]
-    pub yes: bool,
 }
 
 #[derive(Args)]
 pub struct SecretSetArgs {
     #[command(flatten)]
     pub common: Common,
+    /// The secret's name: letters, digits, `_`, `.` and `-`, up to 255.
     pub name: String,
     /// Read the value from this file, byte for byte (default: stdin with
     /// one trailing newline removed; on a terminal, one line typed unechoed).
     #[arg(long, value_name = "FILE")]
     pub from_file: Option<PathBuf>,
+    /// What the secret is for, shown by `secrets list`.
     #[arg(long)]
     pub description: Option<String>,
+    /// Store an empty value (refused otherwise: an unset shell variable
+    /// piped in would silently store one).
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
-    /// The format of the documents.
 #[derive(Args)]
 pub struct SecretNameArgs {
     #[command(flatten)]
     pub common: Common,
+    /// The secret's name.
     pub name: String,
+}
+
+#[derive(Args)]
+pub struct SecretDeleteArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The secret's name.
+    pub name: String,
+    /// Do not ask for confirmation (asked at a terminal only).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Subcommand)]
@@ -284,64 +338,46 @@ pub enum TemplatesCommand {
 pub struct TemplateListArgs {
     #[command(flatten)]
     pub common: Common,
+    /// Only this category (e.g. `database`, `messaging`).
     #[arg(long)]
     pub category: Option<String>,
+    /// Only templates with this tag.
     #[arg(long)]
     pub tag: Option<String>,
+    /// Search in ids, names and descriptions.
     #[arg(long)]
     pub search: Option<String>,
 }
 
-    /// The secret's name: letters, digits, `_`, `.` and `-`, up to 255.
 #[derive(Args)]
 pub struct TemplateShowArgs {
     #[command(flatten)]
     pub common: Common,
+    /// The template's id (`patchbay templates list` shows them).
     pub template_id: String,
-    /// What the secret is for, shown by `secrets list`.
 }
 
-    /// Store an empty value (refused otherwise: an unset shell variable
-    /// piped in would silently store one).
-    #[arg(long)]
-    pub allow_empty: bool,
 #[derive(Args)]
 pub struct ApplyArgs {
     #[command(flatten)]
     pub common: Common,
     /// A YAML or JSON file, or a directory of them (`*.yaml`, `*.yml`, `*.json`).
     #[arg(long, short = 'f', value_name = "FILE_OR_DIR", required = true)]
-    /// The secret's name.
-    pub name: String,
-}
-
-#[derive(Args)]
-pub struct SecretDeleteArgs {
-    #[command(flatten)]
-    pub common: Common,
-    /// The secret's name.
     pub file: Vec<PathBuf>,
-    /// Do not ask for confirmation (asked at a terminal only).
-    #[arg(long, short = 'y')]
-    pub yes: bool,
     /// Show what would change; write nothing.
     #[arg(long)]
     pub dry_run: bool,
     /// Soft-delete the organization's integrations that the files do not declare.
     #[arg(long)]
     pub prune: bool,
-}
-
-#[derive(Args)]
-pub struct CompletionsArgs {
-    pub shell: clap_complete::Shell,
-}
-    /// Only this category (e.g. `database`, `messaging`).
-    /// Only templates with this tag.
-    /// Search in ids, names and descriptions.
-    /// The template's id (`patchbay templates list` shows them).
     /// Prune even when no declaration was found or more than half of the
     /// organization's integrations would go.
     #[arg(long, requires = "prune")]
     pub force: bool,
+}
+
+#[derive(Args)]
+pub struct CompletionsArgs {
     /// The shell to complete for.
+    pub shell: clap_complete::Shell,
+}

@@ -1,6 +1,7 @@
 //! `patchbay integrations history|restore|approve`: an integration's
 //! revisions with what each changed, rolling back to one, and an admin's
 //! approval of one for secret values.
+use super::lookup::find_including_deleted;
 use super::{block_on, call, find};
 use crate::commands::{ApproveArgs, HistoryArgs, OutputFormat, RestoreArgs};
 use crate::output::{emit, print_json, short_time};
@@ -20,7 +21,7 @@ struct HistoryEntry {
 pub fn history(args: HistoryArgs) -> anyhow::Result<()> {
     let client = args.common.client.connect()?;
     let entries = block_on(async {
-        let integration = find(&client, &args.integration).await?;
+        let integration = find_including_deleted(&client, &args.integration).await?;
         let revisions = call(client.list_revisions(&integration.id, Some(args.limit), None)).await?;
         let mut entries = Vec::with_capacity(revisions.len());
         for revision in revisions {
@@ -59,7 +60,7 @@ pub fn history(args: HistoryArgs) -> anyhow::Result<()> {
 pub fn restore(args: RestoreArgs) -> anyhow::Result<()> {
     let client = args.common.client.connect()?;
     let (restored, newest) = block_on(async {
-        let integration = find(&client, &args.integration).await?;
+        let integration = find_including_deleted(&client, &args.integration).await?;
         let restored = call(client.restore_revision(&integration.id, args.revision)).await?;
         // The integration body carries the seed's keys only: the revision
         // the restore wrote is the newest in the history.

@@ -9,7 +9,7 @@ use crate::failure::{Exit, failure, problem_line};
 use crate::output::{emit, print_json, short_time};
 use patchbay_api_types::{IntegrationResponse, UpdateIntegrationRequest, parse_create_request};
 use patchbay_client::ListQuery;
-use patchbay_domain::{EnvVarName, IntegrationStatus};
+use patchbay_domain::{EnvVarName, IntegrationConfig, IntegrationStatus};
 use serde_json::{Map, Value, json};
 
 pub fn run(command: IntegrationsCommand) -> anyhow::Result<()> {
@@ -17,7 +17,7 @@ pub fn run(command: IntegrationsCommand) -> anyhow::Result<()> {
         IntegrationsCommand::List(args) => list(args),
         IntegrationsCommand::Get(args) => {
             let client = args.common.client.connect()?;
-            let integration = block_on(find(&client, &args.integration))??;
+            let integration = block_on(super::lookup::find_including_deleted(&client, &args.integration))??;
             show(&args.common, &integration)
         }
         IntegrationsCommand::Create(args) => create(args),
@@ -148,6 +148,21 @@ fn create(args: CreateArgs) -> anyhow::Result<()> {
         if !args.secret_names.is_empty() {
             body["secret_names"] = Value::Object(pairs("--secret-name", &args.secret_names)?);
         }
+        if fields.clear_tags {
+            body["tags"] = json!([]);
+        }
+        if fields.edits.touches_config() {
+            // The edits start from the template's config; the parts they
+            // touch are sent whole as overrides.
+            let found = block_on(call(client.get_template(template)))??;
+            let mut config: IntegrationConfig = serde_json::from_value(found.config)?;
+            fields.edits.apply(&mut config)?;
+            body["files"] = json!(config.files);
+            body["connection_test"] = json!(config.connection_test);
+            if fields.edits.clear_secrets {
+                body["secrets"] = json!([]);
+            }
+        }
         block_on(call(client.create_from_template(template, &body)))??
     } else {
         let mut body = match &args.file {
@@ -192,7 +207,11 @@ fn create(args: CreateArgs) -> anyhow::Result<()> {
                 config.insert("context_prompt".into(), json!(prompt));
             }
         }
-        let request = parse_create_request(&Value::Object(body)).map_err(|errors| invalid(&errors))?;
+        let mut request = parse_create_request(&Value::Object(body)).map_err(|errors| invalid(&errors))?;
+        fields.edits.apply(&mut request.config)?;
+        if fields.clear_tags {
+            request.tags.clear();
+        }
         block_on(call(client.create_integration(&request)))??
     };
     eprintln!("Created integration {} ({})", integration.name, integration.id);
@@ -214,7 +233,8 @@ fn update(args: UpdateArgs) -> anyhow::Result<()> {
         let touches_config = !env.is_empty()
             || !fields.secrets.is_empty()
             || !args.unset.is_empty()
-            || fields.context_prompt.is_some();
+            || fields.context_prompt.is_some()
+            || fields.edits.touches_config();
         let config = if touches_config {
             let mut config = current.config.clone();
             for (key, value) in env {
@@ -238,6 +258,7 @@ fn update(args: UpdateArgs) -> anyhow::Result<()> {
             if let Some(prompt) = &fields.context_prompt {
                 config.context_prompt = Some(prompt.clone());
             }
+            fields.edits.apply(&mut config)?;
             Some(config)
         } else {
             None
@@ -248,7 +269,7 @@ fn update(args: UpdateArgs) -> anyhow::Result<()> {
             description: fields.description.clone(),
             config,
             status,
-            tags: (!fields.tags.is_empty()).then(|| fields.tags.clone()),
+            tags: (!fields.tags.is_empty() || fields.clear_tags).then(|| fields.tags.clone()),
         };
         call(client.update_integration(&current.id, &patch)).await
     })??;

@@ -77,3 +77,43 @@ fn approve_shows_the_diff_and_lets_a_members_change_receive_secrets() {
     let out = session.run(&["integrations", "approve", "db", "--revision", "1", "-o", "table"]);
     assert!(text(&out.stderr).contains("written by an admin"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn a_deleted_integration_is_found_by_name_and_restored() {
+    let session = Session::logged_in();
+    let first =
+        session.json(&["integrations", "create", "--name", "db", "--type", "postgres", "--env", "V=one"]);
+    let out = session.run(&["integrations", "delete", "db"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // get and history reach it by the name it had, saying it is deleted.
+    let out = session.run(&["integrations", "get", "db"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["status"], "deleted");
+    assert!(text(&out.stderr).contains("db is deleted"), "{}", text(&out.stderr));
+    let history = session.json(&["integrations", "history", "db"]);
+    assert_eq!(history[0]["kind"], "delete", "{history}");
+
+    // A live integration takes the name: it wins, and the deleted one is named.
+    let second =
+        session.json(&["integrations", "create", "--name", "db", "--type", "postgres", "--env", "V=two"]);
+    let out = session.run(&["integrations", "get", "db"]);
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["id"], second["id"]);
+    let note = text(&out.stderr);
+    assert!(
+        note.contains("live integration named db") && note.contains(first["id"].as_str().unwrap()),
+        "{note}"
+    );
+
+    // Restoring the deleted one while its name is taken is a conflict; once
+    // the live one is gone, restore by name brings the deleted one back.
+    let out = session.run(&["integrations", "restore", first["id"].as_str().unwrap(), "--revision", "1"]);
+    assert_eq!(out.status.code(), Some(6), "the name is taken: {}", text(&out.stderr));
+    session.ok(&["integrations", "delete", "db", "--hard", "--yes"]);
+    let out = session.run(&["integrations", "restore", "db", "--revision", "1"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let restored = session.json(&["integrations", "get", "db"]);
+    assert_eq!((&restored["id"], &restored["status"]), (&first["id"], &json!("active")));
+    assert_eq!(restored["config"]["env_vars"]["V"], "one");
+}

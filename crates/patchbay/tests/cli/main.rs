@@ -3,9 +3,10 @@
 //! test with its own server, config home and token.
 mod apply;
 mod connection;
+mod editing;
 mod errors;
-mod history;
 mod guards;
+mod history;
 mod identity;
 mod session;
 #[path = "../support/mod.rs"]
