@@ -9,7 +9,6 @@ use crate::sql::{DIALECT, all, read};
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use patchbay_domain::{Integration, OrganizationId, Revision, now_utc};
-use patchbay_store::codec::{encode_config, encode_tags};
 use patchbay_store::sql::{REVISION_COLUMNS, revision_from_row, revisions};
 use patchbay_store::{
     Change, HistoryStore, Missing, RevisionRecord, StoreError, approval_event, check_revision, plan_update,
@@ -17,11 +16,12 @@ use patchbay_store::{
 };
 use uuid::Uuid;
 
-/// Records `integration` as it now is, as revision `integration.revision`.
+/// Records row `seq` as the write in progress left it, as its revision of
+/// the row's own number: the snapshot is copied from the row, so it cannot
+/// differ from what was written.
 pub(crate) async fn insert_revision(
     db: &impl GenericClient,
     seq: i64,
-    integration: &Integration,
     record: &RevisionRecord,
 ) -> Result<(), StoreError> {
     let statement = db
@@ -29,7 +29,9 @@ pub(crate) async fn insert_revision(
             "INSERT INTO integration_revisions (integration_seq, revision, kind, actor, recorded_at, \
              restored_from, name, integration_type, description, status, config, tags, created_at, \
              updated_at, created_by, approval_kind, approved_revision, approved_by, approved_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $5, $14, $15, $16, $17, $18)",
+             SELECT seq, revision, $2, $3, updated_at, $4, name, integration_type, description, status, \
+             config, tags, created_at, updated_at, created_by, $5, $6, $7, $8 \
+             FROM custom_integrations WHERE seq = $1",
         )
         .await
         .map_err(failed("preparing a revision write"))?;
@@ -38,19 +40,9 @@ pub(crate) async fn insert_revision(
         &statement,
         &[
             &seq,
-            &integration.revision,
             &record.kind.as_str(),
             &record.actor,
-            &integration.updated_at,
             &record.restored_from,
-            &integration.name,
-            &integration.integration_type,
-            &integration.description,
-            &integration.status.as_str(),
-            &encode_config(&integration.config),
-            &encode_tags(&integration.tags),
-            &integration.created_at,
-            &integration.created_by,
             &approval.map(|a| a.kind.as_str()),
             &approval.map(|a| a.revision),
             &approval.and_then(|a| a.by.as_deref()),

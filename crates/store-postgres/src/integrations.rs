@@ -247,7 +247,7 @@ pub(crate) async fn persist(
         if write.tags_changed {
             write_tags(tx, org, seq, &integration.tags).await.map_err(failed("writing tags"))?;
         }
-        insert_revision(tx, seq, integration, revision).await?;
+        insert_revision(tx, seq, revision).await?;
     }
     insert_audit_if(tx, write.event).await?;
     Ok(write.integration)

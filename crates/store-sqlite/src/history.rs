@@ -7,7 +7,6 @@ use crate::sql::{DIALECT, all, read};
 use crate::time_codec::micros;
 use async_trait::async_trait;
 use patchbay_domain::{Integration, OrganizationId, Revision, now_utc};
-use patchbay_store::codec::{encode_config, encode_tags};
 use patchbay_store::sql::{REVISION_COLUMNS, revision_from_row, revisions};
 use patchbay_store::{
     Change, HistoryStore, Missing, RevisionRecord, StoreError, approval_event, check_revision, failed,
@@ -16,11 +15,12 @@ use patchbay_store::{
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use uuid::Uuid;
 
-/// Records `integration` as it now is, as revision `integration.revision`.
+/// Records row `seq` as the write in progress left it, as its revision of
+/// the row's own number: the snapshot is copied from the row, so it cannot
+/// differ from what was written.
 pub(crate) fn insert_revision(
     tx: &Transaction<'_>,
     seq: i64,
-    integration: &Integration,
     record: &RevisionRecord,
 ) -> Result<(), StoreError> {
     let approval = record.approval.as_ref();
@@ -28,24 +28,16 @@ pub(crate) fn insert_revision(
         "INSERT INTO integration_revisions (integration_seq, revision, kind, actor, recorded_at, \
          restored_from, name, integration_type, description, status, config, tags, created_at, \
          updated_at, created_by, approval_kind, approved_revision, approved_by, approved_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?5, ?14, ?15, ?16, ?17, ?18)",
+         SELECT seq, revision, ?2, ?3, updated_at, ?4, name, integration_type, description, status, \
+         config, tags, created_at, updated_at, created_by, ?5, ?6, ?7, ?8 \
+         FROM custom_integrations WHERE seq = ?1",
     )
     .and_then(|mut insert| {
         insert.execute(params![
             seq,
-            integration.revision,
             record.kind.as_str(),
             record.actor,
-            micros(integration.updated_at),
             record.restored_from,
-            integration.name,
-            integration.integration_type,
-            integration.description,
-            integration.status.as_str(),
-            encode_config(&integration.config),
-            encode_tags(&integration.tags),
-            micros(integration.created_at),
-            integration.created_by,
             approval.map(|a| a.kind.as_str()),
             approval.map(|a| a.revision),
             approval.and_then(|a| a.by.as_deref()),

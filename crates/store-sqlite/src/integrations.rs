@@ -163,7 +163,7 @@ fn record(
         write_tags(tx, org, seq, &write.integration.tags).map_err(failed("writing tags"))?;
     }
     if let Some(revision) = &write.revision {
-        insert_revision(tx, seq, &write.integration, revision)?;
+        insert_revision(tx, seq, revision)?;
     }
     insert_audit_if(tx, write.event)?;
     Ok(write.integration)

@@ -166,21 +166,10 @@ pub fn test_event(audit: Option<&AuditContext>, job: &crate::Job) -> Option<Audi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use patchbay_domain::{IntegrationConfig, IntegrationStatus, NewIntegration};
 
     #[test]
     fn the_action_follows_what_was_written() {
-        let integration = NewIntegration {
-            name: "pg".into(),
-            integration_type: "postgres".into(),
-            description: None,
-            config: IntegrationConfig::default(),
-            tags: vec![],
-            status: IntegrationStatus::Active,
-            created_by: None,
-            created_by_admin: false,
-        }
-        .into_integration(OrganizationId::parse("acme").unwrap());
+        let integration = crate::fixtures::new_integration().into_integration(crate::fixtures::acme());
         let mut change = Change::by(Some("ada".into()));
         assert_eq!(
             change.integration_event(

@@ -289,22 +289,11 @@ pub trait JobStore: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use patchbay_domain::{IntegrationStatus, NewIntegration};
 
     #[test]
     fn a_queued_job_snapshots_the_integration() {
-        let org = OrganizationId::parse("acme").unwrap();
-        let mut integration = NewIntegration {
-            name: "pg".into(),
-            integration_type: "postgres".into(),
-            description: None,
-            config: IntegrationConfig::default(),
-            tags: vec![],
-            status: IntegrationStatus::Active,
-            created_by: None,
-            created_by_admin: false,
-        }
-        .into_integration(org.clone());
+        let org = crate::fixtures::acme();
+        let mut integration = crate::fixtures::new_integration().into_integration(org.clone());
         integration.revision = 4;
         let job = Job::queued(&org, &integration, Some("ada".into()));
         assert_eq!((job.status, job.attempts, job.revision, job.worker_id), (JobStatus::Queued, 0, 4, None));
@@ -334,8 +323,7 @@ mod tests {
 
     #[test]
     fn the_embedded_scope_has_no_organization_column() {
-        let org = OrganizationId::parse("acme").unwrap();
-        assert_eq!(WorkerScope::Organization(org).organization_id(), Some("acme"));
+        assert_eq!(WorkerScope::Organization(crate::fixtures::acme()).organization_id(), Some("acme"));
         assert_eq!(WorkerScope::Embedded.organization_id(), None);
     }
 }

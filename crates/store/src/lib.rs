@@ -6,6 +6,8 @@
 mod audit;
 pub mod codec;
 mod error;
+#[cfg(test)]
+mod fixtures;
 mod history;
 mod jobs;
 mod plan;

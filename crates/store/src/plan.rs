@@ -147,23 +147,18 @@ pub fn restore_patch(target: Integration) -> IntegrationPatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::{acme, new_integration};
     use patchbay_domain::{ApprovalKind, IntegrationConfig};
 
+    /// A deleted integration written by `ada`.
     fn new(tags: &[&str]) -> NewIntegration {
+        let tags = tags.iter().map(|tag| tag.to_string()).collect();
         NewIntegration {
-            name: "pg".into(),
-            integration_type: "postgres".into(),
-            description: None,
-            config: IntegrationConfig::default(),
-            tags: tags.iter().map(|tag| tag.to_string()).collect(),
+            tags,
             status: IntegrationStatus::Deleted,
             created_by: Some("ada".into()),
-            created_by_admin: false,
+            ..new_integration()
         }
-    }
-
-    fn acme() -> OrganizationId {
-        OrganizationId::parse("acme").unwrap()
     }
 
     /// A deleted integration at revision 1, its revision approved or not.

@@ -113,6 +113,7 @@ pub fn audit_events(dialect: Dialect, org: &OrganizationId, filter: &AuditFilter
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::acme;
     use patchbay_domain::{AuditAction, IntegrationStatus};
 
     const DOLLAR: Dialect = Dialect {
@@ -120,10 +121,6 @@ mod tests {
         like_any_case: "ILIKE",
         in_set: |column, set| format!("{column} = ANY({set})"),
     };
-
-    fn acme() -> OrganizationId {
-        OrganizationId::parse("acme").unwrap()
-    }
 
     #[test]
     fn no_filter_lists_the_live_integrations_without_limit() {
