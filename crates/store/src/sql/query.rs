@@ -66,10 +66,6 @@ impl Query {
         Self { sql: String::new(), args: Vec::new(), dialect }
     }
 
-    pub fn dialect(&self) -> Dialect {
-        self.dialect
-    }
-
     /// Adds `value` as the next argument and returns its placeholder.
     pub fn bind(&mut self, value: impl Into<Arg>) -> String {
         self.args.push(value.into());

@@ -23,9 +23,6 @@ pub const CURRENT_COLUMNS: &str = "i.seq, i.id, i.organization_id, i.name, i.int
 pub const CURRENT_FROM: &str = "custom_integrations i LEFT JOIN integration_revisions r \
      ON r.integration_seq = i.seq AND r.revision = i.revision";
 
-/// A revision's approval, as the last four columns of `REVISION_COLUMNS`.
-pub const APPROVAL_COLUMNS: &str = "approval_kind, approved_revision, approved_by, approved_at";
-
 pub const REVISION_COLUMNS: &str = "revision, kind, actor, recorded_at, restored_from, name, \
      integration_type, description, status, config, tags, created_at, updated_at, created_by, \
      approval_kind, approved_revision, approved_by, approved_at";
@@ -90,9 +87,10 @@ pub fn current_from_row(row: &dyn Columns) -> Result<(i64, Current), StoreError>
     Ok((seq, Current { integration, approval: approval_from_row(row, 13)? }))
 }
 
-/// The approval in the four columns from `first` (`APPROVAL_COLUMNS`);
+/// The approval in the four columns from `first` (`approval_kind`,
+/// `approved_revision`, `approved_by`, `approved_at`);
 /// `None`: not approved.
-pub fn approval_from_row(row: &dyn Columns, first: usize) -> Result<Option<Approval>, StoreError> {
+fn approval_from_row(row: &dyn Columns, first: usize) -> Result<Option<Approval>, StoreError> {
     let Some(kind) = row.text_opt(first)? else { return Ok(None) };
     Ok(Some(Approval {
         kind: parsed(kind, ApprovalKind::parse, "stored approval kind")?,
