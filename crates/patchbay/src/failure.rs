@@ -56,8 +56,17 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
     error.downcast_ref::<Failure>().map_or(1, |failure| failure.exit as u8)
 }
 
+/// How a command names the fields of its request in messages: by the API's
+/// dotted paths (`explain`), or by the flags that set them (`explain_in`).
+pub type Words<'a> = &'a dyn Fn(&[LocItem], &str, &Value) -> String;
+
 /// A client error in words that say what to do next.
 pub fn explain(error: ClientError) -> anyhow::Error {
+    explain_in(error, &|loc, msg, _| problem_line(loc, msg))
+}
+
+/// As `explain`, with a 422's problems put in `words`.
+pub fn explain_in(error: ClientError, words: Words) -> anyhow::Error {
     match error {
         ClientError::Unreachable { server, source } => failure(
             Exit::Unreachable,
@@ -82,7 +91,7 @@ pub fn explain(error: ClientError) -> anyhow::Error {
                 403 => failure(Exit::Auth, format!("not allowed (403): {detail}")),
                 404 => failure(Exit::NotFound, detail),
                 409 => failure(Exit::Conflict, detail),
-                422 => failure(Exit::Invalid, invalid_text(&body)),
+                422 => failure(Exit::Invalid, invalid_text(&body, words)),
                 _ => anyhow::anyhow!("the server answered {status}: {detail}"),
             }
         }
@@ -90,14 +99,23 @@ pub fn explain(error: ClientError) -> anyhow::Error {
     }
 }
 
-/// A 422 body, one problem a line: `config.env_vars.1X.[key]: message (got "1X")`.
-pub fn invalid_text(body: &Value) -> String {
+/// A 422 body, one problem a line: `config.env_vars.1X.[key]: message`.
+fn invalid_text(body: &Value, words: Words) -> String {
     let problems = body.get("detail").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     if problems.is_empty() {
         return format!("the server refused the request: {}", detail_text(body));
     }
-    let lines: Vec<String> = problems.iter().map(|p| format!("  {}", problem_from_json(p))).collect();
+    let lines: Vec<String> = problems.iter().map(|p| format!("  {}", problem_in(p, words))).collect();
     format!("the server refused the request:\n{}", lines.join("\n"))
+}
+
+/// One problem alone (`--type is required`); several under `header`, one a line.
+pub fn listed(header: &str, mut problems: Vec<String>) -> String {
+    if problems.len() == 1 {
+        return problems.remove(0);
+    }
+    let lines: Vec<String> = problems.iter().map(|problem| format!("  {problem}")).collect();
+    format!("{header}:\n{}", lines.join("\n"))
 }
 
 /// `loc: msg`, with `loc` dotted as a path (`body.names.1`).
@@ -113,10 +131,14 @@ pub fn problem_line(loc: &[LocItem], msg: &str) -> String {
 }
 
 pub fn problem_from_json(problem: &Value) -> String {
+    problem_in(problem, &|loc, msg, _| problem_line(loc, msg))
+}
+
+fn problem_in(problem: &Value, words: Words) -> String {
     let loc: Vec<LocItem> =
         problem.get("loc").cloned().and_then(|loc| serde_json::from_value(loc).ok()).unwrap_or_default();
     let msg = problem.get("msg").and_then(Value::as_str).map_or_else(|| problem.to_string(), str::to_owned);
-    problem_line(&loc, &msg)
+    words(&loc, &msg, problem.get("input").unwrap_or(&Value::Null))
 }
 
 /// A `{"detail": "..."}` body's message, or the body as it came.

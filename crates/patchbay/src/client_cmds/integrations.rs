@@ -1,11 +1,12 @@
 //! `patchbay integrations list|get|create|update|delete|export` (history and
 //! restore are in `history.rs`).
-use super::{block_on, call, find};
+use super::flag_words::FlagWords;
+use super::{block_on, call, call_in, find};
 use crate::commands::{
     Common, CreateArgs, ExportArgs, ExportFormat, FieldArgs, IntegrationsCommand, ListArgs, OutputFormat,
     UpdateArgs,
 };
-use crate::failure::{Exit, failure, problem_line};
+use crate::failure::{Exit, failure, listed};
 use crate::output::{emit, print_json, short_time};
 use patchbay_api_types::{IntegrationResponse, UpdateIntegrationRequest, parse_create_request};
 use patchbay_client::ListQuery;
@@ -112,10 +113,10 @@ fn pairs(flag: &str, items: &[String]) -> anyhow::Result<Map<String, Value>> {
     Ok(pairs)
 }
 
-/// A 422 found before sending, in the words the server would use.
-fn invalid(errors: &[patchbay_api_types::FieldError]) -> anyhow::Error {
-    let lines: Vec<String> = errors.iter().map(|e| format!("  {}", problem_line(&e.loc, &e.msg))).collect();
-    failure(Exit::Invalid, format!("the request is invalid:\n{}", lines.join("\n")))
+/// A 422 found before sending, in the words of the flags.
+fn invalid(errors: &[patchbay_api_types::FieldError], words: &FlagWords) -> anyhow::Error {
+    let problems = errors.iter().map(|e| words.problem(&e.loc, &e.msg, &e.input)).collect();
+    failure(Exit::Invalid, listed("the request is invalid", problems))
 }
 
 fn create(args: CreateArgs) -> anyhow::Result<()> {
@@ -163,7 +164,7 @@ fn create(args: CreateArgs) -> anyhow::Result<()> {
                 body["secrets"] = json!([]);
             }
         }
-        block_on(call(client.create_from_template(template, &body)))??
+        block_on(call_in(client.create_from_template(template, &body), &FlagWords::create(None)))??
     } else {
         let mut body = match &args.file {
             Some(path) => match super::declared::documents(path)?.into_iter().next() {
@@ -207,12 +208,14 @@ fn create(args: CreateArgs) -> anyhow::Result<()> {
                 config.insert("context_prompt".into(), json!(prompt));
             }
         }
-        let mut request = parse_create_request(&Value::Object(body)).map_err(|errors| invalid(&errors))?;
+        let words = FlagWords::create(args.file.as_deref());
+        let mut request =
+            parse_create_request(&Value::Object(body)).map_err(|errors| invalid(&errors, &words))?;
         fields.edits.apply(&mut request.config)?;
         if fields.clear_tags {
             request.tags.clear();
         }
-        block_on(call(client.create_integration(&request)))??
+        block_on(call_in(client.create_integration(&request), &words))??
     };
     eprintln!("Created integration {} ({})", integration.name, integration.id);
     show(&args.common, &integration)
@@ -271,7 +274,7 @@ fn update(args: UpdateArgs) -> anyhow::Result<()> {
             status,
             tags: (!fields.tags.is_empty() || fields.clear_tags).then(|| fields.tags.clone()),
         };
-        call(client.update_integration(&current.id, &patch)).await
+        call_in(client.update_integration(&current.id, &patch), &FlagWords::update()).await
     })??;
     eprintln!("Updated integration {}", updated.name);
     show(&args.common, &updated)

@@ -7,6 +7,7 @@ mod declared;
 mod declared_keys;
 mod diff;
 mod edits;
+mod flag_words;
 pub mod history;
 pub mod identity;
 pub mod integrations;
@@ -34,6 +35,16 @@ pub fn block_on<F: Future>(future: F) -> anyhow::Result<F::Output> {
 /// A client call whose failure is explained for people.
 pub async fn call<T>(future: impl Future<Output = Result<T, ClientError>>) -> anyhow::Result<T> {
     future.await.map_err(failure::explain)
+}
+
+/// As `call`, with a 422's problems named by the command's flags.
+pub async fn call_in<T>(
+    future: impl Future<Output = Result<T, ClientError>>,
+    words: &flag_words::FlagWords,
+) -> anyhow::Result<T> {
+    future
+        .await
+        .map_err(|error| failure::explain_in(error, &|loc, msg, input| words.problem(loc, msg, input)))
 }
 
 /// An integration named by its id or by its (live) name.

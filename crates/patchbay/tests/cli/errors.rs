@@ -60,14 +60,30 @@ fn validation_errors_one_field_a_line() {
     let stderr = text(&out.stderr);
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines[0], "error: the server refused the request:", "{stderr}");
-    assert!(lines[1].starts_with("  body.env_vars.1BAD.[key]: "), "{stderr}");
-    assert!(lines[2].starts_with("  body.secrets.0: "), "{stderr}");
+    // Named by the flags that set them, not by the API's body paths.
+    assert!(lines[1].starts_with("  --env 1BAD: String should match pattern"), "{stderr}");
+    assert!(lines[2].starts_with("  --secret NO-DASH: String should match pattern"), "{stderr}");
 
     let out = session.run(&["integrations", "create", "--name", "", "--type", ""]);
     assert_eq!(out.status.code(), Some(7));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("  body.name: String should have at least 1 character"), "{stderr}");
-    assert!(stderr.contains("  body.integration_type: String should have at least 1 character"), "{stderr}");
+    assert!(stderr.contains("  --name: String should have at least 1 character"), "{stderr}");
+    assert!(stderr.contains("  --type: String should have at least 1 character"), "{stderr}");
+    assert!(!stderr.contains("body."), "{stderr}");
+
+    let out = session.run(&["integrations", "create", "--name", "no-type"]);
+    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(text(&out.stderr).trim(), "error: --type is required");
+    session.json(&["integrations", "create", "--name", "renamed", "--type", "api"]);
+    let out = session.run(&["integrations", "update", "renamed", "--env", "1X=y"]);
+    assert_eq!(out.status.code(), Some(7));
+    assert!(text(&out.stderr).contains("--env 1X: "), "{}", text(&out.stderr));
+    // A body from a file is named by its place in the file.
+    let file = session.write("bad.yaml", "name: f\nintegration_type: api\nconfig: {env_vars: {P: 5}}\n");
+    let out = session.run(&["integrations", "create", "-f", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(7));
+    let said = format!("error: {}: config.env_vars.P: Input should be a valid string", file.display());
+    assert_eq!(text(&out.stderr).trim(), said);
 
     session.json(&["integrations", "create", "--name", "taken", "--type", "api"]);
     let out = session.run(&["integrations", "create", "--name", "taken", "--type", "api"]);
