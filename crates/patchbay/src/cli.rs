@@ -104,6 +104,11 @@ impl DatabaseArgs {
     pub fn url(&self) -> anyhow::Result<Option<String>> {
         secret_or_file(&self.database_url, &self.database_url_file)
     }
+
+    /// The embedded default: no URL given, neither directly nor in a file.
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.is_none() && self.database_url_file.is_none()
+    }
 }
 
 /// The vault's master key: a flag, a variable, a file, or (by default) the

@@ -26,6 +26,9 @@ pub enum Source {
     File,
     Default,
     Unset,
+    /// Decided from other settings (the embedded worker follows the
+    /// backend), with the reason.
+    Derived(&'static str),
 }
 
 /// One line of `--print-config`.
@@ -187,18 +190,24 @@ fn settings(serve: &clap::Command, matches: &ArgMatches, from_file: &BTreeSet<St
 }
 
 /// `--print-config`'s text: TOML a file could start from, with each
-/// value's origin.
-pub fn render(settings: &[Setting]) -> String {
+/// value's origin. `derived` replaces the value of the settings whose
+/// effect depends on others (key, value, why).
+pub fn render(settings: &[Setting], derived: &[(&str, String, &'static str)]) -> String {
     let mut out = String::from("# Effective configuration of `patchbay serve` (secrets masked)\n");
     for setting in settings {
-        let origin = match setting.source {
+        let (value, source) = match derived.iter().find(|(key, _, _)| *key == setting.key) {
+            Some((_, value, why)) => (Some(value), Source::Derived(why)),
+            None => (setting.value.as_ref(), setting.source),
+        };
+        let origin = match source {
             Source::Flag => "flag",
             Source::Variable => "environment",
             Source::File => "config file",
             Source::Default => "default",
             Source::Unset => "unset",
+            Source::Derived(why) => why,
         };
-        match &setting.value {
+        match value {
             Some(value) => {
                 let line = format!("{} = {}", setting.key, serde_json::Value::String(value.clone()));
                 out.push_str(&format!("{line:<60} # {origin}\n"));

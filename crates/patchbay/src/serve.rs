@@ -66,7 +66,9 @@ pub fn run(args: ServeArgs, warnings: &[String], settings: &[Setting]) -> anyhow
         for warning in warnings {
             eprintln!("warning: {warning}");
         }
-        print!("{}", crate::config_file::render(settings));
+        // The flag alone does not say whether the embedded worker runs.
+        let (embedded, why) = args.connection_tests.embedded_state(args.database.is_sqlite());
+        print!("{}", crate::config_file::render(settings, &[("embedded_worker", embedded.to_string(), why)]));
         return Ok(());
     }
     init_logging(args.log_format);

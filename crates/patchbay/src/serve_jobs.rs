@@ -40,8 +40,22 @@ impl ConnectionTestArgs {
     /// Whether to start the embedded worker: asked for, or by default on
     /// the embedded SQLite setup; never with tests disabled.
     pub fn embedded(&self, sqlite: bool) -> bool {
-        let wanted = if self.no_embedded_worker { false } else { self.embedded_worker || sqlite };
-        wanted && self.connection_tests == Feature::Enabled
+        self.embedded_state(sqlite).0
+    }
+
+    /// Whether the embedded worker runs, and why, as `--print-config` says it.
+    pub fn embedded_state(&self, sqlite: bool) -> (bool, &'static str) {
+        if self.connection_tests == Feature::Disabled {
+            (false, "off: connection tests are disabled")
+        } else if self.no_embedded_worker {
+            (false, "off: --no-embedded-worker")
+        } else if self.embedded_worker {
+            (true, "on: asked for")
+        } else if sqlite {
+            (true, "on: the default with SQLite")
+        } else {
+            (false, "off: the default with a database URL")
+        }
     }
 
     pub fn settings(&self, embedded: Option<EmbeddedCredential>) -> JobSettings {
@@ -87,7 +101,7 @@ pub fn start(
     store: std::sync::Arc<dyn patchbay_store::Store>,
 ) -> (std::sync::Arc<patchbay_server::jobs::JobQueue>, EmbeddedHandle) {
     let options = &args.connection_tests;
-    let sqlite = args.database.database_url.is_none();
+    let sqlite = args.database.is_sqlite();
     if !options.embedded(sqlite) {
         let queue = patchbay_server::jobs::JobQueue::new(options.settings(None));
         return (std::sync::Arc::new(queue), EmbeddedHandle(None));

@@ -285,3 +285,21 @@ async fn metrics_hold_no_organization_and_can_require_a_token() {
     assert!(line(&printed, "metrics_token").contains("\"***\""), "{printed}");
     assert!(!printed.contains("scrape-s3cret"));
 }
+
+#[test]
+fn print_config_shows_whether_the_embedded_worker_runs() {
+    for (args, expected) in [
+        (&[][..], r#"embedded_worker = "true""#),
+        (&["--database-url", "postgres://u@h/db"][..], r#"embedded_worker = "false""#),
+        (&["--no-embedded-worker"][..], r#"embedded_worker = "false""#),
+        (&["--database-url", "postgres://u@h/db", "--embedded-worker"][..], r#"embedded_worker = "true""#),
+        (&["--connection-tests", "disabled"][..], r#"embedded_worker = "false""#),
+    ] {
+        let (printed, _) = print_config(args, &[]);
+        let shown = line(&printed, "embedded_worker");
+        assert!(shown.starts_with(expected), "{args:?}: {shown}");
+        assert!(!shown.ends_with("# default"), "the state and its reason, not the flag's default: {shown}");
+    }
+    let (printed, _) = print_config(&[], &[]);
+    assert!(line(&printed, "embedded_worker").ends_with("# on: the default with SQLite"), "{printed}");
+}
