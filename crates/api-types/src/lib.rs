@@ -4,11 +4,14 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod field_check;
+pub mod fields;
 mod history;
 mod history_schema;
 mod jobs;
 mod json_error;
 mod lax;
+pub mod models;
 pub(crate) mod requests;
 mod resolve;
 mod responses;
@@ -28,9 +31,9 @@ pub use jobs::{
 };
 pub use json_error::{PythonJsonError, python_json_error};
 pub use lax::{Checker, parse_bool_str};
+pub use models::{MAX_ENV_VARS, MAX_FILES, MAX_SECRETS};
 pub use requests::{
-    CreateIntegrationRequest, MAX_ENV_VARS, MAX_FILES, MAX_SECRETS, UpdateIntegrationRequest,
-    parse_create_request, parse_update_request,
+    CreateIntegrationRequest, UpdateIntegrationRequest, parse_create_request, parse_update_request,
 };
 pub use resolve::{
     BundleFileResponse, BundleResponse, ResolveRequest, ResolveTargets, ResolvedIntegrationResponse,

@@ -1,17 +1,18 @@
 //! Create and update bodies: the reference's Pydantic models, field by field
 //! in model order (which is the order of the 422 list), plus Patchbay's
-//! stricter rules reported at the exact `loc`.
+//! stricter rules reported at the exact `loc`. Which fields are required,
+//! nullable or defaulted, and their limits, are their declarations in
+//! `crate::models`, which the JSON schema is generated from too.
+use crate::fields::Field;
 use crate::lax::{Checker, at};
+use crate::models::{config as cfg, connection_test as ct, create, file as fc, update};
 use crate::{FieldError, LocItem};
 use patchbay_domain::{
-    ConnectionTest, DEFAULT_FILE_MODE, DEFAULT_TEST_TIMEOUT_SECS, EnvVarName, FileMode, FilePath, FileSpec,
-    IntegrationConfig, IntegrationPatch, IntegrationStatus, TestTimeout,
+    ConnectionTest, EnvVarName, FileMode, FilePath, FileSpec, IntegrationConfig, IntegrationPatch,
+    IntegrationStatus, ParseError, TestTimeout,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-
-pub const NAME_MAX: usize = 255;
-pub const TYPE_MAX: usize = 100;
 
 /// `POST /api/v1/custom-integrations`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,52 +53,81 @@ fn no_nul(checker: &mut Checker, loc: &[LocItem], text: Option<String>) -> Optio
         checker.domain(
             loc.to_vec(),
             Value::String(text),
-            patchbay_domain::ParseError::Invalid("text must not contain a NUL character"),
+            ParseError::Invalid("text must not contain a NUL character"),
         );
         return None;
     }
     Some(text)
 }
 
-fn tags(checker: &mut Checker, loc: &[LocItem], value: &Value) -> Option<Vec<String>> {
-    let tags = checker.string_list(loc, value)?;
-    let before = checker.error_count();
-    for (i, tag) in tags.iter().enumerate() {
-        no_nul(checker, &at(loc, i), Some(tag.clone()));
+/// A string field of the integration's own row (see `no_nul`).
+fn column_text(
+    checker: &mut Checker,
+    loc: &[LocItem],
+    fields: &Map<String, Value>,
+    field: &Field,
+) -> Option<Option<String>> {
+    match checker.text_field(loc, fields, field)? {
+        None => Some(None),
+        text => no_nul(checker, &at(loc, field.name), text).map(Some),
     }
-    (checker.error_count() == before).then_some(tags)
+}
+
+/// A checked value turned into its domain type; a refusal is reported at
+/// the field with the input as the client sent it (or the default).
+fn refine<I: Clone + Into<Value>, T>(
+    checker: &mut Checker,
+    loc: &[LocItem],
+    fields: &Map<String, Value>,
+    field: &Field,
+    checked: I,
+    parse: impl FnOnce(&I) -> Result<T, ParseError>,
+) -> Option<T> {
+    parse(&checked)
+        .map_err(|error| {
+            let input = fields.get(field.name).cloned().unwrap_or_else(|| checked.clone().into());
+            checker.domain(at(loc, field.name), input, error)
+        })
+        .ok()
+}
+
+fn tags(
+    checker: &mut Checker,
+    loc: &[LocItem],
+    fields: &Map<String, Value>,
+    field: &Field,
+) -> Option<Option<Vec<String>>> {
+    let Some(items) = checker.list_field(loc, fields, field)? else { return Some(None) };
+    let before = checker.error_count();
+    let tags: Vec<String> =
+        items.each().filter_map(|(loc, item)| checker.text(&loc, item, items.kind)).collect();
+    if checker.error_count() != before {
+        return None;
+    }
+    for (i, tag) in tags.iter().enumerate() {
+        no_nul(checker, &at(&items.loc, i), Some(tag.clone()));
+    }
+    (checker.error_count() == before).then_some(Some(tags))
 }
 
 pub fn parse_create_request(value: &Value) -> Result<CreateIntegrationRequest, Vec<FieldError>> {
     let mut checker = Checker::new();
     let Some(fields) = checker.model(&body(), value) else { return checker.finish(|| unreachable!()) };
     let loc = body();
-    let required = |checker: &mut Checker, key: &str| {
-        let value = fields.get(key);
-        if value.is_none() {
-            checker.missing(at(&loc, key), fields);
-        }
-        value
-    };
-    let name = required(&mut checker, "name")
-        .and_then(|v| checker.bounded_string(&at(&loc, "name"), v, 1, NAME_MAX));
-    let name = no_nul(&mut checker, &at(&loc, "name"), name);
-    let integration_type = required(&mut checker, "integration_type")
-        .and_then(|v| checker.bounded_string(&at(&loc, "integration_type"), v, 1, TYPE_MAX));
-    let integration_type = no_nul(&mut checker, &at(&loc, "integration_type"), integration_type);
-    let description = checker.optional_string(&at(&loc, "description"), fields.get("description"));
-    let description = description.map(|d| no_nul(&mut checker, &at(&loc, "description"), d));
-    let config = required(&mut checker, "config").and_then(|v| config(&mut checker, &at(&loc, "config"), v));
-    let tags = match fields.get("tags") {
-        None => Some(Vec::new()),
-        Some(v) => tags(&mut checker, &at(&loc, "tags"), v),
-    };
+    let name = column_text(&mut checker, &loc, fields, &create::NAME);
+    let integration_type = column_text(&mut checker, &loc, fields, &create::INTEGRATION_TYPE);
+    let description = column_text(&mut checker, &loc, fields, &create::DESCRIPTION);
+    let config = checker
+        .ref_field(&loc, fields, &create::CONFIG)
+        .flatten()
+        .and_then(|v| config(&mut checker, &at(&loc, create::CONFIG.name), v));
+    let tags = tags(&mut checker, &loc, fields, &create::TAGS);
     checker.finish(|| CreateIntegrationRequest {
-        name: name.unwrap(),
-        integration_type: integration_type.unwrap(),
+        name: name.flatten().unwrap(),
+        integration_type: integration_type.flatten().unwrap(),
         description: description.unwrap(),
         config: config.unwrap(),
-        tags: tags.unwrap(),
+        tags: tags.unwrap().unwrap_or_default(),
     })
 }
 
@@ -105,30 +135,24 @@ pub fn parse_update_request(value: &Value) -> Result<IntegrationPatch, Vec<Field
     let mut checker = Checker::new();
     let Some(fields) = checker.model(&body(), value) else { return checker.finish(|| unreachable!()) };
     let loc = body();
-    // In an update every field is optional and `null` means "leave it".
-    let given = |key: &str| fields.get(key).filter(|v| !v.is_null());
-    let name = given("name").and_then(|v| {
-        let name = checker.bounded_string(&at(&loc, "name"), v, 1, NAME_MAX);
-        no_nul(&mut checker, &at(&loc, "name"), name)
-    });
-    let integration_type = given("integration_type").and_then(|v| {
-        let kind = checker.bounded_string(&at(&loc, "integration_type"), v, 1, TYPE_MAX);
-        no_nul(&mut checker, &at(&loc, "integration_type"), kind)
-    });
-    let description = given("description").and_then(|v| {
-        let description = checker.string(&at(&loc, "description"), v);
-        no_nul(&mut checker, &at(&loc, "description"), description)
-    });
-    let config = given("config").and_then(|v| config(&mut checker, &at(&loc, "config"), v));
-    let status = given("status").and_then(|v| {
+    // Every field is declared nullable and optional here: absent or `null`
+    // means "leave it", so `flatten` gives what to change.
+    let name = column_text(&mut checker, &loc, fields, &update::NAME).flatten();
+    let integration_type = column_text(&mut checker, &loc, fields, &update::INTEGRATION_TYPE).flatten();
+    let description = column_text(&mut checker, &loc, fields, &update::DESCRIPTION).flatten();
+    let config = checker
+        .ref_field(&loc, fields, &update::CONFIG)
+        .flatten()
+        .and_then(|v| config(&mut checker, &at(&loc, update::CONFIG.name), v));
+    let status = checker.ref_field(&loc, fields, &update::STATUS).flatten().and_then(|v| {
         let status = v.as_str().and_then(IntegrationStatus::parse);
         if status.is_none() {
             let allowed = IntegrationStatus::ALL.map(IntegrationStatus::as_str);
-            checker.push(FieldError::enumeration(at(&loc, "status"), &allowed, v.clone()));
+            checker.push(FieldError::enumeration(at(&loc, update::STATUS.name), &allowed, v.clone()));
         }
         status
     });
-    let tags = given("tags").and_then(|v| tags(&mut checker, &at(&loc, "tags"), v));
+    let tags = tags(&mut checker, &loc, fields, &update::TAGS).flatten();
     checker.finish(|| IntegrationPatch {
         name,
         integration_type,
@@ -140,39 +164,22 @@ pub fn parse_update_request(value: &Value) -> Result<IntegrationPatch, Vec<Field
     })
 }
 
-/// The most env vars, secrets and files one config may hold. The reference
-/// sets no bound, but every entry costs work wherever a bundle is built (a
-/// config naming 40,000 secrets made one dry run 40,000 lookups); these are
-/// far above what a real integration needs.
-pub const MAX_ENV_VARS: usize = 1_000;
-pub const MAX_SECRETS: usize = 1_000;
-pub const MAX_FILES: usize = 100;
-
 /// `CustomIntegrationConfig`, normalized: every key present.
 fn config(checker: &mut Checker, loc: &[LocItem], value: &Value) -> Option<IntegrationConfig> {
     let fields = checker.model(loc, value)?;
     let before = checker.error_count();
-    let env_vars = match fields.get("env_vars") {
-        None => Some(Default::default()),
-        Some(v) => env_vars(checker, &at(loc, "env_vars"), v),
-    };
-    let secrets = match fields.get("secrets") {
-        None => Some(Vec::new()),
-        Some(v) => secrets(checker, &at(loc, "secrets"), v),
-    };
-    let files = match fields.get("files") {
-        None => Some(Vec::new()),
-        Some(v) => files(checker, &at(loc, "files"), v),
-    };
-    let context_prompt = checker.optional_string(&at(loc, "context_prompt"), fields.get("context_prompt"));
-    let connection_test = match fields.get("connection_test") {
-        None | Some(Value::Null) => Some(None),
-        Some(v) => connection_test(checker, &at(loc, "connection_test"), v).map(Some),
+    let env_vars = env_vars(checker, loc, fields);
+    let secrets = secrets(checker, loc, fields);
+    let files = files(checker, loc, fields);
+    let context_prompt = checker.text_field(loc, fields, &cfg::CONTEXT_PROMPT);
+    let connection_test = match checker.ref_field(loc, fields, &cfg::CONNECTION_TEST) {
+        Some(Some(v)) => connection_test(checker, &at(loc, cfg::CONNECTION_TEST.name), v).map(Some),
+        absent => absent.map(|_| None),
     };
     (checker.error_count() == before).then(|| IntegrationConfig {
-        env_vars: env_vars.unwrap(),
-        secrets: secrets.unwrap(),
-        files: files.unwrap(),
+        env_vars: env_vars.unwrap().unwrap_or_default(),
+        secrets: secrets.unwrap().unwrap_or_default(),
+        files: files.unwrap().unwrap_or_default(),
         context_prompt: context_prompt.unwrap(),
         connection_test: connection_test.unwrap(),
     })
@@ -181,85 +188,74 @@ fn config(checker: &mut Checker, loc: &[LocItem], value: &Value) -> Option<Integ
 fn env_vars(
     checker: &mut Checker,
     loc: &[LocItem],
-    value: &Value,
-) -> Option<indexmap::IndexMap<EnvVarName, String>> {
-    let entries = checker.dict(loc, value)?;
-    if !checker.at_most(loc, value, entries.len(), MAX_ENV_VARS, "Dictionary") {
-        return None;
-    }
+    fields: &Map<String, Value>,
+) -> Option<Option<indexmap::IndexMap<EnvVarName, String>>> {
+    let Some(entries) = checker.map_field(loc, fields, &cfg::ENV_VARS)? else { return Some(None) };
+    let loc = at(loc, cfg::ENV_VARS.name);
     let before = checker.error_count();
     let mut vars = indexmap::IndexMap::with_capacity(entries.len());
     for (key, value) in entries {
         let name = match EnvVarName::parse(key) {
             Ok(name) => Some(name),
             Err(error) => {
-                checker.domain(at(&at(loc, key.as_str()), "[key]"), Value::String(key.clone()), error);
+                checker.domain(at(&at(&loc, key.as_str()), "[key]"), Value::String(key.clone()), error);
                 None
             }
         };
-        let value = checker.string(&at(loc, key.as_str()), value);
+        let value = checker.string(&at(&loc, key.as_str()), value);
         if let (Some(name), Some(value)) = (name, value) {
             vars.insert(name, value);
         }
     }
-    (checker.error_count() == before).then_some(vars)
+    (checker.error_count() == before).then_some(Some(vars))
 }
 
-fn secrets(checker: &mut Checker, loc: &[LocItem], value: &Value) -> Option<Vec<EnvVarName>> {
-    let items = checker.list(loc, value)?;
-    if !checker.at_most(loc, value, items.len(), MAX_SECRETS, "List") {
-        return None;
-    }
+fn secrets(
+    checker: &mut Checker,
+    loc: &[LocItem],
+    fields: &Map<String, Value>,
+) -> Option<Option<Vec<EnvVarName>>> {
+    let Some(items) = checker.list_field(loc, fields, &cfg::SECRETS)? else { return Some(None) };
     let before = checker.error_count();
-    let mut names = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let Some(text) = checker.string(&at(loc, i), item) else { continue };
+    let mut names = Vec::with_capacity(items.values.len());
+    for (loc, item) in items.each() {
+        let Some(text) = checker.text(&loc, item, items.kind) else { continue };
         match EnvVarName::parse(&text) {
             Ok(name) => names.push(name),
-            Err(error) => checker.domain(at(loc, i), item.clone(), error),
+            Err(error) => checker.domain(loc, item.clone(), error),
         }
     }
-    (checker.error_count() == before).then_some(names)
+    (checker.error_count() == before).then_some(Some(names))
 }
 
-fn files(checker: &mut Checker, loc: &[LocItem], value: &Value) -> Option<Vec<FileSpec>> {
-    let items = checker.list(loc, value)?;
-    if !checker.at_most(loc, value, items.len(), MAX_FILES, "List") {
-        return None;
-    }
+fn files(
+    checker: &mut Checker,
+    loc: &[LocItem],
+    fields: &Map<String, Value>,
+) -> Option<Option<Vec<FileSpec>>> {
+    let Some(items) = checker.list_field(loc, fields, &cfg::FILES)? else { return Some(None) };
     let before = checker.error_count();
-    let specs: Vec<FileSpec> =
-        items.iter().enumerate().filter_map(|(i, item)| file(checker, &at(loc, i), item)).collect();
-    (checker.error_count() == before).then_some(specs)
+    let specs: Vec<FileSpec> = items.each().filter_map(|(loc, item)| file(checker, &loc, item)).collect();
+    (checker.error_count() == before).then_some(Some(specs))
 }
 
-/// `FileConfig`: `mode` defaults to `"0644"` only when absent; an explicit
-/// `null` is kept, as the reference keeps it.
+/// `FileConfig`.
 fn file(checker: &mut Checker, loc: &[LocItem], value: &Value) -> Option<FileSpec> {
     let fields = checker.model(loc, value)?;
     let before = checker.error_count();
-    let path = match fields.get("path") {
-        None => {
-            checker.missing(at(loc, "path"), fields);
-            None
+    let path = checker
+        .text_field(loc, fields, &fc::PATH)
+        .flatten()
+        .and_then(|text| refine(checker, loc, fields, &fc::PATH, text, |text| FilePath::parse(text)));
+    let content = checker.text_field(loc, fields, &fc::CONTENT);
+    let secret_ref = checker.text_field(loc, fields, &fc::SECRET_REF);
+    let mode = match checker.text_field(loc, fields, &fc::MODE) {
+        Some(Some(text)) => {
+            refine(checker, loc, fields, &fc::MODE, text, |text| FileMode::parse(text)).map(Some)
         }
-        Some(v) => checker.bounded_string(&at(loc, "path"), v, 1, usize::MAX).and_then(|text| {
-            FilePath::parse(&text).map_err(|error| checker.domain(at(loc, "path"), v.clone(), error)).ok()
-        }),
+        null => null.map(|_| None),
     };
-    let content = checker.optional_string(&at(loc, "content"), fields.get("content"));
-    let secret_ref = checker.optional_string(&at(loc, "secret_ref"), fields.get("secret_ref"));
-    let mode = match fields.get("mode") {
-        None => Some(Some(FileMode::parse(DEFAULT_FILE_MODE).expect("the default mode is valid"))),
-        Some(Value::Null) => Some(None),
-        Some(v) => checker.string(&at(loc, "mode"), v).and_then(|text| {
-            FileMode::parse(&text)
-                .map(Some)
-                .map_err(|error| checker.domain(at(loc, "mode"), v.clone(), error))
-                .ok()
-        }),
-    };
-    let description = checker.optional_string(&at(loc, "description"), fields.get("description"));
+    let description = checker.text_field(loc, fields, &fc::DESCRIPTION);
     (checker.error_count() == before).then(|| FileSpec {
         path: path.unwrap(),
         content: content.unwrap(),
@@ -269,32 +265,19 @@ fn file(checker: &mut Checker, loc: &[LocItem], value: &Value) -> Option<FileSpe
     })
 }
 
-/// `ConnectionTest`, fields in the reference's order: enabled, command, timeout.
+/// `ConnectionTest`.
 fn connection_test(checker: &mut Checker, loc: &[LocItem], value: &Value) -> Option<ConnectionTest> {
-    let fields: &Map<String, Value> = checker.model(loc, value)?;
+    let fields = checker.model(loc, value)?;
     let before = checker.error_count();
-    let enabled = match fields.get("enabled") {
-        None => Some(true),
-        Some(v) => checker.bool(&at(loc, "enabled"), v),
-    };
-    let command = match fields.get("command") {
-        None => {
-            checker.missing(at(loc, "command"), fields);
-            None
-        }
-        Some(v) => checker.string(&at(loc, "command"), v),
-    };
-    let timeout = match fields.get("timeout") {
-        None => Some(DEFAULT_TEST_TIMEOUT_SECS),
-        Some(v) => checker.int(&at(loc, "timeout"), v),
-    }
-    .and_then(|seconds| {
-        let input = fields.get("timeout").cloned().unwrap_or(Value::from(seconds));
-        TestTimeout::parse(seconds).map_err(|error| checker.domain(at(loc, "timeout"), input, error)).ok()
-    });
+    let enabled = checker.bool_field(loc, fields, &ct::ENABLED);
+    let command = checker.text_field(loc, fields, &ct::COMMAND);
+    let timeout = checker
+        .int_field(loc, fields, &ct::TIMEOUT)
+        .flatten()
+        .and_then(|seconds| refine(checker, loc, fields, &ct::TIMEOUT, seconds, |s| TestTimeout::parse(*s)));
     (checker.error_count() == before).then(|| ConnectionTest {
-        enabled: enabled.unwrap(),
-        command: command.unwrap(),
+        enabled: enabled.flatten().expect("enabled has a default"),
+        command: command.flatten().unwrap(),
         timeout: timeout.unwrap(),
     })
 }

@@ -1,114 +1,15 @@
 //! OpenAPI 3.1 schemas of the bodies in this crate, keyed by the seed's
 //! component names. They carry the seed's titles and shapes (so generated
 //! clients see the reference's models) plus Patchbay's stricter constraints.
-use patchbay_domain::{EnvVarName, FileMode, TestTimeout};
+//! The request models' schemas are generated from their field declarations
+//! (`crate::models`), which the parser reads too.
+use crate::fields::Model;
+use crate::models::{config, connection_test, create, file, update};
+use patchbay_domain::IntegrationStatus;
 use serde_json::{Map, Value, json};
-
-fn nullable(schema: Value) -> Value {
-    json!({"anyOf": [schema, {"type": "null"}]})
-}
-
-fn titled(mut schema: Value, title: &str) -> Value {
-    schema["title"] = json!(title);
-    schema
-}
 
 fn reference(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
-}
-
-fn name_schema() -> Value {
-    json!({"type": "string", "maxLength": crate::requests::NAME_MAX, "minLength": 1})
-}
-
-fn type_schema() -> Value {
-    json!({"type": "string", "maxLength": crate::requests::TYPE_MAX, "minLength": 1})
-}
-
-fn file_config() -> Value {
-    json!({
-        "properties": {
-            "path": {"type": "string", "minLength": 1, "title": "Path",
-                     "description": "File path (e.g., ~/.postgresql/client.crt); no '..' component"},
-            "content": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Content",
-                        "description": "File content (direct)"},
-            "secret_ref": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Secret Ref",
-                           "description": "Secret name to load content from"},
-            "mode": {"anyOf": [{"type": "string", "pattern": FileMode::PATTERN}, {"type": "null"}], "title": "Mode",
-                     "description": "File permissions (octal)", "default": "0644"},
-            "description": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Description",
-                            "description": "Description of this file"}
-        },
-        "type": "object",
-        "required": ["path"],
-        "title": "FileConfig",
-        "description": "Configuration for a file to be written to workspace"
-    })
-}
-
-fn connection_test() -> Value {
-    json!({
-        "properties": {
-            "enabled": {"type": "boolean", "title": "Enabled", "description": "Whether to test connection", "default": true},
-            "command": {"type": "string", "title": "Command", "description": "Command to run for testing"},
-            "timeout": {"type": "integer", "title": "Timeout", "description": "Timeout in seconds", "default": 5,
-                        "minimum": TestTimeout::MIN, "maximum": TestTimeout::MAX}
-        },
-        "type": "object",
-        "required": ["command"],
-        "title": "ConnectionTest",
-        "description": "Configuration for testing integration connectivity"
-    })
-}
-
-fn config() -> Value {
-    json!({
-        "properties": {
-            "env_vars": {"additionalProperties": {"type": "string"}, "propertyNames": {"pattern": EnvVarName::PATTERN},
-                         "type": "object", "title": "Env Vars", "description": "Environment variables"},
-            "secrets": {"items": {"type": "string", "pattern": EnvVarName::PATTERN}, "type": "array",
-                        "title": "Secrets", "description": "Secret names from vault"},
-            "files": {"items": reference("FileConfig"), "type": "array", "title": "Files", "description": "Files to create"},
-            "context_prompt": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Context Prompt",
-                               "description": "Contextual guidance for agent"},
-            "connection_test": {"anyOf": [reference("ConnectionTest"), {"type": "null"}], "description": "Connection test config"}
-        },
-        "type": "object",
-        "title": "CustomIntegrationConfig",
-        "description": "Custom integration configuration"
-    })
-}
-
-fn create_request() -> Value {
-    json!({
-        "properties": {
-            "name": titled(name_schema(), "Name"),
-            "integration_type": titled(type_schema(), "Integration Type"),
-            "description": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Description"},
-            "config": reference("CustomIntegrationConfig"),
-            "tags": {"items": {"type": "string"}, "type": "array", "title": "Tags"}
-        },
-        "type": "object",
-        "required": ["name", "integration_type", "config"],
-        "title": "CreateCustomIntegrationRequest",
-        "description": "Request to create a custom integration"
-    })
-}
-
-fn update_request() -> Value {
-    json!({
-        "properties": {
-            "name": titled(nullable(name_schema()), "Name"),
-            "integration_type": titled(nullable(type_schema()), "Integration Type"),
-            "description": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Description"},
-            "config": {"anyOf": [reference("CustomIntegrationConfig"), {"type": "null"}]},
-            "status": {"anyOf": [reference("CustomIntegrationStatus"), {"type": "null"}]},
-            "tags": {"anyOf": [{"items": {"type": "string"}, "type": "array"}, {"type": "null"}], "title": "Tags"}
-        },
-        "type": "object",
-        "title": "UpdateCustomIntegrationRequest",
-        "description": "Request to update a custom integration"
-    })
 }
 
 fn response() -> Value {
@@ -152,26 +53,30 @@ fn validation_error() -> Value {
     })
 }
 
+fn declared(schemas: &mut Map<String, Value>, model: Model) {
+    schemas.insert(model.name.into(), model.schema());
+}
+
 /// Every component schema, by name.
 pub fn components() -> Map<String, Value> {
     let mut schemas = Map::new();
-    schemas.insert("CreateCustomIntegrationRequest".into(), create_request());
-    schemas.insert("UpdateCustomIntegrationRequest".into(), update_request());
+    declared(&mut schemas, create::MODEL);
+    declared(&mut schemas, update::MODEL);
     schemas.insert("CustomIntegrationResponse".into(), response());
     schemas.insert(
         "HTTPValidationError".into(),
         json!({"properties": {"detail": {"items": reference("ValidationError"), "type": "array", "title": "Detail"}},
                "type": "object", "title": "HTTPValidationError"}),
     );
-    schemas.insert("CustomIntegrationConfig".into(), config());
+    declared(&mut schemas, config::MODEL);
     schemas.insert(
-        "CustomIntegrationStatus".into(),
-        json!({"type": "string", "enum": ["active", "inactive", "deleted"], "title": "CustomIntegrationStatus",
-               "description": "Custom integration status"}),
+        update::STATUS_ENUM.into(),
+        json!({"type": "string", "enum": IntegrationStatus::ALL.map(IntegrationStatus::as_str),
+               "title": update::STATUS_ENUM, "description": "Custom integration status"}),
     );
     schemas.insert("ValidationError".into(), validation_error());
-    schemas.insert("FileConfig".into(), file_config());
-    schemas.insert("ConnectionTest".into(), connection_test());
+    declared(&mut schemas, file::MODEL);
+    declared(&mut schemas, connection_test::MODEL);
     schemas.insert(
         "PutSecretRequest".into(),
         json!({"properties": {
