@@ -147,13 +147,17 @@ impl Kind {
             Self::Bool => {
                 schema.insert("type".into(), json!("boolean"));
             }
-            Self::List { items, max: _ } => {
+            Self::List { items, max } => {
                 schema.insert("items".into(), Value::Object(items.schema()));
+                if let Some(max) = max {
+                    schema.insert("maxItems".into(), json!(max));
+                }
                 schema.insert("type".into(), json!("array"));
             }
-            Self::Map { keys, max: _ } => {
+            Self::Map { keys, max } => {
                 schema.insert("additionalProperties".into(), json!({"type": "string"}));
                 schema.insert("propertyNames".into(), json!({"pattern": keys}));
+                schema.insert("maxProperties".into(), json!(max));
                 schema.insert("type".into(), json!("object"));
             }
             Self::Ref(name) => {
