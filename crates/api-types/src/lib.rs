@@ -36,8 +36,8 @@ pub use requests::{
     CreateIntegrationRequest, UpdateIntegrationRequest, parse_create_request, parse_update_request,
 };
 pub use resolve::{
-    BundleFileResponse, BundleResponse, ResolveRequest, ResolveTargets, ResolvedIntegrationResponse,
-    format_mode, parse_resolve_request,
+    BundleFileResponse, BundleResponse, ReferenceWarning, ResolveRequest, ResolveTargets,
+    ResolvedIntegrationResponse, format_mode, parse_resolve_request,
 };
 pub use responses::{ErrorBody, IntegrationResponse};
 pub use secrets::{

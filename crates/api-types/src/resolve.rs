@@ -82,6 +82,20 @@ pub struct ResolvedIntegrationResponse {
     pub revision: i64,
 }
 
+/// Text in an env var value or a file's content that looks like a
+/// reference but is not one, so it is kept as written (`{{secrets.X}}` for
+/// `{{.secret.X}}`). Patchbay's extension: a warning, never a refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferenceWarning {
+    /// Where, as a problem's `loc`: `["integrations", NAME, "config", "env_vars", KEY]`.
+    pub loc: Vec<String>,
+    pub msg: String,
+    /// The text as written.
+    pub text: String,
+    /// The reference it most likely meant, when that is clear.
+    pub suggestion: Option<String>,
+}
+
 /// The execution bundle. In a dry run every secret value reads `***`, and
 /// `missing` lists the problems a real resolution would refuse with 422.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,6 +106,9 @@ pub struct BundleResponse {
     pub integrations: Vec<ResolvedIntegrationResponse>,
     pub missing: Vec<FieldError>,
     pub dry_run: bool,
+    /// Absent from older servers' answers, hence the default.
+    #[serde(default)]
+    pub warnings: Vec<ReferenceWarning>,
 }
 
 /// A mode as the bundle reports it: four octal digits.

@@ -139,9 +139,15 @@ pub fn components() -> Map<String, Value> {
                                       "revision": {"type": "integer", "title": "Revision"}}}},
                    "missing": {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}, "title": "Missing",
                                "description": "In a dry run, the problems a real resolution refuses with 422"},
-                   "dry_run": {"type": "boolean", "title": "Dry Run"}},
+                   "dry_run": {"type": "boolean", "title": "Dry Run"},
+                   "warnings": {"type": "array", "title": "Warnings",
+                                "description": "Patchbay's extension: text in an env var value or a file's content that looks like a reference but is not one (`{{secrets.X}}` for `{{.secret.X}}`), so it is kept as written. A warning, never a refusal.",
+                                "items": {"type": "object", "required": ["loc", "msg", "text", "suggestion"],
+                                          "properties": {"loc": {"type": "array", "items": {"type": "string"}, "title": "Loc"},
+                                                         "msg": text("Msg"), "text": text("Text"),
+                                                         "suggestion": optional_text("Suggestion")}}}},
                "type": "object",
-               "required": ["env_vars", "files", "context_prompt", "integrations", "missing", "dry_run"],
+               "required": ["env_vars", "files", "context_prompt", "integrations", "missing", "dry_run", "warnings"],
                "title": "BundleResponse"}),
     );
     schemas.insert(

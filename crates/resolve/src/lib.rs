@@ -22,6 +22,7 @@ mod order;
 mod place;
 mod rename;
 mod secret_names;
+mod suspicious;
 mod template;
 #[cfg(test)]
 mod tests;
@@ -30,6 +31,7 @@ pub use expand::Bounds;
 use indexmap::IndexMap;
 use patchbay_domain::{Integration, IntegrationStatus};
 pub use rename::rename_secrets;
+pub use suspicious::{ConfigWarning, Warning, config_warnings, suspicious_references};
 use uuid::Uuid;
 
 /// Where secret values come from. A real resolution reads the vault; a dry

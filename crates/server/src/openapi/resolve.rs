@@ -7,7 +7,7 @@ pub fn paths() -> Value {
     let path = "/api/v1/custom-integrations/resolve";
     json!({path: {"post": {
         "tags": ["custom-integrations"], "summary": "Resolve Custom Integrations",
-        "description": "Resolve integrations into an execution bundle: environment (env vars and listed secrets), files with their effective modes, and the prompt context. Fails closed: any missing secret, undefined reference, cycle, conflict, unknown or inactive integration is a 422 listing every problem. Real values need a worker or admin token; `dry_run=true` answers the same report for any role with every secret value shown as `***`.",
+        "description": "Resolve integrations into an execution bundle: environment (env vars and listed secrets), files with their effective modes, and the prompt context. Fails closed: any missing secret, undefined reference, cycle, conflict, unknown or inactive integration is a 422 listing every problem. Real values need a worker or admin token; `dry_run=true` answers the same report for any role with every secret value shown as `***`. `warnings` lists text that looks like a reference but is not one (`{{secrets.X}}` for `{{.secret.X}}`): it is kept as written, and the answer is still 200.",
         "operationId": operation_id("resolve_custom_integrations", path, "post"),
         "parameters": [{"name": "dry_run", "in": "query", "required": false,
                         "schema": {"type": "boolean", "default": false, "title": "Dry Run"}}],

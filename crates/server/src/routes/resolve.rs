@@ -10,8 +10,8 @@ use crate::state::{AppState, Caller, require};
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use patchbay_api_types::{
-    BundleFileResponse, BundleResponse, FieldError, LocItem, ResolveTargets, ResolvedIntegrationResponse,
-    format_mode, parse_bool_str, parse_resolve_request,
+    BundleFileResponse, BundleResponse, FieldError, LocItem, ReferenceWarning, ResolveTargets,
+    ResolvedIntegrationResponse, format_mode, parse_bool_str, parse_resolve_request,
 };
 use patchbay_domain::{Actor, Integration, SecretName};
 use patchbay_resolve::{Problem, SecretSource};
@@ -96,6 +96,27 @@ fn problem_entry(problem: Problem) -> FieldError {
     FieldError::new(problem.kind.as_str(), loc, problem.message, Value::Null)
 }
 
+/// Text that looks like a reference but is not one, in the integrations'
+/// env var values and file contents, placed like a problem.
+fn reference_warnings(integrations: &[Integration]) -> Vec<ReferenceWarning> {
+    integrations
+        .iter()
+        .filter(|integration| patchbay_resolve::is_active(integration))
+        .flat_map(|integration| {
+            patchbay_resolve::config_warnings(&integration.config).into_iter().map(|found| {
+                let mut loc = vec!["integrations".to_owned(), integration.name.clone(), "config".to_owned()];
+                loc.extend(found.loc);
+                ReferenceWarning {
+                    loc,
+                    msg: found.warning.message,
+                    text: found.warning.text,
+                    suggestion: found.warning.suggestion,
+                }
+            })
+        })
+        .collect()
+}
+
 /// Every resolution is audited: which integrations, which secret names
 /// (never values), dry run or not, and how it ended.
 pub async fn resolve(
@@ -166,6 +187,7 @@ async fn resolve_for(
         Secrets(state.vault.reveal_many(&actor.organization, &names).await?)
     };
     let resolution = patchbay_resolve::resolve_within(&integrations, &secrets, state.limits.bundle);
+    let warnings = reference_warnings(&integrations);
     problems.extend(resolution.problems.into_iter().map(problem_entry));
     let resolved: Vec<&str> = resolution.bundle.integrations.iter().map(|i| i.name.as_str()).collect();
     tracing::info!(integrations = ?resolved, secrets = names.len(), dry_run, problems = problems.len(), "bundle resolved");
@@ -200,6 +222,7 @@ async fn resolve_for(
             .collect(),
         missing: problems,
         dry_run,
+        warnings,
     });
     Ok((response, carries_values))
 }

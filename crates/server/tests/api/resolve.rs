@@ -174,7 +174,37 @@ async fn bad_requests_are_422(app: TestApp) {
     assert_eq!(response.status(), 401);
 }
 
+/// `{{secrets.X}}` is kept as written (the grammar leaves other templates'
+/// braces alone); a dry run says so, with the spelling that works.
+async fn a_dry_run_warns_about_text_that_looks_like_a_reference(app: TestApp) {
+    app.put_secret("org-a", "API_TOKEN", "t0ken").await;
+    app.create_integration("org-a", &json!({
+        "name": "ci", "integration_type": "github",
+        "config": {
+            "env_vars": {"GH_TOKEN": "{{secrets.API_TOKEN}}", "OK": "{{.secret.API_TOKEN}}", "JINJA": "{{ user }}"},
+            "files": [{"path": "~/.netrc", "content": "password {{ .Secret.API_TOKEN }}\n"}]
+        }
+    }))
+    .await;
+    let request = json!({"names": ["ci"]});
+    let path = format!("{RESOLVE}?dry_run=true");
+    let (status, dry) = app.call("org-a", Role::Member, Method::POST, &path, Some(&request)).await;
+    assert_eq!(status, 200, "{dry}");
+    assert_eq!(dry["env_vars"]["GH_TOKEN"], "{{secrets.API_TOKEN}}", "kept as written");
+    assert_eq!(dry["env_vars"]["OK"], "***");
+    let warnings = dry["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 2, "{dry}");
+    assert_eq!(warnings[0]["loc"], json!(["integrations", "ci", "config", "env_vars", "GH_TOKEN"]));
+    assert_eq!(warnings[0]["text"], "{{secrets.API_TOKEN}}");
+    assert_eq!(warnings[0]["suggestion"], "{{.secret.API_TOKEN}}");
+    assert!(warnings[0]["msg"].as_str().unwrap().contains("write `{{.secret.API_TOKEN}}`"), "{dry}");
+    assert_eq!(warnings[1]["loc"], json!(["integrations", "ci", "config", "files", "0", "content"]));
+    assert_eq!(warnings[1]["text"], "{{ .Secret.API_TOKEN }}");
+    assert_eq!(dry["missing"], json!([]), "a warning is not a problem");
+}
+
 crate::both_backends!(
+    a_dry_run_warns_about_text_that_looks_like_a_reference,
     workers_get_real_values_and_others_a_dry_run,
     every_problem_is_reported_at_once,
     other_organizations_are_unknown,
