@@ -159,6 +159,16 @@ impl Browser {
             .to_owned()
     }
 
+    /// A CSS property's computed value on an element.
+    pub async fn css(&self, css: &str, property: &str) -> String {
+        let element = self.find(css).await;
+        self.get(&format!("/element/{}/css/{property}", element.0))
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     /// Clicks something that loads a page, and waits until the new page has
     /// loaded (a marker set on the old page's window is gone).
     pub async fn navigate_by(&self, css: &str) {

@@ -92,17 +92,27 @@ pub fn badge(status: &str) -> Markup {
 /// The message after a successful POST, chosen from a fixed list so that no
 /// query text is echoed into the page.
 pub fn notice(code: Option<&str>) -> Markup {
-    let text = match code {
-        Some("created") => "Integration created.",
-        Some("saved") => "Changes saved.",
-        Some("restored") => "Revision restored.",
-        Some("approved") => "Revision approved: its connection test may receive secret values.",
-        Some("secret") => "Secret saved. Its value is stored encrypted and is never shown again.",
-        Some("tested") => "Connection test finished; the result is below.",
-        Some("queued") => "Connection test queued; reload this page for its result.",
+    let (text, warn) = match code {
+        Some("created") => ("Integration created.", false),
+        Some("saved") => ("Changes saved.", false),
+        Some("created-warnings") => (
+            "Integration created. Some text below looks like a reference but is not one: it was saved as written.",
+            true,
+        ),
+        Some("saved-warnings") => (
+            "Changes saved. Some text below looks like a reference but is not one: it was saved as written.",
+            true,
+        ),
+        Some("restored") => ("Revision restored.", false),
+        Some("deleted") => ("Integration deleted. Restore it below to use it again.", false),
+        Some("undeleted") => ("Integration restored: it is active again.", false),
+        Some("approved") => ("Revision approved: its connection test may receive secret values.", false),
+        Some("secret") => ("Secret saved. Its value is stored encrypted and is never shown again.", false),
+        Some("tested") => ("Connection test finished; the result is below.", false),
+        Some("queued") => ("Connection test queued; reload this page for its result.", false),
         _ => return html! {},
     };
-    html! { p.notice role="status" { (text) } }
+    html! { p.notice.warn[warn] role="status" { (text) } }
 }
 
 /// An error box (the API's message, or the console's own).

@@ -4,8 +4,8 @@
 //! Every asset is embedded; pages work without JavaScript.
 mod api;
 mod form;
-mod form_view;
 mod layout;
+mod lines;
 mod pages;
 mod session;
 
@@ -47,6 +47,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/integrations/{id}", get(pages::detail::page))
         .route("/integrations/{id}/edit", get(pages::edit::edit_form).post(pages::edit::update))
         .route("/integrations/{id}/test", post(pages::detail::run_test))
+        .route("/integrations/{id}/delete", get(pages::lifecycle::confirm).post(pages::lifecycle::delete))
+        .route("/integrations/{id}/undelete", post(pages::lifecycle::undelete))
         .route("/integrations/{id}/revisions/{n}", get(pages::history::diff))
         .route("/integrations/{id}/revisions/{n}/restore", post(pages::history::restore))
         .route("/integrations/{id}/revisions/{n}/approve", post(pages::history::approve))
@@ -98,17 +100,23 @@ impl FromRequestParts<Console> for SignedIn {
     }
 }
 
-/// A submitted form's fields, in order (repeated names kept).
+/// A submitted form's fields, in order (repeated names kept), with LF line
+/// breaks (see `lines`).
 pub struct Fields(Vec<(String, String)>);
 
 impl Fields {
     pub fn parse(body: &[u8]) -> Self {
-        Self(form_urlencoded::parse(body).into_owned().collect())
+        Self(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), lines::to_lf(&v))).collect())
     }
 
     /// The last value of `name`, or "" when absent.
     pub fn get(&self, name: &str) -> &str {
         self.0.iter().rev().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`, in order (a repeated field: one per row).
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
     }
 }
 

@@ -2,7 +2,6 @@
 use crate::console::api::encode;
 use crate::console::{Console, Fields, SignedIn, layout};
 use axum::extract::{RawQuery, State};
-use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use patchbay_api_types::AuditPageResponse;
@@ -26,8 +25,7 @@ pub async fn page(State(console): State<Console>, user: SignedIn, RawQuery(query
         .map(|(name, _, _)| format!("{name}={}&", encode(params.get(name))))
         .collect();
     let path = format!("/api/v1/audit-events?{filters}limit=50");
-    let events: Result<AuditPageResponse, String> =
-        console.api.call(Method::GET, &path, session, None).await.into();
+    let events: Result<AuditPageResponse, String> = console.api.get(&path, session).await.into();
     let next = |cursor: &str| {
         let kept: String = FILTERS
             .iter()

@@ -9,7 +9,7 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use patchbay_api_types::{ConnectionTestResponse, IntegrationResponse, RevisionResponse, SecretResponse};
-use patchbay_domain::Role;
+use patchbay_domain::{IntegrationStatus, Role};
 use std::collections::BTreeSet;
 
 /// A secret's name with whether the vault holds a value for it.
@@ -25,12 +25,36 @@ fn secret_marker(name: &str, present: &BTreeSet<String>, writer: bool) -> Markup
     }
 }
 
+/// Text of the config that looks like a reference but is not one, said
+/// where each is (the same check as the API's dry run).
+fn reference_warnings(integration: &IntegrationResponse, writer: bool) -> Markup {
+    let config = &integration.config;
+    let warnings = patchbay_resolve::config_warnings(config);
+    let place = |loc: &[String]| match loc {
+        [env, key] if env == "env_vars" => format!("env var {key}"),
+        [files, index, ..] if files == "files" => {
+            let path = index.parse::<usize>().ok().and_then(|i| config.files.get(i));
+            path.map_or_else(|| "a file".to_owned(), |file| format!("file {}", file.path.as_str()))
+        }
+        _ => loc.join("."),
+    };
+    html! {
+        @if !warnings.is_empty() {
+            div.warnings role="status" {
+                p { "Some text looks like a reference but is not one, and is kept as written:" }
+                ul { @for found in &warnings { li { strong { (place(&found.loc)) } ": " (found.warning.message) } } }
+                @if writer { p { a href={ "/integrations/" (integration.id) "/edit" } { "Correct it in the form" } } }
+            }
+        }
+    }
+}
+
 async fn get<T: serde::de::DeserializeOwned>(
     console: &Console,
     session: &Session,
     path: &str,
 ) -> Result<T, String> {
-    console.api.call(Method::GET, path, session, None).await.into()
+    console.api.get(path, session).await.into()
 }
 
 pub async fn page(
@@ -41,16 +65,10 @@ pub async fn page(
 ) -> Response {
     let session = &user.session;
     let base = format!("{INTEGRATIONS}/{}", encode(&id));
-    let reply = console.api.call(Method::GET, &base, session, None).await;
-    // The revision this page shows, from the same answer: a restore sends it
-    // back as `If-Match`, so it cannot undo a change made meanwhile.
-    let current = reply.etag;
-    let integration: IntegrationResponse = match reply.into() {
-        Ok(integration) => integration,
-        Err(message) => {
-            return (StatusCode::NOT_FOUND, layout::failure(session, "Integration not found", &message))
-                .into_response();
-        }
+    // `current` is the revision this page shows: restore and delete send it back.
+    let (integration, current) = match super::integration(&console, session, &id).await {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     let secrets: Vec<SecretResponse> = get(&console, session, "/api/v1/secrets").await.unwrap_or_default();
     let present: BTreeSet<String> = secrets.into_iter().map(|s| s.name).collect();
@@ -61,22 +79,37 @@ pub async fn page(
     let params = Fields::parse(query.unwrap_or_default().as_bytes());
     let role = session.actor.role;
     let writer = role.can_write_integrations();
+    let deleted = integration.status == IntegrationStatus::Deleted.as_str();
     let config = &integration.config;
     let content = html! {
         p.crumbs { a href="/integrations" { "← Integrations" } }
         div.title-row {
             h1 { (integration.name) " " (layout::badge(&integration.status)) }
-            @if writer {
+            @if writer && !deleted {
                 div.buttons {
                     a.button href={ "/integrations/" (integration.id) "/edit" } { "Edit" }
                     form method="post" action={ "/integrations/" (integration.id) "/test" } data-busy="Running…" {
                         (layout::csrf(session))
                         button type="submit" { "Run test" }
                     }
+                    a.button.danger href={ "/integrations/" (integration.id) "/delete" } { "Delete" }
+                }
+            }
+        }
+        @if deleted {
+            div.deleted role="status" {
+                p { "This integration is deleted: agents and connection tests do not use it." }
+                @if writer {
+                    form method="post" action={ "/integrations/" (integration.id) "/undelete" } {
+                        (layout::csrf(session))
+                        input type="hidden" name="revision" value=(current.unwrap_or_default());
+                        button type="submit" { "Restore " (integration.name) }
+                    }
                 }
             }
         }
         (layout::notice(Some(params.get("notice"))))
+        (reference_warnings(&integration, writer && !deleted))
         dl.facts {
             dt { "Type" } dd { (integration.integration_type) }
             dt { "Description" } dd { (integration.description.as_deref().unwrap_or("—")) }

@@ -1,8 +1,8 @@
 //! Create (blank or from a template) and edit. A 422 re-renders the form
 //! with what the user typed and each error beside its field.
+use crate::console::api::Refusal;
 use crate::console::api::encode;
-use crate::console::form::{Errors, IntegrationForm};
-use crate::console::form_view::render;
+use crate::console::form::{Errors, IntegrationForm, Warnings, render};
 use crate::console::session::Session;
 use crate::console::{Console, Fields, Posted, SignedIn, layout};
 use crate::routes::INTEGRATIONS;
@@ -10,11 +10,11 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
-use patchbay_api_types::IntegrationTemplateSummary;
-use serde_json::Value;
+use patchbay_api_types::{IntegrationResponse, IntegrationTemplateResponse, IntegrationTemplateSummary};
+use patchbay_domain::IntegrationConfig;
 
 async fn templates(console: &Console, session: &Session) -> Vec<IntegrationTemplateSummary> {
-    let reply = console.api.call(Method::GET, "/api/v1/integration-templates", session, None).await;
+    let reply = console.api.get("/api/v1/integration-templates", session).await;
     reply.into().unwrap_or_default()
 }
 
@@ -58,13 +58,21 @@ pub async fn new_form(State(console): State<Console>, user: SignedIn, RawQuery(q
         }
     } else {
         let path = format!("/api/v1/integration-templates/{}", encode(chosen));
-        match console.api.call(Method::GET, &path, session, None).await.into::<Value>() {
-            Ok(template) => {
-                let mut form = IntegrationForm::from_json(&template);
-                // The template's name is its title; the integration needs its own.
-                form.name = String::new();
-                form
+        let template = console.api.get(&path, session).await.into::<IntegrationTemplateResponse>();
+        let config = template.and_then(|t| {
+            let config: IntegrationConfig = serde_json::from_value(t.config.clone())
+                .map_err(|e| format!("template {chosen} has a config the console cannot read: {e}"))?;
+            Ok((t, config))
+        });
+        match config {
+            // The template's name is its title; the integration needs its own.
+            Ok((template, config)) => IntegrationForm {
+                integration_type: template.integration_type,
+                description: template.description,
+                tags: template.tags.join(", "),
+                ..IntegrationForm::default()
             }
+            .with_config(&config),
             Err(message) => {
                 errors.general.push(message);
                 IntegrationForm::default()
@@ -78,57 +86,71 @@ pub async fn create(State(console): State<Console>, posted: Posted) -> Response 
     let session = &posted.user.session;
     let form = IntegrationForm::from_fields(&posted.fields);
     let mut errors = Errors::default();
-    let body = form.to_body(false, &mut errors);
-    if errors.is_empty() {
-        let reply = console.api.call(Method::POST, INTEGRATIONS, session, Some(body)).await;
+    if let Some(request) = form.to_create(&mut errors) {
+        let reply = console.api.send(Method::POST, INTEGRATIONS, session, &request, None).await;
         if reply.status.is_success() {
-            let id = reply.body["id"].as_str().unwrap_or_default();
-            return Redirect::to(&format!("/integrations/{id}?notice=created")).into_response();
+            return match reply.into::<IntegrationResponse>() {
+                Ok(created) => Redirect::to(&after_save(&created.id, &form, "created")).into_response(),
+                Err(message) => layout::failure(session, "Integration not created", &message).into_response(),
+            };
         }
-        file_error(&mut errors, reply.status, &reply.body);
+        file_error(&mut errors, &form, &reply);
     }
     new_page(&console, session, &form, &errors, "").await
 }
 
+/// Where a saved form leads: the integration's page, or back to the form
+/// when some of its text looks like a reference but is not one, so the
+/// warnings stand beside the fields they are about.
+fn after_save(id: &str, form: &IntegrationForm, notice: &str) -> String {
+    if Warnings::of(form).is_empty() {
+        format!("/integrations/{id}?notice={notice}")
+    } else {
+        format!("/integrations/{id}/edit?notice={notice}-warnings")
+    }
+}
+
 /// Puts a refused write's reasons where they belong: 422s by field, a name
 /// conflict beside the name, anything else at the top.
-fn file_error(errors: &mut Errors, status: StatusCode, body: &Value) {
-    let message = body["detail"].as_str().map(str::to_owned);
-    match (status, message) {
-        (StatusCode::UNPROCESSABLE_ENTITY, _) => errors.add_api(body),
-        (StatusCode::CONFLICT, Some(message)) => errors.add("name", message),
+fn file_error(errors: &mut Errors, form: &IntegrationForm, reply: &crate::console::api::Reply) {
+    match (reply.status, reply.refusal()) {
+        (_, Refusal::Fields(list)) => errors.add_api(&list, &form.file_rows()),
+        (StatusCode::CONFLICT, Refusal::Message(message)) => errors.add("name", message),
         (StatusCode::PRECONDITION_FAILED, _) => errors.general.push(
             "Someone changed this integration since you opened the form. Reload it to see their change, then edit again."
                 .into(),
         ),
-        (_, Some(message)) => errors.general.push(message),
-        (status, None) => errors.general.push(format!("The API answered {status}")),
+        (_, Refusal::Message(message)) => errors.general.push(message),
     }
 }
 
-fn edit_page(session: &Session, id: &str, form: &IntegrationForm, errors: &Errors) -> Response {
+fn edit_page(session: &Session, id: &str, form: &IntegrationForm, errors: &Errors, notice: &str) -> Response {
     let content = html! {
         p.crumbs { a href={ "/integrations/" (id) } { "← " (form.name) } }
         h1 { "Edit integration" }
+        (layout::notice(Some(notice)))
         (render(form, errors, &format!("/integrations/{id}/edit"), "Save changes", true, layout::csrf(session)))
     };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     (status, layout::page("Edit integration", session, "Integrations", content)).into_response()
 }
 
-pub async fn edit_form(State(console): State<Console>, user: SignedIn, Path(id): Path<String>) -> Response {
+pub async fn edit_form(
+    State(console): State<Console>,
+    user: SignedIn,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = Fields::parse(query.unwrap_or_default().as_bytes());
     let session = &user.session;
-    let path = format!("{INTEGRATIONS}/{}", encode(&id));
-    let reply = console.api.call(Method::GET, &path, session, None).await;
     // The revision the form was filled from, sent back as `If-Match`.
-    let revision = reply.etag;
-    match reply.into::<Value>() {
-        Ok(integration) => {
-            let mut form = IntegrationForm::from_json(&integration);
+    match super::integration(&console, session, &id).await {
+        Ok((integration, revision)) => {
+            let mut form = IntegrationForm::from_integration(&integration);
             form.revision = revision.map(|n| n.to_string()).unwrap_or_default();
-            edit_page(session, &id, &form, &Errors::default())
+            edit_page(session, &id, &form, &Errors::default(), params.get("notice"))
         }
-        Err(message) => layout::failure(session, "Integration not found", &message).into_response(),
+        Err(page) => page,
     }
 }
 
@@ -136,15 +158,14 @@ pub async fn update(State(console): State<Console>, Path(id): Path<String>, post
     let session = &posted.user.session;
     let form = IntegrationForm::from_fields(&posted.fields);
     let mut errors = Errors::default();
-    let body = form.to_body(true, &mut errors);
-    if errors.is_empty() {
+    if let Some(request) = form.to_update(&mut errors) {
         let path = format!("{INTEGRATIONS}/{}", encode(&id));
         let if_match = form.revision.parse().ok();
-        let reply = console.api.call_with(Method::PUT, &path, session, Some(body), if_match).await;
+        let reply = console.api.send(Method::PUT, &path, session, &request, if_match).await;
         if reply.status.is_success() {
-            return Redirect::to(&format!("/integrations/{}?notice=saved", encode(&id))).into_response();
+            return Redirect::to(&after_save(&encode(&id), &form, "saved")).into_response();
         }
-        file_error(&mut errors, reply.status, &reply.body);
+        file_error(&mut errors, &form, &reply);
     }
-    edit_page(session, &id, &form, &errors)
+    edit_page(session, &id, &form, &errors, "")
 }

@@ -1,11 +1,12 @@
 //! A revision's changes, approving it for secret values, and restoring one
 //! (admins; the API enforces it).
+use super::after_write;
 use crate::console::api::encode;
 use crate::console::{Console, Fields, Posted, SignedIn, layout};
 use crate::routes::INTEGRATIONS;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::Method;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use maud::html;
 use patchbay_api_types::{RevisionDiffResponse, RevisionResponse};
 use patchbay_domain::Role;
@@ -29,12 +30,12 @@ pub async fn diff(
     let session = &user.session;
     let params = Fields::parse(query.unwrap_or_default().as_bytes());
     let path = format!("{INTEGRATIONS}/{}/revisions/{n}/diff", encode(&id));
-    let diff: RevisionDiffResponse = match console.api.call(Method::GET, &path, session, None).await.into() {
+    let diff: RevisionDiffResponse = match console.api.get(&path, session).await.into() {
         Ok(diff) => diff,
         Err(message) => return layout::failure(session, "Revision not found", &message).into_response(),
     };
     let path = format!("{INTEGRATIONS}/{}/revisions/{n}", encode(&id));
-    let revision: RevisionResponse = match console.api.call(Method::GET, &path, session, None).await.into() {
+    let revision: RevisionResponse = match console.api.get(&path, session).await.into() {
         Ok(revision) => revision,
         Err(message) => return layout::failure(session, "Revision not found", &message).into_response(),
     };
@@ -85,11 +86,9 @@ pub async fn restore(
     // `If-Match` with the revision the page showed: restoring over a change
     // made meanwhile is refused (412) rather than silently undoing it.
     let if_match = posted.fields.get("current").parse().ok();
-    let reply = console.api.call_with(Method::POST, &path, session, None, if_match).await;
-    if reply.status.is_success() {
-        return Redirect::to(&format!("/integrations/{}?notice=restored", encode(&id))).into_response();
-    }
-    layout::failure(session, "The revision was not restored", &reply.message()).into_response()
+    let reply = console.api.call(Method::POST, &path, session, if_match).await;
+    let next = format!("/integrations/{}?notice=restored", encode(&id));
+    after_write(&reply, session, &next, "The revision was not restored")
 }
 
 /// Approves the revision whose changes the admin was shown (the API checks
@@ -102,9 +101,6 @@ pub async fn approve(
     let session = &posted.user.session;
     let path = format!("{INTEGRATIONS}/{}/revisions/{n}/approve", encode(&id));
     let reply = console.api.call(Method::POST, &path, session, None).await;
-    if reply.status.is_success() {
-        return Redirect::to(&format!("/integrations/{}/revisions/{n}?notice=approved", encode(&id)))
-            .into_response();
-    }
-    layout::failure(session, "The revision was not approved", &reply.message()).into_response()
+    let next = format!("/integrations/{}/revisions/{n}?notice=approved", encode(&id));
+    after_write(&reply, session, &next, "The revision was not approved")
 }

@@ -3,7 +3,6 @@ use crate::console::api::encode;
 use crate::console::{Console, Fields, SignedIn, layout};
 use crate::routes::INTEGRATIONS;
 use axum::extract::{RawQuery, State};
-use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use patchbay_api_types::{ConnectionTestResponse, IntegrationResponse};
@@ -24,7 +23,7 @@ pub async fn page(State(console): State<Console>, user: SignedIn, RawQuery(query
         .collect();
     let filtered = !api_query.is_empty();
     api_query.push_str(&format!("limit={}&offset={}", PAGE_SIZE + 1, (page - 1) * PAGE_SIZE));
-    let reply = console.api.call(Method::GET, &format!("{INTEGRATIONS}?{api_query}"), session, None).await;
+    let reply = console.api.get(&format!("{INTEGRATIONS}?{api_query}"), session).await;
     let listed: Result<Vec<IntegrationResponse>, String> = reply.into();
     let (mut items, error) = match listed {
         Ok(items) => (items, None),
@@ -36,7 +35,7 @@ pub async fn page(State(console): State<Console>, user: SignedIn, RawQuery(query
     for item in &items {
         let path = format!("{INTEGRATIONS}/{}/tests?limit=1", item.id);
         let tests: Vec<ConnectionTestResponse> =
-            console.api.call(Method::GET, &path, session, None).await.into().unwrap_or_default();
+            console.api.get(&path, session).await.into().unwrap_or_default();
         last_tests.push(tests.into_iter().next());
     }
     let link = |page: usize| {

@@ -1,6 +1,8 @@
 //! Secrets: names and versions, which integrations use each, and a form to
 //! set or rotate a value. A value is write-only: no page ever renders one.
 use crate::console::api::encode;
+use crate::console::api::{Refusal, Reply};
+use crate::console::lines::LineEndings;
 use crate::console::session::Session;
 use crate::console::{Console, Fields, Posted, SignedIn, layout};
 use crate::routes::INTEGRATIONS;
@@ -8,8 +10,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
-use patchbay_api_types::{IntegrationResponse, SecretResponse};
-use serde_json::{Value, json};
+use patchbay_api_types::{IntegrationResponse, LocItem, PutSecretRequest, SecretResponse};
 use std::collections::BTreeMap;
 
 /// Integrations by the secret names they reference (as exported secrets or
@@ -34,21 +35,23 @@ fn references(integrations: &[IntegrationResponse]) -> BTreeMap<String, Vec<&Int
 struct FormErrors(BTreeMap<String, Vec<String>>);
 
 impl FormErrors {
-    fn from_reply(status: StatusCode, body: &Value) -> Self {
+    fn from_reply(reply: &Reply) -> Self {
         let mut errors = Self::default();
-        match body.get("detail") {
-            Some(Value::Array(list)) if status == StatusCode::UNPROCESSABLE_ENTITY => {
+        match reply.refusal() {
+            Refusal::Fields(list) => {
                 for error in list {
-                    let loc = error["loc"].as_array().cloned().unwrap_or_default();
-                    let field = loc.last().and_then(Value::as_str).unwrap_or("name");
-                    let field =
-                        if ["name", "value", "description"].contains(&field) { field } else { "name" };
-                    let message = error["msg"].as_str().unwrap_or("invalid").to_owned();
-                    errors.0.entry(field.to_owned()).or_default().push(message);
+                    let field = match error.loc.last() {
+                        Some(LocItem::Key(key))
+                            if ["name", "value", "description"].contains(&key.as_str()) =>
+                        {
+                            key
+                        }
+                        _ => "name",
+                    };
+                    errors.0.entry(field.to_owned()).or_default().push(error.msg);
                 }
             }
-            Some(Value::String(message)) => errors.0.entry("name".into()).or_default().push(message.clone()),
-            _ => errors.0.entry("name".into()).or_default().push(format!("The API answered {status}")),
+            Refusal::Message(message) => errors.0.entry("name".into()).or_default().push(message),
         }
         errors
     }
@@ -61,7 +64,7 @@ async fn render(
     errors: &FormErrors,
 ) -> Response {
     let secrets: Result<Vec<SecretResponse>, String> =
-        console.api.call(Method::GET, "/api/v1/secrets", session, None).await.into();
+        console.api.get("/api/v1/secrets", session).await.into();
     let integrations: Vec<IntegrationResponse> = console
         .api
         .call(Method::GET, &format!("{INTEGRATIONS}?limit=1000"), session, None)
@@ -111,7 +114,14 @@ async fn render(
                 }
                 div.field.invalid[errors.0.contains_key("value")] {
                     label for="value" { "Value" }
-                    input id="value" name="value" type="password" autocomplete="new-password" required aria-describedby=[errors.0.contains_key("value").then_some("value-error")];
+                    small.hint id="value-hint" { "Saved exactly as typed or pasted, line breaks included: certificates, keys and kubeconfigs keep every line. Masked as you type." }
+                    // A textarea, not a password input: an input drops line breaks.
+                    textarea.mono.masked id="value" name="value" rows="6" required autocomplete="off" spellcheck="false" autocapitalize="off"
+                        aria-describedby={ "value-hint" @if errors.0.contains_key("value") { " value-error" } } {}
+                    div.value-options {
+                        (LineEndings::Lf.select("line_endings", "line_endings"))
+                        button.secondary type="button" data-reveal="value" aria-controls="value" aria-pressed="false" hidden { "Show value" }
+                    }
                     (field_errors("value"))
                 }
                 div.field.invalid[errors.0.contains_key("description")] {
@@ -141,16 +151,16 @@ pub async fn set(State(console): State<Console>, posted: Posted) -> Response {
         let errors = FormErrors([("name".to_owned(), vec!["Enter the secret's name".to_owned()])].into());
         return render(&console, session, (name, description, ""), &errors).await;
     }
-    let mut body = json!({ "value": value });
-    if !description.is_empty() {
-        body["description"] = json!(description);
-    }
+    // The browser sent every line break as CRLF; the chosen endings say
+    // which the value really has (see `lines`).
+    let value = LineEndings::parse(posted.fields.get("line_endings")).apply(value);
+    let body =
+        PutSecretRequest { value, description: (!description.is_empty()).then(|| description.to_owned()) };
     let path = format!("/api/v1/secrets/{}", encode(name));
-    let reply = console.api.call(Method::PUT, &path, session, Some(body)).await;
+    let reply = console.api.send(Method::PUT, &path, session, &body, None).await;
     if reply.status.is_success() {
         return Redirect::to("/secrets?notice=secret").into_response();
     }
     // The typed value is dropped: it is never sent back to the browser.
-    render(&console, session, (name, description, ""), &FormErrors::from_reply(reply.status, &reply.body))
-        .await
+    render(&console, session, (name, description, ""), &FormErrors::from_reply(&reply)).await
 }

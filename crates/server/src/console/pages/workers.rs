@@ -1,7 +1,6 @@
 //! Workers: online or offline, and when each was last heard from.
 use crate::console::{Console, SignedIn, layout};
 use axum::extract::State;
-use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use patchbay_api_types::WorkerResponse;
@@ -9,7 +8,7 @@ use patchbay_api_types::WorkerResponse;
 pub async fn page(State(console): State<Console>, user: SignedIn) -> Response {
     let session = &user.session;
     let workers: Result<Vec<WorkerResponse>, String> =
-        console.api.call(Method::GET, "/api/v1/workers", session, None).await.into();
+        console.api.get("/api/v1/workers", session).await.into();
     let content = html! {
         h1 { "Workers" }
         p.hint { "Workers run connection tests. " code { "patchbay serve" } " runs one of its own; start more with " code { "patchbay worker" } "." }
