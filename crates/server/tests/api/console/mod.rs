@@ -1,6 +1,7 @@
 //! The web console over plain HTTP (no browser): session cookie flags, CSRF
 //! refusal, escaping of hostile text, role-aware buttons, 422s beside their
 //! fields, and secret values that never reach a page.
+mod audit_page;
 mod editing;
 mod visitor;
 
