@@ -95,16 +95,16 @@ async fn apply(
         .map(|integration| (integration.name.clone(), integration))
         .collect();
     let mut steps = plan(&live, &declared, prune.is_some());
-    if let Some(prune) = prune.filter(|p| !p.force) {
-        if let Some(why) = prune_looks_wrong(&prune, declared.len(), live.len(), &steps) {
-            if !dry_run {
-                return Err(failure(
-                    Exit::Usage,
-                    format!("{why}; nothing was applied. Check the files, or pass --force to prune anyway"),
-                ));
-            }
-            eprintln!("warning: {why}: without --force, apply will refuse");
+    let refusal =
+        prune.filter(|p| !p.force).and_then(|p| prune_looks_wrong(&p, declared.len(), live.len(), &steps));
+    if let Some(why) = refusal {
+        if !dry_run {
+            return Err(failure(
+                Exit::Usage,
+                format!("{why}; nothing was applied. Check the files, or pass --force to prune anyway"),
+            ));
         }
+        eprintln!("warning: {why}: without --force, apply will refuse");
     }
     if !dry_run {
         for (step, item) in steps.iter_mut().zip(declared.iter().map(Some).chain(std::iter::repeat(None))) {

@@ -2,6 +2,7 @@
 //! read from its claims for `whoami`, `login` and messages. This reads, it
 //! does not verify: only the server can say the token is good, and the
 //! commands that show an identity ask it.
+use crate::failure::{Exit, failure};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use patchbay_server::auth::Claims;
@@ -26,7 +27,7 @@ pub struct Identity {
 impl Identity {
     /// The claims of a JWT, or an error saying it is not one.
     pub fn of_token(token: &str) -> anyhow::Result<Self> {
-        let not_a_jwt = || anyhow::anyhow!("the token is not a JWT (`patchbay token mint` makes one)");
+        let not_a_jwt = || failure(Exit::Auth, "the token is not a JWT (`patchbay token mint` makes one)");
         let payload = token.split('.').nth(1).ok_or_else(not_a_jwt)?;
         let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).map_err(|_| not_a_jwt())?;
         let claims: Claims = serde_json::from_slice(&bytes).map_err(|_| not_a_jwt())?;

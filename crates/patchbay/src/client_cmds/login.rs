@@ -25,8 +25,9 @@ pub fn run(args: LoginArgs) -> anyhow::Result<()> {
         bail!("no token: pass --token TOKEN or pipe it on stdin");
     }
     let server = client_config::server_url(&args.server, "--server / PATCHBAY_SERVER")?;
-    let identity = Identity::of_token(&token)?;
+    // The server judges the token first: its refusal says what to do.
     accepted(&server, &token)?;
+    let identity = Identity::of_token(&token)?;
     let path = client_config::save(&ClientConfig { server: Some(server.clone()), token: Some(token) })?;
     eprintln!(
         "Logged in to {server} as {} ({} of {}); the token expires {}. Saved to {}",
