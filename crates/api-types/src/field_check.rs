@@ -49,6 +49,28 @@ impl Checker {
         }
     }
 
+    /// A field with a value of its own type: `check` reads a given value
+    /// at the field's `loc`, `preset` turns the declared default into one
+    /// (`None` when the default is of another type, a declaration's bug).
+    fn typed<T>(
+        &mut self,
+        loc: &[LocItem],
+        fields: &Map<String, Value>,
+        field: &Field,
+        preset: fn(Preset) -> Option<T>,
+        check: impl FnOnce(&mut Self, Vec<LocItem>, &Value) -> Option<T>,
+    ) -> Option<Option<T>> {
+        match self.slot(loc, fields, field) {
+            Slot::Given(value) => check(self, at(loc, field.name), value).map(Some),
+            Slot::Empty(None) => Some(None),
+            Slot::Empty(Some(default)) => match preset(default) {
+                Some(value) => Some(Some(value)),
+                None => panic!("{}: the default {default:?} is no {:?}", field.name, field.kind),
+            },
+            Slot::Missing => None,
+        }
+    }
+
     /// A string field (`Kind::Str`) within its length limits.
     pub(crate) fn text_field(
         &mut self,
@@ -56,13 +78,8 @@ impl Checker {
         fields: &Map<String, Value>,
         field: &Field,
     ) -> Option<Option<String>> {
-        match self.slot(loc, fields, field) {
-            Slot::Given(value) => self.text(&at(loc, field.name), value, &field.kind).map(Some),
-            Slot::Empty(None) => Some(None),
-            Slot::Empty(Some(Preset::Str(text))) => Some(Some(text.to_owned())),
-            Slot::Empty(Some(preset)) => panic!("{}: {preset:?} is no string default", field.name),
-            Slot::Missing => None,
-        }
+        let preset = |default| if let Preset::Str(text) = default { Some(text.to_owned()) } else { None };
+        self.typed(loc, fields, field, preset, |checker, loc, value| checker.text(&loc, value, &field.kind))
     }
 
     /// A string of `kind` (a `Kind::Str`) at `loc`: a field's value or a
@@ -83,29 +100,19 @@ impl Checker {
         let Kind::Int { min, max } = field.kind else {
             panic!("{}: {:?} is no integer", field.name, field.kind)
         };
-        let value = match self.slot(loc, fields, field) {
-            Slot::Given(value) => value,
-            Slot::Empty(None) => return Some(None),
-            Slot::Empty(Some(Preset::Int(number))) => return Some(Some(number)),
-            Slot::Empty(Some(preset)) => panic!("{}: {preset:?} is no integer default", field.name),
-            Slot::Missing => return None,
-        };
-        let loc = at(loc, field.name);
-        let number = self.int(&loc, value)?;
-        let outside = if number < min {
-            Some(ParseError::TooSmall { min })
-        } else if number > max {
-            Some(ParseError::TooLarge { max })
-        } else {
+        let preset = |default| if let Preset::Int(number) = default { Some(number) } else { None };
+        self.typed(loc, fields, field, preset, |checker, loc, value| {
+            let number = checker.int(&loc, value)?;
+            let outside = if number < min {
+                ParseError::TooSmall { min }
+            } else if number > max {
+                ParseError::TooLarge { max }
+            } else {
+                return Some(number);
+            };
+            checker.domain(loc, value.clone(), outside);
             None
-        };
-        match outside {
-            Some(error) => {
-                self.domain(loc, value.clone(), error);
-                None
-            }
-            None => Some(Some(number)),
-        }
+        })
     }
 
     /// A boolean field (`Kind::Bool`) with Pydantic's lax coercions.
@@ -115,13 +122,8 @@ impl Checker {
         fields: &Map<String, Value>,
         field: &Field,
     ) -> Option<Option<bool>> {
-        match self.slot(loc, fields, field) {
-            Slot::Given(value) => self.bool(&at(loc, field.name), value).map(Some),
-            Slot::Empty(None) => Some(None),
-            Slot::Empty(Some(Preset::Bool(flag))) => Some(Some(flag)),
-            Slot::Empty(Some(preset)) => panic!("{}: {preset:?} is no boolean default", field.name),
-            Slot::Missing => None,
-        }
+        let preset = |default| if let Preset::Bool(flag) = default { Some(flag) } else { None };
+        self.typed(loc, fields, field, preset, |checker, loc, value| checker.bool(&loc, value))
     }
 
     /// A list field (`Kind::List`) of at most its maximum of items, which
@@ -135,11 +137,7 @@ impl Checker {
         let Kind::List { items: kind, max } = field.kind else {
             panic!("{}: {:?} is no list", field.name, field.kind)
         };
-        let value = match self.slot(loc, fields, field) {
-            Slot::Given(value) => value,
-            Slot::Empty(_) => return Some(None),
-            Slot::Missing => return None,
-        };
+        let Some(value) = self.given(loc, fields, field)? else { return Some(None) };
         let loc = at(loc, field.name);
         let values = self.list(&loc, value)?;
         let within = max.is_none_or(|max| self.at_most(&loc, value, values.len(), max, "List"));
@@ -157,11 +155,7 @@ impl Checker {
         let Kind::Map { max, .. } = field.kind else {
             panic!("{}: {:?} is no dictionary", field.name, field.kind)
         };
-        let value = match self.slot(loc, fields, field) {
-            Slot::Given(value) => value,
-            Slot::Empty(_) => return Some(None),
-            Slot::Missing => return None,
-        };
+        let Some(value) = self.given(loc, fields, field)? else { return Some(None) };
         let loc = at(loc, field.name);
         let entries = self.dict(&loc, value)?;
         self.at_most(&loc, value, entries.len(), max, "Dictionary").then_some(Some(entries))
@@ -176,9 +170,22 @@ impl Checker {
         field: &Field,
     ) -> Option<Option<&'v Value>> {
         let Kind::Ref(_) = field.kind else { panic!("{}: {:?} is no component", field.name, field.kind) };
+        self.given(loc, fields, field)
+    }
+
+    /// The value of a field whose kind declares no default.
+    fn given<'v>(
+        &mut self,
+        loc: &[LocItem],
+        fields: &'v Map<String, Value>,
+        field: &Field,
+    ) -> Option<Option<&'v Value>> {
         match self.slot(loc, fields, field) {
             Slot::Given(value) => Some(Some(value)),
-            Slot::Empty(_) => Some(None),
+            Slot::Empty(None) => Some(None),
+            Slot::Empty(Some(preset)) => {
+                panic!("{}: a {:?} has no default ({preset:?})", field.name, field.kind)
+            }
             Slot::Missing => None,
         }
     }

@@ -103,8 +103,8 @@ impl Field {
     }
 
     /// The property's schema. Key order is the reference's: the type and
-    /// its string limits, then title, description and default; an
-    /// integer's bounds are Patchbay's additions and come last.
+    /// its limits, then title, description and default; an integer's
+    /// bounds are Patchbay's additions and come last.
     pub fn schema(&self) -> Value {
         let base = Value::Object(self.kind.schema());
         let mut schema = if self.nullable { json!({"anyOf": [base, {"type": "null"}]}) } else { base };
