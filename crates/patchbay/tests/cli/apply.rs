@@ -21,18 +21,6 @@ const DECLARED: &str = r#"
     env_vars: {REDIS_HOST: cache.internal}
 "#;
 
-fn names(session: &Session) -> Vec<String> {
-    let mut names: Vec<String> = session
-        .json(&["integrations", "list"])
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["name"].as_str().unwrap().to_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 #[test]
 fn apply_twice_changes_nothing_the_second_time() {
     let session = Session::logged_in();
@@ -59,7 +47,7 @@ fn dry_run_shows_the_diff_and_writes_nothing() {
     let out = session.ok(&["apply", "-f", file.to_str().unwrap(), "--dry-run", "-o", "table"]);
     assert!(out.contains("orders-db") && out.contains("would create"), "{out}");
     assert!(out.contains("Dry run, nothing was written: 2 created"), "{out}");
-    assert!(names(&session).is_empty());
+    assert!(session.names().is_empty());
 
     session.ok(&["apply", "-f", file.to_str().unwrap()]);
     let changed = DECLARED.replace("Orders database", "Orders DB").replace("cache.internal", "cache2");
@@ -151,15 +139,15 @@ fn prune_deletes_only_with_the_flag() {
     let dir = file.parent().unwrap().to_str().unwrap().to_owned();
 
     session.ok(&["apply", "-f", &dir]);
-    assert_eq!(names(&session), ["cache", "legacy", "orders-db"]);
+    assert_eq!(session.names(), ["cache", "legacy", "orders-db"]);
 
     let dry = session.ok(&["apply", "-f", &dir, "--prune", "--dry-run", "-o", "table"]);
     assert!(dry.lines().any(|l| l.starts_with("legacy") && l.contains("would delete")), "{dry}");
-    assert_eq!(names(&session), ["cache", "legacy", "orders-db"]);
+    assert_eq!(session.names(), ["cache", "legacy", "orders-db"]);
 
     let pruned = session.ok(&["apply", "-f", &dir, "--prune", "-o", "table"]);
     assert!(pruned.contains("0 created, 0 changed, 2 unchanged, 1 deleted"), "{pruned}");
-    assert_eq!(names(&session), ["cache", "orders-db"]);
+    assert_eq!(session.names(), ["cache", "orders-db"]);
     let deleted = session.json(&["integrations", "list", "--status", "deleted"]);
     assert_eq!(deleted[0]["name"], "legacy", "a soft delete");
 }
@@ -196,7 +184,7 @@ fn invalid_declarations_are_reported_per_file_and_nothing_is_applied() {
         "{stderr}"
     );
     assert!(lines.iter().any(|l| l.contains("c.yml: name: \"ok\" is also declared in")), "{stderr}");
-    assert!(names(&session).is_empty());
+    assert!(session.names().is_empty());
 }
 
 #[test]
@@ -220,7 +208,7 @@ fn unknown_keys_are_refused_with_the_key_meant_and_nothing_is_applied() {
         assert!(stderr.lines().any(|l| l == format!("{at}{line}")), "{line}: {stderr}");
     }
     assert!(!stderr.contains("[0]"), "the valid declaration is not blamed: {stderr}");
-    assert!(names(&session).is_empty(), "nothing applied, not even the valid one");
+    assert!(session.names().is_empty(), "nothing applied, not even the valid one");
 }
 
 #[test]
@@ -237,7 +225,7 @@ fn prune_refuses_what_looks_like_a_mistake_unless_forced() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains(&format!("no declarations found in {empty}")), "{stderr}");
     assert!(stderr.contains("--force"), "{stderr}");
-    assert_eq!(names(&session), ["a", "b", "c"]);
+    assert_eq!(session.names(), ["a", "b", "c"]);
 
     // One of three declared: two of three would go, more than half.
     let file = session.write("only-a.yaml", "name: a\nintegration_type: api\nconfig: {}\n");
@@ -249,17 +237,17 @@ fn prune_refuses_what_looks_like_a_mistake_unless_forced() {
         stderr.contains("would delete 2 of the organization's 3 integrations (more than half): b, c"),
         "{stderr}"
     );
-    assert_eq!(names(&session), ["a", "b", "c"]);
+    assert_eq!(session.names(), ["a", "b", "c"]);
     // A dry run shows the plan and warns.
     let out = session.run(&["apply", "-f", file, "--prune", "--dry-run", "-o", "table"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("warning: --prune would delete 2"), "{}", text(&out.stderr));
-    assert_eq!(names(&session), ["a", "b", "c"]);
+    assert_eq!(session.names(), ["a", "b", "c"]);
 
     let pruned = session.ok(&["apply", "-f", file, "--prune", "--force", "-o", "table"]);
     assert!(pruned.contains("2 deleted"), "{pruned}");
-    assert_eq!(names(&session), ["a"]);
+    assert_eq!(session.names(), ["a"]);
     let out = session.run(&["apply", "-f", &empty, "--prune", "--force"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(names(&session).is_empty());
+    assert!(session.names().is_empty());
 }

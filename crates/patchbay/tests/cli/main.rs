@@ -111,6 +111,15 @@ impl Session {
         serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {stdout}"))
     }
 
+    /// The live integrations' names, sorted.
+    pub fn names(&self) -> Vec<String> {
+        let listed = self.json(&["integrations", "list"]);
+        let mut names: Vec<String> =
+            listed.as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_owned()).collect();
+        names.sort();
+        names
+    }
+
     pub fn write(&self, name: &str, content: &str) -> PathBuf {
         let path = self.dir.join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
