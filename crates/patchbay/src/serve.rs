@@ -85,6 +85,12 @@ pub fn run(args: ServeArgs, warnings: &[String], settings: &[Setting]) -> anyhow
     }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
+        // Listening comes before the signing key exists: `token mint` waits
+        // for the key, so once a token is out a client's first request finds
+        // the port open (it waits in the backlog until serving starts).
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
         let auth = authenticator(&args)?;
         let store = crate::backend::open(
             &args.database,
@@ -102,9 +108,6 @@ pub fn run(args: ServeArgs, warnings: &[String], settings: &[Setting]) -> anyhow
         }
         let vault = patchbay_server::vault::Vault::open(master, store.clone()).await?;
         tracing::info!(fingerprint = vault.fingerprint(), "vault ready");
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .with_context(|| format!("listening on {}", args.listen))?;
         tracing::info!(listen = %listener.local_addr()?, backend = store.backend(), "patchbay is serving");
         patchbay_server::audit::spawn_retention(store.clone(), args.audit.audit_retention);
         patchbay_server::spawn_session_purge(store.clone());

@@ -327,3 +327,38 @@ fn mint_without_a_key_refuses_and_says_where_it_looked() {
         .unwrap();
     assert!(output.status.success(), "{output:?}");
 }
+
+/// The README's CLI quick start, as a script types it: the server in the
+/// background, a token at once, then a login at once. The mint waits for the
+/// key, and the server listens before it makes the key, so the login finds
+/// the port open.
+#[test]
+fn the_quick_start_works_typed_without_pauses() {
+    for _ in 0..10 {
+        let dir = TempDir::new("bin-quick");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let script = format!(
+            "\"$BIN\" serve --listen 127.0.0.1:{port} --no-embedded-worker > serve.log 2>&1 &\n\
+             SERVER=$!\n\
+             TOKEN=$(\"$BIN\" token mint --org acme --role admin --ttl 1d)\n\
+             \"$BIN\" login --server 127.0.0.1:{port} --token \"$TOKEN\"; status=$?\n\
+             kill $SERVER; wait $SERVER; exit $status\n"
+        );
+        let output = Command::new("sh")
+            .args(["-c", &script])
+            .current_dir(&dir.0)
+            .env("BIN", BIN)
+            .env("XDG_CONFIG_HOME", dir.0.join("config"))
+            .env_remove("PATCHBAY_DATA_DIR")
+            .env_remove("PATCHBAY_JWT_SECRET")
+            .env_remove("PATCHBAY_SERVER")
+            .env_remove("PATCHBAY_TOKEN")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("as admin@acme (admin of acme)"),
+            "{output:?}"
+        );
+    }
+}
