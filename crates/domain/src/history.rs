@@ -134,6 +134,9 @@ pub enum AuditAction {
     SecretRead,
     Resolve,
     ConnectionTest,
+    /// A worker reported how a connection test ended; the event's outcome
+    /// is the test's (`failed` unless it passed).
+    ConnectionTestResult,
     /// An admin approved a revision for secret values.
     IntegrationApprove,
     /// A worker claimed a connection test whose bundle carries secret values.
@@ -141,7 +144,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::IntegrationCreate,
         Self::IntegrationUpdate,
         Self::IntegrationDelete,
@@ -151,6 +154,7 @@ impl AuditAction {
         Self::SecretRead,
         Self::Resolve,
         Self::ConnectionTest,
+        Self::ConnectionTestResult,
         Self::IntegrationApprove,
         Self::JobClaim,
     ];
@@ -167,6 +171,7 @@ impl AuditAction {
             Self::SecretRead => "secret.read",
             Self::Resolve => "integration.resolve",
             Self::ConnectionTest => "integration.test",
+            Self::ConnectionTestResult => "integration.test_result",
             Self::IntegrationApprove => "integration.approve",
             Self::JobClaim => "job.claim",
         }

@@ -3,7 +3,7 @@
 //! `FOR UPDATE SKIP LOCKED`, so each row goes to exactly one claimer and
 //! nobody waits for another's row.
 use crate::PostgresStore;
-use crate::audit::insert_audit_if;
+use crate::audit::{insert_audit, insert_audit_if};
 use crate::classify::failed;
 use crate::pool::client;
 use crate::sql::read;
@@ -14,7 +14,7 @@ use patchbay_store::codec::encode_config;
 use patchbay_store::sql::{JOB_COLUMNS, WORKER_COLUMNS, job_from_row, worker_from_row};
 use patchbay_store::{
     ATTEMPTS_EXHAUSTED, AuditContext, Job, JobResult, JobStore, MAX_ATTEMPTS, Missing, StoreError, Worker,
-    WorkerScope, lease_end, not_held, test_event,
+    WorkerScope, lease_end, not_held, test_event, test_result_event,
 };
 use std::time::Duration;
 use tokio_postgres::Row;
@@ -209,16 +209,22 @@ impl JobStore for PostgresStore {
         let org = scope.organization_id();
         let mut db = client(&self.pool).await?;
         let tx = db.transaction().await.map_err(failed("starting a claim"))?;
-        query(
+        let exhausted = query(
             &tx,
-            "UPDATE connection_tests SET status = 'error', output = $3, finished_at = $1, lease_until = NULL \
-             WHERE seq IN (SELECT seq FROM connection_tests \
-                 WHERE status = 'running' AND lease_until < $1 AND attempts >= $4 \
-                   AND ($2::text IS NULL OR organization_id = $2) FOR UPDATE SKIP LOCKED)",
+            &format!(
+                "UPDATE connection_tests SET status = 'error', output = $3, finished_at = $1, lease_until = NULL \
+                 WHERE seq IN (SELECT seq FROM connection_tests \
+                     WHERE status = 'running' AND lease_until < $1 AND attempts >= $4 \
+                       AND ($2::text IS NULL OR organization_id = $2) FOR UPDATE SKIP LOCKED) \
+                 RETURNING {JOB_COLUMNS}"
+            ),
             &[&now, &org, &ATTEMPTS_EXHAUSTED, &MAX_ATTEMPTS],
             "ending exhausted jobs",
         )
         .await?;
+        for row in &exhausted {
+            insert_audit(&tx, &test_result_event(&read(row, job_from_row)?, None)).await?;
+        }
         let sql = format!(
             "UPDATE connection_tests SET status = 'running', attempts = attempts + 1, worker_id = $3, \
                  lease_until = $4, started_at = $1 \
@@ -248,7 +254,9 @@ impl JobStore for PostgresStore {
         result: JobResult,
     ) -> Result<Job, StoreError> {
         let org = scope.organization_id();
-        let db = client(&self.pool).await?;
+        let mut db = client(&self.pool).await?;
+        // The result and its audit event commit together.
+        let tx = db.transaction().await.map_err(failed("starting a job result"))?;
         let sql = format!(
             "UPDATE connection_tests SET status = $5, exit_code = $6, duration_ms = $7, output = $8, \
                  started_at = $9, finished_at = $10, lease_until = NULL \
@@ -257,7 +265,7 @@ impl JobStore for PostgresStore {
              RETURNING {JOB_COLUMNS}"
         );
         let row = query_opt(
-            &db,
+            &tx,
             &sql,
             &[
                 &job,
@@ -275,12 +283,15 @@ impl JobStore for PostgresStore {
         )
         .await?;
         if let Some(row) = row {
-            return read(&row, job_from_row);
+            let finished = read(&row, job_from_row)?;
+            insert_audit(&tx, &test_result_event(&finished, Some(worker))).await?;
+            tx.commit().await.map_err(failed("committing a job result"))?;
+            return Ok(finished);
         }
         // Not held: a job this scope cannot see is not found; one it can
         // see has finished or moved on.
         let visible = query_opt(
-            &db,
+            &tx,
             "SELECT 1 FROM connection_tests WHERE id = $1 AND ($2::text IS NULL OR organization_id = $2)",
             &[&job, &org],
             "reading a job",

@@ -2,7 +2,7 @@
 //! writer connection, so a claim — a single `UPDATE ... RETURNING` choosing
 //! the oldest claimable row — is atomic and exclusive by construction.
 use crate::SqliteStore;
-use crate::audit::insert_audit_if;
+use crate::audit::{insert_audit, insert_audit_if};
 use crate::sql::read;
 use crate::time_codec::micros;
 use async_trait::async_trait;
@@ -11,7 +11,7 @@ use patchbay_store::codec::encode_config;
 use patchbay_store::sql::{JOB_COLUMNS, WORKER_COLUMNS, job_from_row, worker_from_row};
 use patchbay_store::{
     ATTEMPTS_EXHAUSTED, AuditContext, Job, JobResult, JobStore, MAX_ATTEMPTS, Missing, StoreError, Worker,
-    WorkerScope, failed, lease_end, not_held, test_event,
+    WorkerScope, failed, lease_end, not_held, test_event, test_result_event,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use std::time::Duration;
@@ -26,13 +26,20 @@ fn claim(
     let at = now_utc();
     let (now, org) = (micros(at), scope.organization_id());
     let tx = conn.transaction().map_err(failed("starting a claim"))?;
-    tx.prepare_cached(
-        "UPDATE connection_tests SET status = 'error', output = ?3, finished_at = ?1, lease_until = NULL \
-         WHERE status = 'running' AND lease_until < ?1 AND attempts >= ?4 \
-           AND (?2 IS NULL OR organization_id = ?2)",
-    )
-    .and_then(|mut s| s.execute(params![now, org, ATTEMPTS_EXHAUSTED, MAX_ATTEMPTS]))
-    .map_err(failed("ending exhausted jobs"))?;
+    let exhausted: Vec<Job> = tx
+        .prepare_cached(&format!(
+            "UPDATE connection_tests SET status = 'error', output = ?3, finished_at = ?1, lease_until = NULL \
+             WHERE status = 'running' AND lease_until < ?1 AND attempts >= ?4 \
+               AND (?2 IS NULL OR organization_id = ?2) \
+             RETURNING {JOB_COLUMNS}"
+        ))
+        .and_then(|mut s| {
+            s.query_map(params![now, org, ATTEMPTS_EXHAUSTED, MAX_ATTEMPTS], read(job_from_row))?.collect()
+        })
+        .map_err(failed("ending exhausted jobs"))?;
+    for job in &exhausted {
+        insert_audit(&tx, &test_result_event(job, None))?;
+    }
     let job = tx
         .prepare_cached(&format!(
             "UPDATE connection_tests SET status = 'running', attempts = attempts + 1, worker_id = ?3, \
@@ -64,7 +71,9 @@ fn finish(
     result: JobResult,
 ) -> Result<Job, StoreError> {
     let org = scope.organization_id();
-    let updated = conn
+    // The result and its audit event commit together.
+    let tx = conn.transaction().map_err(failed("starting a job result"))?;
+    let updated = tx
         .prepare_cached(&format!(
             "UPDATE connection_tests SET status = ?5, exit_code = ?6, duration_ms = ?7, output = ?8, \
                  started_at = ?9, finished_at = ?10, lease_until = NULL \
@@ -92,11 +101,13 @@ fn finish(
         })
         .map_err(failed("recording a job result"))?;
     if let Some(job) = updated {
+        insert_audit(&tx, &test_result_event(&job, Some(worker)))?;
+        tx.commit().map_err(failed("committing a job result"))?;
         return Ok(job);
     }
     // Not held: a job this scope cannot see is not found; one it can see
     // has finished or moved on.
-    let visible: bool = conn
+    let visible: bool = tx
         .query_row(
             "SELECT EXISTS (SELECT 1 FROM connection_tests WHERE id = ?1 AND (?2 IS NULL OR organization_id = ?2))",
             params![job.to_string(), org],

@@ -163,6 +163,33 @@ pub fn test_event(audit: Option<&AuditContext>, job: &crate::Job) -> Option<Audi
     Some(audit?.event(&job.organization_id, job.created_by.clone(), action, "integration", id, detail))
 }
 
+/// The event of how a connection test ended: as worker `reported_by`
+/// reported it, or (`None`) as the server ended it when every attempt's
+/// lease ran out. Its outcome is the test's: a test that did not pass is a
+/// `failed` event, so the log never shows a broken connection as a success.
+pub fn test_result_event(job: &crate::Job, reported_by: Option<uuid::Uuid>) -> AuditEvent {
+    let mut detail = Map::new();
+    detail.insert("name".into(), json!(job.integration_name));
+    detail.insert("job_id".into(), json!(job.id.to_string()));
+    detail.insert("revision".into(), json!(job.revision));
+    detail.insert("status".into(), json!(job.status.as_str()));
+    detail.insert("exit_code".into(), json!(job.exit_code));
+    detail.insert("duration_ms".into(), json!(job.duration_ms));
+    detail.insert("attempt".into(), json!(job.attempts));
+    let (actor, role) = match reported_by {
+        Some(worker) => (format!("worker:{worker}"), "worker"),
+        None => ("patchbay".to_owned(), "server"),
+    };
+    let audit = AuditContext { actor_role: Some(role.into()), ..AuditContext::default() };
+    let id = Some(job.integration_id.to_string());
+    let action = AuditAction::ConnectionTestResult;
+    let mut event = audit.event(&job.organization_id, Some(actor), action, "integration", id, detail);
+    if job.status != crate::JobStatus::Passed {
+        event.outcome = AuditOutcome::Failed;
+    }
+    event
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ pub mod sql;
 pub mod testing;
 mod wait;
 
-pub use audit::{AuditContext, approval_event, test_event};
+pub use audit::{AuditContext, approval_event, test_event, test_result_event};
 pub use error::{Conflict, Missing, StoreError, Unavailable, failed};
 pub use history::{AuditStore, Change, HistoryStore, check_revision};
 pub use jobs::{

@@ -162,6 +162,38 @@ async fn every_test_request_is_audited(app: TestApp) {
     assert_eq!(success["detail"]["job_id"], queued["job_id"], "{success}");
 }
 
+/// How a test ended is its own audit event, whose outcome is the test's:
+/// a failed connection never reads as a success in the log.
+async fn a_tests_result_is_audited_with_its_outcome(app: TestApp) {
+    app.put_secret("acme", "DB_PASSWORD", "x").await;
+    let broken = integration(&app, "acme", "broken", json!({"command": "exit 3"})).await;
+    let fine = integration(&app, "acme", "fine", json!({"command": "true"})).await;
+    let worker = app.worker("acme", 0).await;
+    for id in [&broken, &fine] {
+        assert_eq!(started(&app, "acme", id, "?wait=false").await.0, 202);
+        assert_eq!(worker.try_run_one().await.unwrap(), Step::Ran);
+    }
+    let (status, page) = app
+        .send_json(Method::GET, "/api/v1/audit-events?action=integration.test_result", "acme", &Value::Null)
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let events = page["events"].as_array().unwrap_or_else(|| panic!("{page}"));
+    let seen: Vec<(&str, &str, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["detail"]["name"].as_str().unwrap(),
+                e["outcome"].as_str().unwrap(),
+                e["detail"]["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(seen, [("fine", "success", "passed"), ("broken", "failed", "failed")], "newest first: {page}");
+    assert_eq!(events[1]["detail"]["exit_code"], 3);
+    assert_eq!(events[1]["resource_id"], json!(broken));
+    assert!(events[1]["actor"].as_str().unwrap().starts_with("worker:"), "{page}");
+}
+
 async fn untestable_integrations_are_409(app: TestApp) {
     let detail = |body: &Value| body["detail"].as_str().unwrap().to_owned();
     let body = json!({"name": "plain", "integration_type": "x", "config": {}});
@@ -318,6 +350,7 @@ crate::both_backends!(
     a_waiting_request_gets_the_result,
     without_a_worker_online_the_test_is_queued,
     every_test_request_is_audited,
+    a_tests_result_is_audited_with_its_outcome,
     metrics_show_the_queue_and_the_outcomes,
     untestable_integrations_are_409,
     disabled_mode_is_409,
