@@ -117,7 +117,7 @@ impl ConfigEditArgs {
 }
 
 /// `PATH=VALUE` at the first `=` (a path holding `=` is not supported here).
-fn split<'a>(flag: &str, item: &'a str, shape: &str) -> anyhow::Result<(&'a str, &'a str)> {
+pub(super) fn split<'a>(flag: &str, item: &'a str, shape: &str) -> anyhow::Result<(&'a str, &'a str)> {
     item.split_once('=').ok_or_else(|| failure(Exit::Invalid, format!("{flag} {item:?}: expected {shape}")))
 }
 

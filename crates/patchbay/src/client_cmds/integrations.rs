@@ -97,17 +97,14 @@ fn show(common: &Common, integration: &IntegrationResponse) -> anyhow::Result<()
 
 /// `--env KEY=VALUE` pairs; the server checks the names.
 fn env_pairs(fields: &FieldArgs) -> anyhow::Result<Map<String, Value>> {
-    pairs("--env", &fields.env)
+    pairs("--env", "KEY=VALUE", &fields.env)
 }
 
 /// `KEY=VALUE` items of the repeatable option `flag`, as a JSON object.
-fn pairs(flag: &str, items: &[String]) -> anyhow::Result<Map<String, Value>> {
+fn pairs(flag: &str, shape: &str, items: &[String]) -> anyhow::Result<Map<String, Value>> {
     let mut pairs = Map::new();
     for item in items {
-        let Some((key, value)) = item.split_once('=') else {
-            let shape = if flag == "--env" { "KEY=VALUE" } else { "OLD=NEW" };
-            return Err(failure(Exit::Invalid, format!("{flag} {item:?}: expected {shape}")));
-        };
+        let (key, value) = super::edits::split(flag, item, shape)?;
         pairs.insert(key.to_owned(), Value::String(value.to_owned()));
     }
     Ok(pairs)
@@ -147,7 +144,7 @@ fn create(args: CreateArgs) -> anyhow::Result<()> {
             body["secret_prefix"] = json!(prefix);
         }
         if !args.secret_names.is_empty() {
-            body["secret_names"] = Value::Object(pairs("--secret-name", &args.secret_names)?);
+            body["secret_names"] = Value::Object(pairs("--secret-name", "OLD=NEW", &args.secret_names)?);
         }
         if fields.clear_tags {
             body["tags"] = json!([]);
