@@ -141,10 +141,17 @@ pub enum AuditAction {
     IntegrationApprove,
     /// A worker claimed a connection test whose bundle carries secret values.
     JobClaim,
+    /// An admin created or replaced a credential provider.
+    ProviderWrite,
+    ProviderDelete,
+    /// A dynamic credential (a database user) was made, extended or dropped.
+    LeaseCreate,
+    LeaseRenew,
+    LeaseRevoke,
 }
 
 impl AuditAction {
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 17] = [
         Self::IntegrationCreate,
         Self::IntegrationUpdate,
         Self::IntegrationDelete,
@@ -157,6 +164,11 @@ impl AuditAction {
         Self::ConnectionTestResult,
         Self::IntegrationApprove,
         Self::JobClaim,
+        Self::ProviderWrite,
+        Self::ProviderDelete,
+        Self::LeaseCreate,
+        Self::LeaseRenew,
+        Self::LeaseRevoke,
     ];
 
     /// The stored and filtered spelling, `area.verb`.
@@ -174,6 +186,11 @@ impl AuditAction {
             Self::ConnectionTestResult => "integration.test_result",
             Self::IntegrationApprove => "integration.approve",
             Self::JobClaim => "job.claim",
+            Self::ProviderWrite => "provider.write",
+            Self::ProviderDelete => "provider.delete",
+            Self::LeaseCreate => "lease.create",
+            Self::LeaseRenew => "lease.renew",
+            Self::LeaseRevoke => "lease.revoke",
         }
     }
 

@@ -4,6 +4,7 @@
 //! `FileMode::parse`, ...) so that past it an invalid value cannot exist.
 #![forbid(unsafe_code)]
 
+mod credentials;
 mod history;
 mod integration;
 mod names;
@@ -11,6 +12,10 @@ mod org;
 mod secret;
 mod timestamp;
 
+pub use credentials::{
+    CredentialEnv, CredentialProvider, DynamicCredential, Lease, LeaseFilter, LeaseState, NewProvider, ProviderKind,
+    ProviderName, ProviderRole,
+};
 pub use history::{
     Approval, ApprovalKind, AuditAction, AuditEvent, AuditFilter, AuditOutcome, Revision, RevisionKind,
     StoredAuditEvent,

@@ -11,6 +11,11 @@ pub enum Conflict {
     /// A worker reported a result for a job it no longer holds: the job
     /// finished, or was handed to another worker after missed heartbeats.
     JobNotHeld,
+    /// A credential provider cannot be deleted while leases it made may
+    /// still have a user in the database.
+    LiveLeases { provider: String, count: u64 },
+    /// Only an `active` lease before its expiry can be renewed.
+    LeaseNotActive { state: String },
 }
 
 impl fmt::Display for Conflict {
@@ -26,6 +31,14 @@ impl fmt::Display for Conflict {
                 "this worker no longer holds the job: it already has a result, or it was handed to \
                  another worker after this one missed its heartbeats",
             ),
+            Self::LiveLeases { provider, count } => write!(
+                f,
+                "credential provider '{provider}' has {count} lease(s) not yet revoked; revoke them \
+                 (DELETE /api/v1/leases/{{id}}) or wait for them to expire, then delete it"
+            ),
+            Self::LeaseNotActive { state } => {
+                write!(f, "the lease is {state}: only an active lease before its expiry can be renewed")
+            }
         }
     }
 }
@@ -44,6 +57,10 @@ pub enum Missing {
     Job,
     /// The worker does not exist, or acts for another scope.
     Worker,
+    /// The organization has no credential provider of this name.
+    Provider(String),
+    /// The organization has no lease of this id.
+    Lease,
     /// An internal record the store expected (a data key, the fingerprint).
     Record(&'static str),
 }
@@ -56,6 +73,8 @@ impl fmt::Display for Missing {
             Self::Secret(name) => write!(f, "secret {name}"),
             Self::Job => f.write_str("connection test"),
             Self::Worker => f.write_str("worker"),
+            Self::Provider(name) => write!(f, "credential provider {name}"),
+            Self::Lease => f.write_str("lease"),
             Self::Record(what) => f.write_str(what),
         }
     }

@@ -5,6 +5,7 @@
 
 mod audit;
 pub mod codec;
+mod credentials;
 mod error;
 #[cfg(test)]
 mod fixtures;
@@ -19,6 +20,9 @@ pub mod testing;
 mod wait;
 
 pub use audit::{AuditContext, approval_event, test_event, test_result_event};
+pub use credentials::{
+    CredentialStore, LeaseCounts, REVOCATION_CLAIM, RevocationOutcome, lease_event, provider_event, revocation_backoff,
+};
 pub use error::{Conflict, Missing, StoreError, Unavailable, failed};
 pub use history::{AuditStore, Change, HistoryStore, check_revision};
 pub use jobs::{
