@@ -14,10 +14,21 @@ pub const TYPE_MAX: usize = 100;
 pub const MAX_ENV_VARS: usize = 1_000;
 pub const MAX_SECRETS: usize = 1_000;
 pub const MAX_FILES: usize = 100;
+/// The most leases one integration takes per resolution.
+pub const MAX_DYNAMIC_CREDENTIALS: usize = 10;
+/// The longest lease any provider may give: 30 days.
+pub const MAX_LEASE_TTL_SECONDS: i64 = 30 * 24 * 3600;
 
 /// Every declared model, in the order the document lists them.
-pub const MODELS: [Model; 5] =
-    [create::MODEL, update::MODEL, config::MODEL, file::MODEL, connection_test::MODEL];
+pub const MODELS: [Model; 7] = [
+    create::MODEL,
+    update::MODEL,
+    config::MODEL,
+    file::MODEL,
+    connection_test::MODEL,
+    dynamic_credential::MODEL,
+    credential_env::MODEL,
+];
 
 /// `CreateCustomIntegrationRequest`.
 pub mod create {
@@ -94,10 +105,22 @@ pub mod config {
             .description("Connection test config")
             .nullable();
 
+    pub const DYNAMIC_CREDENTIALS: Field = Field::new(
+        "dynamic_credentials",
+        Kind::List {
+            items: &Kind::Ref(super::dynamic_credential::MODEL.name),
+            max: Some(MAX_DYNAMIC_CREDENTIALS),
+        },
+    )
+    .title("Dynamic Credentials")
+    .description(
+        "Patchbay: a fresh database user per resolution, from a credential provider, revoked when the run ends",
+    );
+
     pub const MODEL: Model = Model {
         name: "CustomIntegrationConfig",
         description: "Custom integration configuration",
-        fields: &[ENV_VARS, SECRETS, FILES, CONTEXT_PROMPT, CONNECTION_TEST],
+        fields: &[ENV_VARS, SECRETS, FILES, CONTEXT_PROMPT, CONNECTION_TEST, DYNAMIC_CREDENTIALS],
     };
 }
 
@@ -156,5 +179,52 @@ pub mod connection_test {
         name: "ConnectionTest",
         description: "Configuration for testing integration connectivity",
         fields: &[ENABLED, COMMAND, TIMEOUT],
+    };
+}
+
+/// `DynamicCredential`: one lease an integration takes at resolution.
+pub mod dynamic_credential {
+    use super::*;
+    use patchbay_domain::ProviderName;
+
+    const PROVIDER_NAME: Kind = Kind::Str { min: 1, max: Some(63), pattern: Some(ProviderName::PATTERN) };
+
+    pub const PROVIDER: Field = Field::new("provider", PROVIDER_NAME)
+        .title("Provider")
+        .description("The organization's credential provider")
+        .required();
+    pub const ROLE: Field =
+        Field::new("role", PROVIDER_NAME).title("Role").description("One of the provider's roles").required();
+    pub const TTL_SECONDS: Field = Field::new("ttl_seconds", Kind::Int { min: 1, max: MAX_LEASE_TTL_SECONDS })
+        .title("Ttl Seconds")
+        .description("The lease's lifetime; the provider's default when absent, at most its max")
+        .nullable();
+    pub const ENV: Field = Field::new("env", Kind::Ref(super::credential_env::MODEL.name))
+        .description("The env vars the username and password go into")
+        .required();
+
+    pub const MODEL: Model = Model {
+        name: "DynamicCredential",
+        description: "A lease to take from a credential provider at resolution",
+        fields: &[PROVIDER, ROLE, TTL_SECONDS, ENV],
+    };
+}
+
+/// `DynamicCredentialEnv`: at least one of the two.
+pub mod credential_env {
+    use super::*;
+    use patchbay_domain::EnvVarName;
+
+    const ENV_NAME: Kind = Kind::Str { min: 1, max: None, pattern: Some(EnvVarName::PATTERN) };
+
+    pub const USERNAME: Field =
+        Field::new("username", ENV_NAME).title("Username").description("Env var for the username").nullable();
+    pub const PASSWORD: Field =
+        Field::new("password", ENV_NAME).title("Password").description("Env var for the password").nullable();
+
+    pub const MODEL: Model = Model {
+        name: "DynamicCredentialEnv",
+        description: "Where a lease's username and password go in the bundle's environment",
+        fields: &[USERNAME, PASSWORD],
     };
 }

@@ -5,10 +5,12 @@
 //! `crate::models`, which the JSON schema is generated from too.
 use crate::fields::Field;
 use crate::lax::{Checker, at};
-use crate::models::{config as cfg, connection_test as ct, create, file as fc, update};
+use crate::models::{
+    config as cfg, connection_test as ct, create, credential_env as ce, dynamic_credential as dc, file as fc, update,
+};
 use crate::{FieldError, LocItem};
 use patchbay_domain::{
-    ConnectionTest, EnvVarName, FileMode, FilePath, FileSpec, IntegrationConfig, IntegrationPatch,
+    ConnectionTest, CredentialEnv, DynamicCredential, EnvVarName, ProviderName, FileMode, FilePath, FileSpec, IntegrationConfig, IntegrationPatch,
     IntegrationStatus, ParseError, TestTimeout,
 };
 use serde::{Deserialize, Serialize};
@@ -176,7 +178,9 @@ fn config(checker: &mut Checker, loc: &[LocItem], value: &Value) -> Option<Integ
         Some(Some(v)) => connection_test(checker, &at(loc, cfg::CONNECTION_TEST.name), v).map(Some),
         absent => absent.map(|_| None),
     };
+    let dynamic_credentials = dynamic_credentials(checker, loc, fields);
     (checker.error_count() == before).then(|| IntegrationConfig {
+        dynamic_credentials: dynamic_credentials.unwrap().unwrap_or_default(),
         env_vars: env_vars.unwrap().unwrap_or_default(),
         secrets: secrets.unwrap().unwrap_or_default(),
         files: files.unwrap().unwrap_or_default(),
@@ -263,6 +267,82 @@ fn file(checker: &mut Checker, loc: &[LocItem], value: &Value) -> Option<FileSpe
         mode: mode.unwrap(),
         description: description.unwrap(),
     })
+}
+
+fn dynamic_credentials(
+    checker: &mut Checker,
+    loc: &[LocItem],
+    fields: &Map<String, Value>,
+) -> Option<Option<Vec<DynamicCredential>>> {
+    let Some(items) = checker.list_field(loc, fields, &cfg::DYNAMIC_CREDENTIALS)? else { return Some(None) };
+    let before = checker.error_count();
+    let entries: Vec<DynamicCredential> =
+        items.each().filter_map(|(loc, item)| dynamic_credential(checker, &loc, item)).collect();
+    (checker.error_count() == before).then_some(Some(entries))
+}
+
+/// `DynamicCredential`. That the provider and role exist, and the TTL is
+/// within the provider's max, is the server's check (it needs the store).
+fn dynamic_credential(checker: &mut Checker, loc: &[LocItem], value: &Value) -> Option<DynamicCredential> {
+    let fields = checker.model(loc, value)?;
+    let before = checker.error_count();
+    let name = |checker: &mut Checker, field: &crate::fields::Field| {
+        checker
+            .text_field(loc, fields, field)
+            .flatten()
+            .and_then(|text| refine(checker, loc, fields, field, text, |text| ProviderName::parse(text)))
+    };
+    let provider = name(checker, &dc::PROVIDER);
+    let role = name(checker, &dc::ROLE);
+    let ttl_seconds = checker.int_field(loc, fields, &dc::TTL_SECONDS);
+    let env = match checker.ref_field(loc, fields, &dc::ENV) {
+        Some(Some(v)) => credential_env(checker, &at(loc, dc::ENV.name), v),
+        _ => None,
+    };
+    (checker.error_count() == before).then(|| DynamicCredential {
+        provider: provider.unwrap(),
+        role: role.unwrap(),
+        ttl_seconds: ttl_seconds.flatten().map(|seconds| seconds as u32),
+        env: env.unwrap(),
+    })
+}
+
+/// `DynamicCredentialEnv`: a lease whose username and password go nowhere
+/// would be made for nothing, so at least one is named.
+fn credential_env(checker: &mut Checker, loc: &[LocItem], value: &Value) -> Option<CredentialEnv> {
+    let fields = checker.model(loc, value)?;
+    let before = checker.error_count();
+    let mut name = |field: &crate::fields::Field| -> Option<Option<EnvVarName>> {
+        match checker.text_field(loc, fields, field)? {
+            Some(text) => refine(checker, loc, fields, field, text, |text| EnvVarName::parse(text)).map(Some),
+            None => Some(None),
+        }
+    };
+    let username = name(&ce::USERNAME);
+    let password = name(&ce::PASSWORD);
+    if checker.error_count() != before {
+        return None;
+    }
+    let env = CredentialEnv { username: username.flatten(), password: password.flatten() };
+    if env.username.is_none() && env.password.is_none() {
+        checker.push(FieldError::new(
+            "value_error",
+            loc.to_vec(),
+            "Value error, name an env var for the username, the password or both",
+            value.clone(),
+        ));
+        return None;
+    }
+    if env.username == env.password {
+        checker.push(FieldError::new(
+            "value_error",
+            loc.to_vec(),
+            "Value error, the username and the password need two different env vars",
+            value.clone(),
+        ));
+        return None;
+    }
+    Some(env)
 }
 
 /// `ConnectionTest`.

@@ -109,6 +109,10 @@ pub struct BundleResponse {
     /// Absent from older servers' answers, hence the default.
     #[serde(default)]
     pub warnings: Vec<ReferenceWarning>,
+    /// The leases this resolution made (none in a dry run); absent from
+    /// older servers' answers.
+    #[serde(default)]
+    pub leases: Vec<crate::BundleLease>,
 }
 
 /// A mode as the bundle reports it: four octal digits.

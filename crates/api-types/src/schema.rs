@@ -4,7 +4,7 @@
 //! The request models' schemas are generated from their field declarations
 //! (`crate::models`), which the parser reads too.
 use crate::fields::Model;
-use crate::models::{config, connection_test, create, file, update};
+use crate::models::{config, connection_test, create, credential_env, dynamic_credential, file, update};
 use patchbay_domain::IntegrationStatus;
 use serde_json::{Map, Value, json};
 
@@ -77,6 +77,9 @@ pub fn components() -> Map<String, Value> {
     schemas.insert("ValidationError".into(), validation_error());
     declared(&mut schemas, file::MODEL);
     declared(&mut schemas, connection_test::MODEL);
+    declared(&mut schemas, dynamic_credential::MODEL);
+    declared(&mut schemas, credential_env::MODEL);
+    schemas.extend(crate::credentials_schema::components());
     schemas.insert(
         "PutSecretRequest".into(),
         json!({"properties": {
@@ -145,9 +148,12 @@ pub fn components() -> Map<String, Value> {
                                 "items": {"type": "object", "required": ["loc", "msg", "text", "suggestion"],
                                           "properties": {"loc": {"type": "array", "items": {"type": "string"}, "title": "Loc"},
                                                          "msg": text("Msg"), "text": text("Text"),
-                                                         "suggestion": optional_text("Suggestion")}}}},
+                                                         "suggestion": optional_text("Suggestion")}}},
+                   "leases": {"type": "array", "title": "Leases",
+                              "description": "Patchbay's extension: the dynamic credentials this resolution made, one per `dynamic_credentials` entry; empty in a dry run. Revoke them (DELETE /api/v1/leases/{id}) when the run ends.",
+                              "items": reference("BundleLease")}},
                "type": "object",
-               "required": ["env_vars", "files", "context_prompt", "integrations", "missing", "dry_run", "warnings"],
+               "required": ["env_vars", "files", "context_prompt", "integrations", "missing", "dry_run", "warnings", "leases"],
                "title": "BundleResponse"}),
     );
     schemas.insert(

@@ -38,6 +38,19 @@ fn host(model: &Model) -> Host {
             parse: create,
             loc: &["body", "config", "connection_test"],
         },
+        "DynamicCredential" => Host {
+            embed: |entry| json!({"name": "n", "integration_type": "t", "config": {"dynamic_credentials": [entry]}}),
+            parse: create,
+            loc: &["body", "config", "dynamic_credentials", "0"],
+        },
+        "DynamicCredentialEnv" => Host {
+            embed: |env| {
+                let entry = json!({"provider": "pg", "role": "ro", "env": env});
+                json!({"name": "n", "integration_type": "t", "config": {"dynamic_credentials": [entry]}})
+            },
+            parse: create,
+            loc: &["body", "config", "dynamic_credentials", "0", "env"],
+        },
         other => panic!("{other} is declared but this test does not know where it sits in a body"),
     }
 }
@@ -49,7 +62,8 @@ fn model(name: &str) -> &'static Model {
 /// A valid value of `kind`; `i` tells list items and map keys apart.
 fn sample(kind: &Kind, i: usize) -> Value {
     match *kind {
-        Kind::Str { min, .. } => json!(format!("V{i}") + &"a".repeat(min)),
+        // Lower case: provider and role names allow nothing else.
+        Kind::Str { min, .. } => json!(format!("v{i}") + &"a".repeat(min)),
         Kind::Int { min, .. } => json!(min),
         Kind::Bool => json!(true),
         Kind::List { .. } => json!([]),
@@ -60,12 +74,18 @@ fn sample(kind: &Kind, i: usize) -> Value {
 
 /// An instance with only the required fields, each a valid sample.
 fn minimal(model: &Model) -> Value {
-    let fields: Map<String, Value> = model
+    let mut fields: Map<String, Value> = model
         .fields
         .iter()
         .filter(|field| field.required)
         .map(|field| (field.name.to_owned(), sample(&field.kind, 0)))
         .collect();
+    // A rule over the model, not a field: at least one of its two names
+    // (both here, so a test may null either), and two different ones.
+    if model.name == "DynamicCredentialEnv" {
+        fields.insert("username".into(), json!("USER"));
+        fields.insert("password".into(), json!("PASS"));
+    }
     Value::Object(fields)
 }
 
@@ -193,6 +213,8 @@ fn every_declared_field_is_parsed_as_declared() {
     }
     // name and integration_type in create and update (min and max each),
     // path, timeout (both ends), env_vars, secrets, files: a limit that
-    // stops being declared shows up here.
-    assert_eq!(checked, 14, "number of limits walked");
+    // stops being declared shows up here; then dynamic_credentials (its
+    // length; provider and role, min and max; ttl_seconds, both ends; the
+    // env's username and password, non-empty).
+    assert_eq!(checked, 14 + 9, "number of limits walked");
 }

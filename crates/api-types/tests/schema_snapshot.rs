@@ -6,13 +6,15 @@ use patchbay_api_types::schema::components;
 
 /// The components built from `patchbay_api_types::fields`, in the order the
 /// document lists them.
-const DECLARED: [&str; 6] = [
+const DECLARED: [&str; 8] = [
     "CreateCustomIntegrationRequest",
     "UpdateCustomIntegrationRequest",
     "CustomIntegrationConfig",
     "CustomIntegrationStatus",
     "FileConfig",
     "ConnectionTest",
+    "DynamicCredential",
+    "DynamicCredentialEnv",
 ];
 
 #[test]

@@ -63,6 +63,11 @@ pub struct IntegrationConfig {
     pub files: Vec<FileSpec>,
     pub context_prompt: Option<String>,
     pub connection_test: Option<ConnectionTest>,
+    /// Patchbay's own key (the reference has none): leases to take at
+    /// resolution. Absent from stored and returned configs when empty, so
+    /// integrations without it look exactly as the reference's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dynamic_credentials: Vec<crate::DynamicCredential>,
 }
 
 /// A stored integration, as every backend returns it.

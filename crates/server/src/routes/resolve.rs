@@ -223,6 +223,7 @@ async fn resolve_for(
         missing: problems,
         dry_run,
         warnings,
+        leases: Vec::new(),
     });
     Ok((response, carries_values))
 }

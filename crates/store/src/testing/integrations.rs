@@ -55,6 +55,12 @@ pub fn full_config() -> IntegrationConfig {
             command: "pg_isready -h $DB_HOST".into(),
             timeout: TestTimeout::parse(7).unwrap(),
         }),
+        dynamic_credentials: vec![patchbay_domain::DynamicCredential {
+            provider: patchbay_domain::ProviderName::parse("pg").unwrap(),
+            role: patchbay_domain::ProviderName::parse("readonly").unwrap(),
+            ttl_seconds: Some(600),
+            env: patchbay_domain::CredentialEnv { username: Some(name("PGUSER")), password: Some(name("PGPASSWORD")) },
+        }],
     }
 }
 
