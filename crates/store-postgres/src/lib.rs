@@ -5,6 +5,7 @@
 
 mod audit;
 mod classify;
+mod credentials;
 mod history;
 mod integrations;
 mod jobs;

@@ -18,6 +18,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("20261128050000_connection_tests", include_str!("../migrations/20261128050000_connection_tests.sql")),
     ("20261201000000_approvals", include_str!("../migrations/20261201000000_approvals.sql")),
     ("20261201020000_console_sessions", include_str!("../migrations/20261201020000_console_sessions.sql")),
+    (
+        "20261201030000_dynamic_credentials",
+        include_str!("../migrations/20261201030000_dynamic_credentials.sql"),
+    ),
 ];
 
 /// "patchbay" in ASCII: a key no other application is likely to lock.

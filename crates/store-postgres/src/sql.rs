@@ -22,6 +22,7 @@ fn parameter(arg: &Arg) -> &(dyn ToSql + Sync) {
         Arg::Text(text) => text,
         Arg::Int(n) => n,
         Arg::Time(at) => at,
+        Arg::Uuid(id) => id,
         Arg::TextSet(texts) => texts,
     }
 }

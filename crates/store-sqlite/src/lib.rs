@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod credentials;
 mod history;
 mod integrations;
 mod jobs;

@@ -16,8 +16,8 @@ pub const DIALECT: Dialect = Dialect {
     in_set: |column, set| format!("{column} IN (SELECT value FROM json_each({set}))"),
 };
 
-/// A shared argument as SQLite stores it: times as microseconds, a set of
-/// texts as a JSON array.
+/// A shared argument as SQLite stores it: times as microseconds, ids as
+/// text, a set of texts as a JSON array.
 struct SqliteArg<'a>(&'a Arg);
 
 impl ToSql for SqliteArg<'_> {
@@ -26,6 +26,7 @@ impl ToSql for SqliteArg<'_> {
             Arg::Text(text) => ToSqlOutput::from(text.as_str()),
             Arg::Int(n) => ToSqlOutput::from(*n),
             Arg::Time(at) => ToSqlOutput::from(micros(*at)),
+            Arg::Uuid(id) => ToSqlOutput::from(id.to_string()),
             Arg::TextSet(texts) => ToSqlOutput::from(
                 serde_json::to_string(texts)
                     .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,

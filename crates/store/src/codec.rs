@@ -1,7 +1,8 @@
-//! How integration parts are laid into columns, the same for every backend,
-//! so a database written by one reads back identically through another.
+//! How integration parts (and a credential provider's roles) are laid into
+//! columns, the same for every backend, so a database written by one reads
+//! back identically through another.
 use crate::StoreError;
-use patchbay_domain::IntegrationConfig;
+use patchbay_domain::{IntegrationConfig, NewProvider};
 
 /// The normalized config as stored: JSON text, keys in the client's order.
 pub fn encode_config(config: &IntegrationConfig) -> String {
@@ -18,6 +19,21 @@ pub fn encode_tags(tags: &[String]) -> String {
 
 pub fn decode_tags(text: &str) -> Result<Vec<String>, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::other("stored tags are unreadable", e))
+}
+
+/// A provider's roles as stored: JSON text, in the order they were written
+/// (`sql::provider_from_row` reads them back).
+pub fn encode_roles(provider: &NewProvider) -> String {
+    serde_json::to_string(&provider.roles).expect("roles always serialize")
+}
+
+/// A lease's revocation statements as stored: a JSON array of strings.
+pub fn encode_statements(statements: &[String]) -> String {
+    serde_json::to_string(statements).expect("strings always serialize")
+}
+
+pub fn decode_statements(text: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::other("stored statements are unreadable", e))
 }
 
 /// Each tag once, in first-seen order: the rows of the tag index.

@@ -7,12 +7,13 @@
 //! `finish_revocation` records how it went. A server that dies holding a
 //! lease leaves it `revoking` until its claim lapses (`next_attempt_at`),
 //! then another takes it over.
-use crate::{AuditContext, StoreError};
+use crate::{AuditContext, Conflict, Missing, StoreError};
 use async_trait::async_trait;
 use patchbay_domain::{
-    AuditAction, AuditEvent, CredentialProvider, Lease, LeaseFilter, NewProvider, OrganizationId, ProviderName,
+    AuditAction, AuditEvent, AuditOutcome, CredentialProvider, Lease, LeaseFilter, LeaseState, NewProvider,
+    OrganizationId, ProviderName,
 };
-use serde_json::{Map, json};
+use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -85,10 +86,12 @@ pub trait CredentialStore: Send + Sync {
     async fn get_lease(&self, org: &OrganizationId, id: Uuid) -> Result<Lease, StoreError>;
 
     /// Newest first; at most `filter.limit` (default 100).
-    async fn list_leases(&self, org: &OrganizationId, filter: &LeaseFilter) -> Result<Vec<Lease>, StoreError>;
+    async fn list_leases(&self, org: &OrganizationId, filter: &LeaseFilter)
+    -> Result<Vec<Lease>, StoreError>;
 
     /// Moves an `active` lease's expiry to `expires_at` (the caller caps it
-    /// at `max_expires_at`) with its `lease.renew` event;
+    /// at `max_expires_at`, and the store never goes past it either) with
+    /// its `lease.renew` event;
     /// `Conflict::LeaseNotActive` for a lease in any other state or already
     /// past its expiry at `now`.
     async fn renew_lease(
@@ -143,7 +146,41 @@ pub trait CredentialStore: Send + Sync {
 /// The audit event of a lease's creation, renewal or revocation: provider,
 /// role, username and integration, never a password. `audit` `None` is the
 /// server acting on its own (an expired lease).
-pub fn lease_event(lease: &Lease, action: AuditAction, actor: Option<String>, audit: Option<&AuditContext>) -> AuditEvent {
+pub fn lease_event(
+    lease: &Lease,
+    action: AuditAction,
+    actor: Option<String>,
+    audit: Option<&AuditContext>,
+) -> AuditEvent {
+    lease_event_with(lease, action, actor, audit, Map::new())
+}
+
+/// The `lease.revoke` event of how a revocation ended: a failure is a
+/// `failed` event with its error (which names no password).
+pub fn revocation_event(
+    lease: &Lease,
+    outcome: &RevocationOutcome,
+    actor: Option<String>,
+    audit: Option<&AuditContext>,
+) -> AuditEvent {
+    match outcome {
+        RevocationOutcome::Revoked => lease_event(lease, AuditAction::LeaseRevoke, actor, audit),
+        RevocationOutcome::Failed { error, .. } => {
+            let extra = Map::from_iter([("error".to_owned(), json!(error))]);
+            let mut event = lease_event_with(lease, AuditAction::LeaseRevoke, actor, audit, extra);
+            event.outcome = AuditOutcome::Failed;
+            event
+        }
+    }
+}
+
+fn lease_event_with(
+    lease: &Lease,
+    action: AuditAction,
+    actor: Option<String>,
+    audit: Option<&AuditContext>,
+    extra: Map<String, Value>,
+) -> AuditEvent {
     let mut detail = Map::new();
     detail.insert("provider".into(), json!(lease.provider.as_str()));
     detail.insert("role".into(), json!(lease.role.as_str()));
@@ -153,6 +190,7 @@ pub fn lease_event(lease: &Lease, action: AuditAction, actor: Option<String>, au
     if let Some(job) = lease.job_id {
         detail.insert("job_id".into(), json!(job.to_string()));
     }
+    detail.extend(extra);
     let (context, actor) = match audit {
         Some(context) => (context.clone(), actor),
         None => (
@@ -161,6 +199,18 @@ pub fn lease_event(lease: &Lease, action: AuditAction, actor: Option<String>, au
         ),
     };
     context.event(&lease.organization_id, actor, action, "lease", Some(lease.id.to_string()), detail)
+}
+
+/// Why a renewal changed nothing, from the lease as it is (`None`: the
+/// organization has no such lease): its state, or `expired` for an
+/// `active` lease already past its expiry at `now`.
+pub fn not_renewed(lease: Option<&Lease>, now: OffsetDateTime) -> StoreError {
+    let Some(lease) = lease else { return StoreError::NotFound(Missing::Lease) };
+    let state = match lease.state {
+        LeaseState::Active if lease.expires_at <= now => "expired".to_owned(),
+        state => state.as_str().to_owned(),
+    };
+    StoreError::Conflict(Conflict::LeaseNotActive { state })
 }
 
 /// The audit event of a provider's write or delete (its kind and roles'
@@ -191,6 +241,74 @@ pub fn provider_event(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::acme;
+    use patchbay_domain::{ProviderKind, SecretName, now_utc};
+    use uuid::Uuid;
+
+    fn lease(state: LeaseState, expires_in: Duration) -> Lease {
+        let now = now_utc();
+        Lease {
+            id: Uuid::from_u128(1),
+            organization_id: acme(),
+            provider: ProviderName::parse("analytics").unwrap(),
+            role: ProviderName::parse("readonly").unwrap(),
+            kind: ProviderKind::Postgres,
+            connection_secret: SecretName::parse("PG_ADMIN_URL").unwrap(),
+            revocation: Vec::new(),
+            username: "pb_readonly_1".into(),
+            integration_id: None,
+            integration_name: Some("warehouse".into()),
+            job_id: None,
+            state,
+            created_at: now,
+            expires_at: now + expires_in,
+            max_expires_at: now + Duration::hours(1),
+            revoked_at: None,
+            revoke_attempts: 0,
+            next_attempt_at: None,
+            last_error: None,
+            created_by: Some("ada".into()),
+        }
+    }
+
+    fn refused_state(error: StoreError) -> String {
+        match error {
+            StoreError::Conflict(Conflict::LeaseNotActive { state }) => state,
+            other => panic!("expected LeaseNotActive, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_renewal_is_refused_with_the_leases_state_or_expired() {
+        let now = now_utc();
+        assert!(matches!(not_renewed(None, now), StoreError::NotFound(Missing::Lease)));
+        let revoked = lease(LeaseState::Revoked, Duration::minutes(5));
+        assert_eq!(refused_state(not_renewed(Some(&revoked), now)), "revoked");
+        let failing = lease(LeaseState::RevokeFailed, Duration::minutes(5));
+        assert_eq!(refused_state(not_renewed(Some(&failing), now)), "revoke_failed");
+        let expired = lease(LeaseState::Active, Duration::seconds(-1));
+        assert_eq!(refused_state(not_renewed(Some(&expired), now)), "expired");
+    }
+
+    #[test]
+    fn a_failed_revocation_is_a_failed_event_with_its_error() {
+        let lease = lease(LeaseState::RevokeFailed, Duration::minutes(5));
+        let failed = RevocationOutcome::Failed { error: "connection refused".into(), retry_at: now_utc() };
+        let event = revocation_event(&lease, &failed, Some("ada".into()), None);
+        assert_eq!((event.action, event.outcome), (AuditAction::LeaseRevoke, AuditOutcome::Failed));
+        assert_eq!((event.actor.as_deref(), event.actor_role.as_deref()), (Some("patchbay"), Some("server")));
+        let detail: Value = serde_json::from_str(&event.detail).unwrap();
+        assert_eq!(detail["error"], "connection refused");
+        assert_eq!(
+            (detail["username"].as_str(), detail["role"].as_str()),
+            (Some("pb_readonly_1"), Some("readonly"))
+        );
+
+        let audit = AuditContext { actor_role: Some("admin".into()), ..AuditContext::default() };
+        let event = revocation_event(&lease, &RevocationOutcome::Revoked, Some("ada".into()), Some(&audit));
+        assert_eq!((event.outcome, event.actor.as_deref()), (AuditOutcome::Success, Some("ada")));
+        assert!(!event.detail.contains("error"), "{}", event.detail);
+    }
 
     #[test]
     fn backoff_doubles_from_five_seconds_to_ten_minutes() {

@@ -21,7 +21,8 @@ mod wait;
 
 pub use audit::{AuditContext, approval_event, test_event, test_result_event};
 pub use credentials::{
-    CredentialStore, LeaseCounts, REVOCATION_CLAIM, RevocationOutcome, lease_event, provider_event, revocation_backoff,
+    CredentialStore, LeaseCounts, REVOCATION_CLAIM, RevocationOutcome, lease_event, not_renewed,
+    provider_event, revocation_backoff, revocation_event,
 };
 pub use error::{Conflict, Missing, StoreError, Unavailable, failed};
 pub use history::{AuditStore, Change, HistoryStore, check_revision};
@@ -158,7 +159,7 @@ pub trait IntegrationStore: Send + Sync {
 /// Everything a server needs from its database.
 #[async_trait]
 pub trait Store:
-    IntegrationStore + SecretStore + HistoryStore + AuditStore + JobStore + SessionStore
+    IntegrationStore + SecretStore + HistoryStore + AuditStore + JobStore + SessionStore + CredentialStore
 {
     /// A round trip to the database, for `/ready`.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -1,9 +1,12 @@
 //! The queries whose text follows a filter or a dialect: the integrations
-//! list, the audit log, a page of revisions, a set of secret values.
-use super::rows::{AUDIT_COLUMNS, INTEGRATION_COLUMNS, REVISION_COLUMNS, SECRET_VALUE_COLUMNS};
+//! list, the audit log, a page of revisions, a set of secret values, the
+//! leases list.
+use super::rows::{
+    AUDIT_COLUMNS, INTEGRATION_COLUMNS, LEASE_COLUMNS, REVISION_COLUMNS, SECRET_VALUE_COLUMNS,
+};
 use super::{Arg, Dialect, Query};
 use crate::codec::{contains_pattern, distinct_tags};
-use patchbay_domain::{AuditFilter, ListFilter, OrganizationId, SecretName};
+use patchbay_domain::{AuditFilter, LeaseFilter, ListFilter, OrganizationId, SecretName};
 
 /// The organization's integrations matching `filter`, newest first, as
 /// `INTEGRATION_COLUMNS`. Tags go through the tag table: an integration
@@ -85,6 +88,34 @@ fn page(q: &mut Query, limit: Option<u32>, offset: u32) {
     q.push(&format!(" LIMIT {limit} OFFSET {offset}"));
 }
 
+/// Leases listed when the filter names no limit.
+const LEASE_LIMIT: u32 = 100;
+/// The most leases one list returns, whatever the filter asks.
+const MAX_LEASE_LIMIT: u32 = 1000;
+
+/// The organization's leases matching `filter`, newest first, as
+/// `LEASE_COLUMNS`; `filter.integration` is the integration's name.
+pub fn leases(dialect: Dialect, org: &OrganizationId, filter: &LeaseFilter) -> Query {
+    let mut q = Query::new(dialect);
+    let org = q.bind(org.as_str());
+    q.push(&format!("SELECT {LEASE_COLUMNS} FROM credential_leases WHERE organization_id = {org}"));
+    let conditions = [
+        ("provider =", filter.provider.as_ref().map(|name| Arg::from(name.as_str()))),
+        ("integration_name =", filter.integration.clone().map(Arg::Text)),
+        ("state =", filter.state.map(|state| Arg::from(state.as_str()))),
+        ("job_id =", filter.job_id.map(Arg::Uuid)),
+    ];
+    for (condition, value) in conditions {
+        if let Some(value) = value {
+            let p = q.bind(value);
+            q.push(&format!(" AND {condition} {p}"));
+        }
+    }
+    let limit = q.bind(i64::from(filter.limit.unwrap_or(LEASE_LIMIT).min(MAX_LEASE_LIMIT)));
+    q.push(&format!(" ORDER BY created_at DESC, id DESC LIMIT {limit}"));
+    q
+}
+
 /// The organization's audit events matching `filter`, newest first, at most
 /// `filter.limit`, as `AUDIT_COLUMNS`.
 pub fn audit_events(dialect: Dialect, org: &OrganizationId, filter: &AuditFilter) -> Query {
@@ -114,7 +145,7 @@ pub fn audit_events(dialect: Dialect, org: &OrganizationId, filter: &AuditFilter
 mod tests {
     use super::*;
     use crate::fixtures::acme;
-    use patchbay_domain::{AuditAction, IntegrationStatus};
+    use patchbay_domain::{AuditAction, IntegrationStatus, LeaseState, ProviderName};
 
     const DOLLAR: Dialect = Dialect {
         placeholder: "$",
@@ -195,6 +226,51 @@ mod tests {
         let q = revisions(DOLLAR, 42, Some(5), 1);
         assert!(q.sql.ends_with("WHERE integration_seq = $1 ORDER BY revision DESC LIMIT $2 OFFSET $3"));
         assert_eq!(q.args, [Arg::Int(42), Arg::Int(5), Arg::Int(1)]);
+    }
+
+    #[test]
+    fn leases_default_to_a_hundred_newest_first() {
+        let q = leases(DOLLAR, &acme(), &LeaseFilter::default());
+        assert!(
+            q.sql.ends_with(
+                "FROM credential_leases WHERE organization_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+            ),
+            "{}",
+            q.sql
+        );
+        assert_eq!(q.args, [Arg::from("acme"), Arg::Int(100)]);
+    }
+
+    #[test]
+    fn lease_filters_bind_in_order_and_the_limit_is_capped() {
+        let job = uuid::Uuid::from_u128(9);
+        let filter = LeaseFilter {
+            provider: Some(ProviderName::parse("analytics").unwrap()),
+            integration: Some("warehouse".into()),
+            state: Some(LeaseState::RevokeFailed),
+            job_id: Some(job),
+            limit: Some(5000),
+        };
+        let q = leases(DOLLAR, &acme(), &filter);
+        let conditions = q.sql.split_once(" WHERE ").unwrap().1;
+        assert_eq!(
+            conditions,
+            "organization_id = $1 AND provider = $2 AND integration_name = $3 AND state = $4 \
+             AND job_id = $5 ORDER BY created_at DESC, id DESC LIMIT $6"
+        );
+        assert_eq!(
+            q.args,
+            [
+                Arg::from("acme"),
+                Arg::from("analytics"),
+                Arg::from("warehouse"),
+                Arg::from("revoke_failed"),
+                Arg::Uuid(job),
+                Arg::Int(1000),
+            ]
+        );
+        let small = leases(DOLLAR, &acme(), &LeaseFilter { limit: Some(3), ..Default::default() });
+        assert_eq!(small.args.last(), Some(&Arg::Int(3)));
     }
 
     #[test]

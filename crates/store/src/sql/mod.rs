@@ -10,11 +10,12 @@ mod query;
 mod rows;
 
 pub use columns::Columns;
-pub use lists::{audit_events, integrations, revisions, secret_values};
+pub use lists::{audit_events, integrations, leases, revisions, secret_values};
 pub use query::{Arg, Dialect, Query};
 pub use rows::{
-    CURRENT_COLUMNS, CURRENT_FROM, DATA_KEY_COLUMNS, INTEGRATION_COLUMNS, JOB_COLUMNS, REVISION_COLUMNS,
-    SECRET_COLUMNS, SECRET_VERSION_COLUMNS, WORKER_COLUMNS, audit_event_from_row, blob_from_row,
-    current_from_row, data_key_from_row, integration_from_row, job_from_row, revision_from_row,
-    secret_from_row, secret_value_from_row, secret_version_from_row, worker_from_row,
+    CURRENT_COLUMNS, CURRENT_FROM, DATA_KEY_COLUMNS, INTEGRATION_COLUMNS, JOB_COLUMNS, LEASE_COLUMNS,
+    PROVIDER_COLUMNS, REVISION_COLUMNS, SECRET_COLUMNS, SECRET_VERSION_COLUMNS, WORKER_COLUMNS,
+    audit_event_from_row, blob_from_row, current_from_row, data_key_from_row, integration_from_row,
+    job_from_row, lease_from_row, provider_from_row, revision_from_row, secret_from_row,
+    secret_value_from_row, secret_version_from_row, worker_from_row,
 };

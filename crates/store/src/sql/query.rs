@@ -1,5 +1,6 @@
 //! SQL text and its arguments, built together in a backend's dialect.
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 /// An argument of a built query, before the backend converts it to its
 /// driver's type (SQLite keeps times as microseconds, PostgreSQL as
@@ -9,6 +10,8 @@ pub enum Arg {
     Text(String),
     Int(i64),
     Time(OffsetDateTime),
+    /// An id, stored as its backend stores ids (text, `uuid`).
+    Uuid(Uuid),
     /// Several texts bound as one argument, matched with `Dialect::in_set`.
     TextSet(Vec<String>),
 }
@@ -28,6 +31,12 @@ impl From<String> for Arg {
 impl From<i64> for Arg {
     fn from(value: i64) -> Self {
         Self::Int(value)
+    }
+}
+
+impl From<Uuid> for Arg {
+    fn from(value: Uuid) -> Self {
+        Self::Uuid(value)
     }
 }
 

@@ -2,11 +2,12 @@
 //! column lists to select, and the readers that turn a row selected with
 //! one of them into a domain value. Both schemas name their columns alike.
 use super::Columns;
-use crate::codec::{decode_config, decode_tags};
+use crate::codec::{decode_config, decode_statements, decode_tags};
 use crate::{Current, Job, JobStatus, SealedBlob, StoreError, Worker, WorkerScope};
 use patchbay_domain::{
-    Approval, ApprovalKind, AuditAction, AuditEvent, AuditOutcome, Integration, IntegrationStatus,
-    OrganizationId, Revision, RevisionKind, SecretMeta, SecretName, SecretVersionMeta, StoredAuditEvent,
+    Approval, ApprovalKind, AuditAction, AuditEvent, AuditOutcome, CredentialProvider, Integration,
+    IntegrationStatus, Lease, LeaseState, OrganizationId, ProviderKind, ProviderName, Revision, RevisionKind,
+    SecretMeta, SecretName, SecretVersionMeta, StoredAuditEvent,
 };
 use uuid::Uuid;
 
@@ -47,6 +48,13 @@ pub const JOB_COLUMNS: &str = "id, organization_id, integration_id, integration_
      created_by, started_at, finished_at";
 
 pub const WORKER_COLUMNS: &str = "id, organization_id, name, registered_at, last_heartbeat_at";
+
+pub const PROVIDER_COLUMNS: &str = "organization_id, name, kind, connection_secret, default_ttl_seconds, \
+     max_ttl_seconds, roles, created_at, updated_at, created_by, updated_by";
+
+pub const LEASE_COLUMNS: &str = "id, organization_id, provider, role, kind, connection_secret, revocation, \
+     username, integration_id, integration_name, job_id, state, created_at, expires_at, max_expires_at, \
+     revoked_at, revoke_attempts, next_attempt_at, last_error, created_by";
 
 /// A stored word read back through its domain parser; a word the parser
 /// refuses means the row was not written by this code.
@@ -203,6 +211,60 @@ pub fn job_from_row(row: &dyn Columns) -> Result<Job, StoreError> {
     })
 }
 
+fn provider_name(text: String) -> Result<ProviderName, StoreError> {
+    ProviderName::parse(&text).map_err(|e| StoreError::other("stored provider or role name", e))
+}
+
+/// A count stored in a wider integer than the domain's.
+fn narrowed<T: TryFrom<i64>>(value: i64, what: &'static str) -> Result<T, StoreError> {
+    T::try_from(value).map_err(|_| StoreError::other(what, value.to_string()))
+}
+
+/// A row selected as `PROVIDER_COLUMNS`.
+pub fn provider_from_row(row: &dyn Columns) -> Result<CredentialProvider, StoreError> {
+    Ok(CredentialProvider {
+        organization_id: organization(row.text(0)?)?,
+        name: provider_name(row.text(1)?)?,
+        kind: parsed(row.text(2)?, ProviderKind::parse, "stored provider kind")?,
+        connection_secret: secret_name(row.text(3)?)?,
+        default_ttl_seconds: narrowed(row.int(4)?, "stored default TTL")?,
+        max_ttl_seconds: narrowed(row.int(5)?, "stored max TTL")?,
+        // Read into the provider's own map type, which keeps the stored order.
+        roles: serde_json::from_str(&row.text(6)?)
+            .map_err(|e| StoreError::other("stored roles are unreadable", e))?,
+        created_at: row.time(7)?,
+        updated_at: row.time(8)?,
+        created_by: row.text_opt(9)?,
+        updated_by: row.text_opt(10)?,
+    })
+}
+
+/// A row selected as `LEASE_COLUMNS`.
+pub fn lease_from_row(row: &dyn Columns) -> Result<Lease, StoreError> {
+    Ok(Lease {
+        id: row.uuid(0)?,
+        organization_id: organization(row.text(1)?)?,
+        provider: provider_name(row.text(2)?)?,
+        role: provider_name(row.text(3)?)?,
+        kind: parsed(row.text(4)?, ProviderKind::parse, "stored provider kind")?,
+        connection_secret: secret_name(row.text(5)?)?,
+        revocation: decode_statements(&row.text(6)?)?,
+        username: row.text(7)?,
+        integration_id: row.uuid_opt(8)?,
+        integration_name: row.text_opt(9)?,
+        job_id: row.uuid_opt(10)?,
+        state: parsed(row.text(11)?, LeaseState::parse, "stored lease state")?,
+        created_at: row.time(12)?,
+        expires_at: row.time(13)?,
+        max_expires_at: row.time(14)?,
+        revoked_at: row.time_opt(15)?,
+        revoke_attempts: narrowed(i64::from(row.int32(16)?), "stored revocation attempts")?,
+        next_attempt_at: row.time_opt(17)?,
+        last_error: row.text_opt(18)?,
+        created_by: row.text_opt(19)?,
+    })
+}
+
 /// A row selected as `WORKER_COLUMNS`: no organization is the embedded
 /// worker's scope.
 pub fn worker_from_row(row: &dyn Columns) -> Result<Worker, StoreError> {
@@ -329,6 +391,79 @@ mod tests {
         assert_eq!(worker_from_row(&row(Cell::Null)).unwrap().scope, WorkerScope::Embedded);
         let scoped = worker_from_row(&row(text("acme"))).unwrap().scope;
         assert_eq!(scoped.organization_id(), Some("acme"));
+    }
+
+    fn provider_row(roles: &str, max_ttl: i64) -> Row {
+        let at = OffsetDateTime::UNIX_EPOCH;
+        Row(vec![
+            text("acme"),
+            text("analytics"),
+            text("postgres"),
+            text("PG_ADMIN_URL"),
+            Cell::Int(600),
+            Cell::Int(max_ttl),
+            text(roles),
+            Cell::Time(at),
+            Cell::Time(at),
+            text("ada"),
+            Cell::Null,
+        ])
+    }
+
+    #[test]
+    fn a_provider_row_keeps_its_roles_in_the_stored_order() {
+        let provider =
+            provider_from_row(&provider_row(r#"{"zeta":{"rules":"+get"},"alpha":{}}"#, 3600)).unwrap();
+        let names: Vec<&str> = provider.roles.keys().map(ProviderName::as_str).collect();
+        assert_eq!(names, ["zeta", "alpha"]);
+        assert_eq!(provider.roles[0].rules.as_deref(), Some("+get"));
+        assert_eq!(
+            (provider.kind, provider.default_ttl_seconds, provider.max_ttl_seconds),
+            (ProviderKind::Postgres, 600, 3600)
+        );
+        assert_eq!((provider.created_by.as_deref(), provider.updated_by), (Some("ada"), None));
+    }
+
+    #[test]
+    fn a_provider_row_this_code_never_wrote_is_an_error() {
+        let bad_role = provider_from_row(&provider_row(r#"{"Not A Name":{}}"#, 3600)).unwrap_err();
+        assert!(bad_role.to_string().starts_with("stored roles are unreadable"), "{bad_role}");
+        let too_long = provider_from_row(&provider_row("{}", i64::from(u32::MAX) + 1)).unwrap_err();
+        assert_eq!(too_long.to_string(), "stored max TTL: 4294967296");
+    }
+
+    #[test]
+    fn a_lease_row_reads_into_its_fields() {
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let id = Uuid::from_u128(7);
+        let row = Row(vec![
+            Cell::Uuid(id),
+            text("acme"),
+            text("analytics"),
+            text("readonly"),
+            text("mysql"),
+            text("MYSQL_ADMIN"),
+            text(r#"["DROP USER '{{name}}'"]"#),
+            text("pb_readonly_1"),
+            Cell::Null,
+            text("warehouse"),
+            Cell::Null,
+            text("revoke_failed"),
+            Cell::Time(at),
+            Cell::Time(at),
+            Cell::Time(at),
+            Cell::Null,
+            Cell::Int(2),
+            Cell::Time(at),
+            text("connection refused"),
+            Cell::Null,
+        ]);
+        let lease = lease_from_row(&row).unwrap();
+        assert_eq!((lease.id, lease.kind, lease.state), (id, ProviderKind::Mysql, LeaseState::RevokeFailed));
+        assert_eq!((lease.provider.as_str(), lease.role.as_str()), ("analytics", "readonly"));
+        assert_eq!(lease.revocation, ["DROP USER '{{name}}'"]);
+        assert_eq!((lease.revoke_attempts, lease.last_error.as_deref()), (2, Some("connection refused")));
+        assert_eq!((lease.integration_id, lease.integration_name.as_deref()), (None, Some("warehouse")));
     }
 
     #[test]

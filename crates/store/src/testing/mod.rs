@@ -1,12 +1,14 @@
 //! The conformance suite: one story of behaviour every backend must tell.
 //! A backend's tests call `conformance_tests!(factory)`, which makes one
 //! `#[tokio::test]` per case, each on a store of its own.
+mod credentials;
 mod history;
 mod integrations;
 mod jobs;
 mod secrets;
 mod sessions;
 
+pub use credentials::*;
 pub use history::*;
 pub use integrations::*;
 pub use jobs::*;
@@ -63,6 +65,16 @@ macro_rules! conformance_tests {
             job_history_is_newest_first,
             sessions_are_created_read_and_deleted,
             expired_sessions_are_not_returned_and_are_purged,
+            providers_are_upserted_listed_and_deleted,
+            a_provider_with_live_leases_is_not_deleted,
+            leases_are_stored_listed_and_filtered,
+            only_active_leases_before_their_expiry_are_renewed,
+            a_revocation_is_begun_once,
+            only_due_leases_are_claimed_for_revocation,
+            concurrent_revocation_claims_hand_out_each_lease_once,
+            finishing_a_revocation_records_how_it_went,
+            lease_events_are_committed_with_their_changes,
+            lease_counts_cover_every_organization,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {
