@@ -85,10 +85,15 @@ fn statements(checker: &mut Checker, loc: &[LocItem], value: Option<&Value>) -> 
             FieldError::new(
                 "too_long",
                 loc.to_vec(),
-                format!("List should have at most {MAX_STATEMENTS} items after validation, not {}", items.len()),
+                format!(
+                    "List should have at most {MAX_STATEMENTS} items after validation, not {}",
+                    items.len()
+                ),
                 value.clone(),
             )
-            .with_ctx(json!({"field_type": "List", "max_length": MAX_STATEMENTS, "actual_length": items.len()})),
+            .with_ctx(
+                json!({"field_type": "List", "max_length": MAX_STATEMENTS, "actual_length": items.len()}),
+            ),
         );
         return None;
     }
@@ -118,9 +123,7 @@ fn role(checker: &mut Checker, loc: &[LocItem], value: &Value) -> Option<Provide
     let revocation = statements(checker, &at(loc, "revocation"), fields.get("revocation"));
     let rules = match fields.get("rules").filter(|v| !v.is_null()) {
         None => Some(None),
-        Some(value) => {
-            checker.bounded_string(&at(loc, "rules"), value, 1, MAX_STATEMENT_CHARS).map(Some)
-        }
+        Some(value) => checker.bounded_string(&at(loc, "rules"), value, 1, MAX_STATEMENT_CHARS).map(Some),
     };
     (checker.error_count() == before).then(|| ProviderRole {
         creation: creation.unwrap(),
@@ -189,7 +192,11 @@ pub fn parse_provider(value: &Value) -> Result<ParsedProvider, Vec<FieldError>> 
     })
 }
 
-fn roles(checker: &mut Checker, loc: &[LocItem], value: &Value) -> Option<IndexMap<ProviderName, ProviderRole>> {
+fn roles(
+    checker: &mut Checker,
+    loc: &[LocItem],
+    value: &Value,
+) -> Option<IndexMap<ProviderName, ProviderRole>> {
     let entries = checker.dict(loc, value)?;
     if entries.is_empty() || entries.len() > MAX_ROLES {
         checker.push(FieldError::new(
@@ -417,7 +424,10 @@ mod config_tests {
                                     "env": {"username": "PGUSER", "password": "PGPASSWORD"}}]))
         .unwrap();
         let entry = &parsed.config.dynamic_credentials[0];
-        assert_eq!((entry.provider.as_str(), entry.role.as_str(), entry.ttl_seconds), ("pg", "readonly", Some(600)));
+        assert_eq!(
+            (entry.provider.as_str(), entry.role.as_str(), entry.ttl_seconds),
+            ("pg", "readonly", Some(600))
+        );
         assert_eq!(entry.env.password.as_ref().unwrap().as_str(), "PGPASSWORD");
         // Stored and returned only when given: other configs keep the reference's shape.
         let stored = serde_json::to_value(&parsed.config).unwrap();
@@ -436,13 +446,15 @@ mod config_tests {
         };
         let no_env = config(json!([{"provider": "pg", "role": "ro", "env": {}}])).unwrap_err();
         assert_eq!(loc(no_env), at(json!(["env"])));
-        let same = config(json!([{"provider": "pg", "role": "ro", "env": {"username": "X", "password": "X"}}]));
+        let same =
+            config(json!([{"provider": "pg", "role": "ro", "env": {"username": "X", "password": "X"}}]));
         assert_eq!(loc(same.unwrap_err()), at(json!(["env"])));
         let bad_env = config(json!([{"provider": "pg", "role": "ro", "env": {"username": "1X"}}]));
         assert_eq!(loc(bad_env.unwrap_err()), at(json!(["env", "username"])));
         let bad_name = config(json!([{"provider": "PG!", "role": "ro", "env": {"username": "U"}}]));
         assert_eq!(loc(bad_name.unwrap_err()), at(json!(["provider"])));
-        let zero = config(json!([{"provider": "pg", "role": "ro", "ttl_seconds": 0, "env": {"username": "U"}}]));
+        let zero =
+            config(json!([{"provider": "pg", "role": "ro", "ttl_seconds": 0, "env": {"username": "U"}}]));
         assert_eq!(loc(zero.unwrap_err()), at(json!(["ttl_seconds"])));
         let missing = config(json!([{"env": {"username": "U"}}])).unwrap_err();
         assert_eq!(missing.len(), 2);

@@ -23,8 +23,9 @@ mod template_secrets;
 mod templates;
 
 pub use credentials::{
-    BundleLease, DEFAULT_MAX_TTL_SECONDS, DEFAULT_TTL_SECONDS, LeaseResponse, ParsedProvider, ProviderRequest,
-    ProviderResponse, RenewLeaseRequest, parse_provider, parse_provider_name, parse_renew_lease,
+    BundleLease, DEFAULT_MAX_TTL_SECONDS, DEFAULT_TTL_SECONDS, LeaseResponse, ParsedProvider,
+    ProviderRequest, ProviderResponse, RenewLeaseRequest, parse_provider, parse_provider_name,
+    parse_renew_lease,
 };
 pub use error::{FieldError, LocItem, ValidationErrorBody};
 pub use history::{
@@ -37,7 +38,7 @@ pub use jobs::{
 };
 pub use json_error::{PythonJsonError, python_json_error};
 pub use lax::{Checker, parse_bool_str};
-pub use models::{MAX_DYNAMIC_CREDENTIALS, MAX_LEASE_TTL_SECONDS, MAX_ENV_VARS, MAX_FILES, MAX_SECRETS};
+pub use models::{MAX_DYNAMIC_CREDENTIALS, MAX_ENV_VARS, MAX_FILES, MAX_LEASE_TTL_SECONDS, MAX_SECRETS};
 pub use requests::{
     CreateIntegrationRequest, UpdateIntegrationRequest, parse_create_request, parse_update_request,
 };

@@ -195,10 +195,11 @@ pub mod dynamic_credential {
         .required();
     pub const ROLE: Field =
         Field::new("role", PROVIDER_NAME).title("Role").description("One of the provider's roles").required();
-    pub const TTL_SECONDS: Field = Field::new("ttl_seconds", Kind::Int { min: 1, max: MAX_LEASE_TTL_SECONDS })
-        .title("Ttl Seconds")
-        .description("The lease's lifetime; the provider's default when absent, at most its max")
-        .nullable();
+    pub const TTL_SECONDS: Field =
+        Field::new("ttl_seconds", Kind::Int { min: 1, max: MAX_LEASE_TTL_SECONDS })
+            .title("Ttl Seconds")
+            .description("The lease's lifetime; the provider's default when absent, at most its max")
+            .nullable();
     pub const ENV: Field = Field::new("env", Kind::Ref(super::credential_env::MODEL.name))
         .description("The env vars the username and password go into")
         .required();

@@ -6,12 +6,13 @@
 use crate::fields::Field;
 use crate::lax::{Checker, at};
 use crate::models::{
-    config as cfg, connection_test as ct, create, credential_env as ce, dynamic_credential as dc, file as fc, update,
+    config as cfg, connection_test as ct, create, credential_env as ce, dynamic_credential as dc, file as fc,
+    update,
 };
 use crate::{FieldError, LocItem};
 use patchbay_domain::{
-    ConnectionTest, CredentialEnv, DynamicCredential, EnvVarName, ProviderName, FileMode, FilePath, FileSpec, IntegrationConfig, IntegrationPatch,
-    IntegrationStatus, ParseError, TestTimeout,
+    ConnectionTest, CredentialEnv, DynamicCredential, EnvVarName, FileMode, FilePath, FileSpec,
+    IntegrationConfig, IntegrationPatch, IntegrationStatus, ParseError, ProviderName, TestTimeout,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

@@ -13,8 +13,8 @@ mod secret;
 mod timestamp;
 
 pub use credentials::{
-    CredentialEnv, CredentialProvider, DynamicCredential, Lease, LeaseFilter, LeaseState, NewProvider, ProviderKind,
-    ProviderName, ProviderRole,
+    CredentialEnv, CredentialProvider, DynamicCredential, Lease, LeaseFilter, LeaseState, NewProvider,
+    ProviderKind, ProviderName, ProviderRole,
 };
 pub use history::{
     Approval, ApprovalKind, AuditAction, AuditEvent, AuditFilter, AuditOutcome, Revision, RevisionKind,

@@ -59,7 +59,10 @@ pub fn full_config() -> IntegrationConfig {
             provider: patchbay_domain::ProviderName::parse("pg").unwrap(),
             role: patchbay_domain::ProviderName::parse("readonly").unwrap(),
             ttl_seconds: Some(600),
-            env: patchbay_domain::CredentialEnv { username: Some(name("PGUSER")), password: Some(name("PGPASSWORD")) },
+            env: patchbay_domain::CredentialEnv {
+                username: Some(name("PGUSER")),
+                password: Some(name("PGPASSWORD")),
+            },
         }],
     }
 }
