@@ -24,6 +24,8 @@ pub enum Step {
     Transaction,
     /// Looking up whether the user exists, or its open connections.
     Lookup,
+    /// Taking the lock that makes one lease change at a time (PostgreSQL).
+    Lock,
     /// Rendering or running the revocation statement at this index.
     Revocation(usize),
     /// Redis: `ACL DELUSER`.
@@ -40,6 +42,7 @@ impl fmt::Display for Step {
             Self::SetUser => f.write_str("ACL SETUSER"),
             Self::Transaction => f.write_str("the creation transaction"),
             Self::Lookup => f.write_str("looking up the user"),
+            Self::Lock => f.write_str("taking Patchbay's advisory lock"),
             Self::Revocation(index) => write!(f, "revocation[{index}]"),
             Self::DeleteUser => f.write_str("ACL DELUSER"),
         }

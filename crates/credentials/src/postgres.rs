@@ -7,6 +7,15 @@ use zeroize::Zeroizing;
 
 const EXPECTED: &str = "postgres://user:password@host:port/database";
 
+/// The advisory lock every Patchbay creation and revocation holds on a
+/// database (the key is "patchbay" in ASCII). GRANT and REVOKE rewrite the granted
+/// object's catalog row, so two leases granted on one schema at once fail
+/// with "tuple concurrently updated"; one at a time per database, across
+/// every replica, they never meet.
+const LOCK_XACT: &str = "SELECT pg_advisory_xact_lock(8097881575290724729)";
+/// The same lock, held by the session (see `revoke`).
+const LOCK_SESSION: &str = "SELECT pg_advisory_lock(8097881575290724729)";
+
 pub(crate) async fn create(
     session: &mut Session,
     url: &str,
@@ -14,6 +23,8 @@ pub(crate) async fn create(
 ) -> Result<(), DriverError> {
     let mut client = connect(session, url).await?;
     let transaction = session.operation(Step::Transaction, client.transaction(), describe).await?;
+    let lock = transaction.batch_execute(LOCK_XACT);
+    session.operation(Step::Lock, lock, describe).await?;
     for (index, statement) in statements.iter().enumerate() {
         // An error drops the transaction, which rolls it back.
         session.operation(Step::Creation(index), transaction.batch_execute(statement), describe).await?;
@@ -33,6 +44,10 @@ pub(crate) async fn revoke(
     if session.operation(Step::Lookup, lookup, describe).await?.is_none() {
         return Ok(());
     }
+    // Held by the session, not a transaction: each statement commits on its
+    // own; the lock goes when the connection closes, whatever happens.
+    let lock = client.batch_execute(LOCK_SESSION);
+    session.operation(Step::Lock, lock, describe).await?;
     for (index, statement) in statements.iter().enumerate() {
         session.operation(Step::Revocation(index), client.batch_execute(statement), describe).await?;
     }

@@ -9,6 +9,7 @@ mod conditional;
 pub mod config;
 pub mod connections;
 mod console;
+pub mod credentials;
 mod docs;
 mod error;
 pub mod jobs;
@@ -50,7 +51,18 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let _revoker = RevokerGuard(credentials::spawn_revoker(state.clone()));
     connections::serve(listener, router(state), ConnectionLimits::default(), shutdown).await
+}
+
+/// Every serving server revokes expired leases (the first pass at start
+/// catches what fell due while none ran); the revoker stops with it.
+struct RevokerGuard(tokio::task::JoinHandle<()>);
+
+impl Drop for RevokerGuard {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// As `serve`, but once `shutdown` resolves, requests still running after
@@ -63,6 +75,7 @@ pub async fn serve_with_grace(
     grace: Duration,
     limits: ConnectionLimits,
 ) -> std::io::Result<()> {
+    let _revoker = RevokerGuard(credentials::spawn_revoker(state.clone()));
     let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
     let signalled = async move {
         shutdown.await;

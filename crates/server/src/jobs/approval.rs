@@ -2,7 +2,8 @@
 //! for. Whoever chooses a command that receives a secret can read that
 //! secret: masking the output cannot stop `rev`, `od -c` or a network call.
 //! So a connection test whose bundle would carry any secret value (listed
-//! secrets, secret-backed files, `{{.secret.X}}` anywhere) runs only on a
+//! secrets, secret-backed files, `{{.secret.X}}` anywhere, dynamic
+//! credentials) runs only on a
 //! revision of the integration that an admin wrote or approved. Tests that
 //! carry no secret run on any revision.
 use patchbay_domain::{Approval, Integration};
@@ -40,7 +41,15 @@ pub fn approved_for_secrets(
     integration: &Integration,
     approval: Option<&Approval>,
 ) -> Result<(), NeedsApproval> {
-    let secrets = patchbay_resolve::secret_names(std::slice::from_ref(integration));
+    let mut secrets = patchbay_resolve::secret_names(std::slice::from_ref(integration));
+    // A dynamic credential is a secret value too: a fresh user's password.
+    secrets.extend(
+        integration
+            .config
+            .dynamic_credentials
+            .iter()
+            .map(|entry| format!("lease:{}/{}", entry.provider, entry.role)),
+    );
     if secrets.is_empty() || approval.is_some() {
         return Ok(());
     }
@@ -88,6 +97,22 @@ mod tests {
         let approval =
             Approval { kind: ApprovalKind::Approved, revision: 1, by: Some("ada".into()), at: now_utc() };
         assert_eq!(approved_for_secrets(&with_secret, Some(&approval)), Ok(()));
+    }
+
+    #[test]
+    fn a_dynamic_credential_counts_as_a_secret() {
+        let mut config = IntegrationConfig::default();
+        config.dynamic_credentials.push(patchbay_domain::DynamicCredential {
+            provider: patchbay_domain::ProviderName::parse("pg").unwrap(),
+            role: patchbay_domain::ProviderName::parse("readonly").unwrap(),
+            ttl_seconds: None,
+            env: patchbay_domain::CredentialEnv {
+                username: Some(EnvVarName::parse("U").unwrap()),
+                password: None,
+            },
+        });
+        let refused = approved_for_secrets(&integration(config), None).unwrap_err();
+        assert_eq!(refused.secrets, ["lease:pg/readonly"]);
     }
 
     #[test]

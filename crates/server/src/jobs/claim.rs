@@ -2,6 +2,7 @@
 //! resolved from the job's snapshot of the integration, with the secret
 //! values read from the vault now (never stored with the job).
 use super::approval::approved_for_secrets;
+use crate::credentials::{Taker, take_leases};
 use crate::error::ApiError;
 use crate::state::AppState;
 use patchbay_api_types::{ClaimedFile, ClaimedJob, format_mode};
@@ -10,6 +11,10 @@ use patchbay_resolve::SecretSource;
 use patchbay_store::{Job, StoreError};
 use std::collections::HashMap;
 use zeroize::Zeroizing;
+
+/// How much longer than its timeout a test's leases live: the claim,
+/// start-up and the result's round trip.
+const LEASE_MARGIN_SECS: u32 = 60;
 
 struct Values(HashMap<String, Zeroizing<String>>);
 
@@ -66,9 +71,31 @@ pub async fn claimed_job(state: &AppState, job: &Job) -> Result<ClaimOutcome, Ap
             lines.join("\n")
         )));
     }
-    let bundle = resolution.bundle;
-    let delivered =
+    let mut bundle = resolution.bundle;
+    // Leases for the test live as long as it may run, and are revoked when
+    // its result comes in (or when they expire, if it never does).
+    let cap = u32::from(test.timeout.seconds()).saturating_add(LEASE_MARGIN_SECS);
+    let taker = Taker { actor: None, audit: None, job: Some(job.id), ttl_cap: Some(cap) };
+    let taken =
+        match take_leases(state, &job.organization_id, std::slice::from_ref(&integration), &taker).await {
+            Ok(taken) => taken,
+            Err(failure) => return Ok(ClaimOutcome::Unresolvable(failure.to_string())),
+        };
+    let mut lease_passwords = Vec::new();
+    for lease in &taken {
+        for (name, value) in [
+            (&lease.env.username, lease.lease.username.clone()),
+            (&lease.env.password, lease.password.to_string()),
+        ] {
+            if let Some(name) = name {
+                bundle.env_vars.insert(name.to_string(), value);
+            }
+        }
+        lease_passwords.push(lease.password.to_string());
+    }
+    let mut delivered: Vec<String> =
         names.iter().filter(|name| values.0.contains_key(name.as_str())).map(|n| n.to_string()).collect();
+    delivered.extend(taken.iter().map(|lease| format!("lease:{}", lease.lease.id)));
     let claimed = ClaimedJob {
         job_id: job.id.to_string(),
         attempt: job.attempts,
@@ -84,7 +111,13 @@ pub async fn claimed_job(state: &AppState, job: &Job) -> Result<ClaimOutcome, Ap
             .into_iter()
             .map(|file| ClaimedFile { path: file.path, content: file.content, mode: format_mode(file.mode) })
             .collect(),
-        secrets: values.0.values().map(|value| value.to_string()).filter(|v| !v.is_empty()).collect(),
+        secrets: values
+            .0
+            .values()
+            .map(|value| value.to_string())
+            .chain(lease_passwords)
+            .filter(|v| !v.is_empty())
+            .collect(),
     };
     Ok(ClaimOutcome::Ready(Box::new(claimed), delivered))
 }

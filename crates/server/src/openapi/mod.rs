@@ -4,6 +4,7 @@
 //! their method names.
 mod common;
 mod connection_tests;
+mod credentials;
 mod history;
 mod resolve;
 mod secrets;
@@ -186,6 +187,7 @@ pub fn document() -> &'static Value {
             templates::paths(),
             history::paths(),
             connection_tests::paths(),
+            credentials::paths(),
         ];
         for (path, item) in extra.iter().flat_map(|paths| paths.as_object().expect("an object").clone()) {
             paths[path] = item;
@@ -206,6 +208,7 @@ pub fn document() -> &'static Value {
                 {"name": "history", "description": "Revisions, rollback and the audit log"},
                 {"name": "connection-tests", "description": "Connection tests, run as jobs on workers"},
                 {"name": "workers", "description": "Workers that run connection tests"},
+                {"name": "credentials", "description": "Dynamic credentials: credential providers and the short-lived users (leases) they make"},
                 {"name": "health", "description": "Health & Status"}
             ],
             "paths": paths,

@@ -46,6 +46,8 @@ async fn upsert_by_name(
         fields.insert("name".into(), Value::String(name.to_owned()));
     }
     let request = parse_create_request(&body)?;
+    let loc = super::integrations::config_loc();
+    crate::credentials::check_dynamic_credentials(state, &actor.organization, &request.config, &loc).await?;
     // One atomic store step: of racing upserts of one name, one creates and
     // the others update; none fails for the race.
     let change = Change::of(actor, None, request_id.0.clone());

@@ -3,6 +3,7 @@
 use crate::audit::{Action, Resource, context};
 use crate::body::Body;
 use crate::conditional::{expected_revision, if_none_match_any, with_etag};
+use crate::credentials::check_dynamic_credentials;
 use crate::error::{ApiError, INTEGRATION_NOT_FOUND};
 use crate::query::{QueryParams, hard_delete, list_filter};
 use crate::request_id::RequestId;
@@ -24,6 +25,12 @@ pub(crate) type Caught = Result<Caller, ApiError>;
 /// Ids that are not UUIDs name nothing: 404, as for a missing row.
 pub(crate) fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::NotFound(INTEGRATION_NOT_FOUND.to_owned()))
+}
+
+/// Where a create or update body holds its config, for the errors of
+/// checks that need the store.
+pub(crate) fn config_loc() -> Vec<patchbay_api_types::LocItem> {
+    vec!["body".into(), "config".into()]
 }
 
 /// Checked right after authentication, before the body is validated, as a
@@ -69,6 +76,7 @@ pub async fn create(
     let result = async {
         require_writer(&actor, "create")?;
         let request = parse_create_request(body.json()?)?;
+        check_dynamic_credentials(&state, &actor.organization, &request.config, &config_loc()).await?;
         let only_if_new = if_none_match_any(&headers)?;
         match create_from_request(&state, &actor, request, context(&actor, &request_id)).await {
             // With `If-None-Match: *` the name being taken is a failed precondition.
@@ -130,6 +138,9 @@ pub async fn update(
     let result = async {
         require_writer(&actor, "update")?;
         let patch = parse_update_request(body.json()?)?;
+        if let Some(config) = &patch.config {
+            check_dynamic_credentials(&state, &actor.organization, config, &config_loc()).await?;
+        }
         if patch.status == Some(IntegrationStatus::Deleted) {
             action = Action::IntegrationDelete;
         }

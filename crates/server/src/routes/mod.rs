@@ -3,6 +3,7 @@
 mod audit;
 mod by_name;
 mod connection_tests;
+mod credentials;
 mod history;
 pub(crate) mod integrations;
 mod resolve;
@@ -79,6 +80,14 @@ fn table() -> Vec<Operation> {
         op(Method::PUT, "/api/v1/secrets/{name}", secrets::put),
         op(Method::DELETE, "/api/v1/secrets/{name}", secrets::delete),
         op(Method::GET, "/api/v1/secrets/{name}/versions", secrets::versions),
+        op(Method::GET, "/api/v1/credential-providers", credentials::list_providers),
+        op(Method::GET, "/api/v1/credential-providers/{name}", credentials::get_provider),
+        op(Method::PUT, "/api/v1/credential-providers/{name}", credentials::put_provider),
+        op(Method::DELETE, "/api/v1/credential-providers/{name}", credentials::delete_provider),
+        op(Method::GET, "/api/v1/leases", credentials::list_leases),
+        op(Method::GET, "/api/v1/leases/{lease_id}", credentials::get_lease),
+        op(Method::DELETE, "/api/v1/leases/{lease_id}", credentials::revoke),
+        op(Method::POST, "/api/v1/leases/{lease_id}/renew", credentials::renew_lease),
         op(Method::GET, "/health", service::health),
         op(Method::GET, "/ready", service::ready),
         op(Method::GET, "/metrics", service::metrics),

@@ -3,14 +3,16 @@
 //! role, answers the same report with every secret value masked.
 use crate::audit::{Action, Resource, outcome_of};
 use crate::body::Body;
+use crate::credentials::{TakenLease, Taker, revoke_lease, revoke_taken, take_leases};
 use crate::error::ApiError;
 use crate::query::QueryParams;
 use crate::request_id::RequestId;
 use crate::state::{AppState, Caller, require};
 use axum::Json;
 use axum::extract::{RawQuery, State};
+use indexmap::IndexMap;
 use patchbay_api_types::{
-    BundleFileResponse, BundleResponse, FieldError, LocItem, ReferenceWarning, ResolveTargets,
+    BundleFileResponse, BundleLease, BundleResponse, FieldError, LocItem, ReferenceWarning, ResolveTargets,
     ResolvedIntegrationResponse, format_mode, parse_bool_str, parse_resolve_request,
 };
 use patchbay_domain::{Actor, Integration, SecretName};
@@ -117,6 +119,76 @@ fn reference_warnings(integrations: &[Integration]) -> Vec<ReferenceWarning> {
         .collect()
 }
 
+/// In a dry run, each lease's env vars read `***`, and an entry whose
+/// provider or role is gone is a problem a real resolution would refuse.
+async fn mask_leases(
+    state: &AppState,
+    actor: &Actor,
+    integrations: &[Integration],
+    env: &mut IndexMap<String, String>,
+) -> Result<Vec<FieldError>, ApiError> {
+    let mut problems = Vec::new();
+    for integration in integrations.iter().filter(|i| patchbay_resolve::is_active(i)) {
+        for (index, entry) in integration.config.dynamic_credentials.iter().enumerate() {
+            let known = match state.store.get_provider(&actor.organization, &entry.provider).await {
+                Ok(provider) => provider.roles.contains_key(&entry.role),
+                Err(StoreError::NotFound(_)) => false,
+                Err(other) => return Err(other.into()),
+            };
+            if !known {
+                let loc = ["integrations", integration.name.as_str(), "config", "dynamic_credentials"]
+                    .into_iter()
+                    .map(LocItem::from)
+                    .chain([LocItem::from(index)])
+                    .collect();
+                problems.push(FieldError::new(
+                    "unknown_provider",
+                    loc,
+                    format!("No credential provider '{}' with a role '{}'", entry.provider, entry.role),
+                    Value::Null,
+                ));
+            }
+            for name in [&entry.env.username, &entry.env.password].into_iter().flatten() {
+                env.insert(name.to_string(), MASK.to_owned());
+            }
+        }
+    }
+    Ok(problems)
+}
+
+/// Puts each lease's username and password into the bundle's env vars; an
+/// env var the bundle already sets is a clash, refused rather than
+/// silently overwritten.
+fn place_leases(taken: &[TakenLease], env: &mut IndexMap<String, String>) -> Result<(), Box<FieldError>> {
+    for lease in taken {
+        let values = [
+            (&lease.env.username, lease.lease.username.as_str()),
+            (&lease.env.password, lease.password.as_str()),
+        ];
+        for (name, value) in values {
+            let Some(name) = name else { continue };
+            if env.contains_key(name.as_str()) {
+                let integration = lease.lease.integration_name.clone().unwrap_or_default();
+                return Err(Box::new(FieldError::new(
+                    "env_conflict",
+                    vec![
+                        "integrations".into(),
+                        integration.as_str().into(),
+                        "config".into(),
+                        "dynamic_credentials".into(),
+                    ],
+                    format!(
+                        "Env var {name} of a dynamic credential is already set by another part of the bundle"
+                    ),
+                    Value::Null,
+                )));
+            }
+            env.insert(name.to_string(), value.to_owned());
+        }
+    }
+    Ok(())
+}
+
 /// Every resolution is audited: which integrations, which secret names
 /// (never values), dry run or not, and how it ended.
 pub async fn resolve(
@@ -128,11 +200,21 @@ pub async fn resolve(
 ) -> Result<Json<BundleResponse>, ApiError> {
     let Caller(actor) = caller?;
     let mut resource = Resource::bundle();
-    let result = resolve_for(&state, &actor, query.as_deref(), &body, &mut resource).await;
+    let result = resolve_for(&state, &actor, query.as_deref(), &body, &mut resource, &request_id).await;
     match result {
-        // A bundle with secret values leaves only once it is on record.
+        // A bundle with secret values leaves only once it is on record;
+        // the leases it took are revoked if it cannot leave.
         Ok((bundle, true)) => {
-            state.audit().required(&actor, Action::Resolve, resource, &request_id).await?;
+            let resource =
+                resource.with("leases", json!(bundle.leases.iter().map(|l| &l.id).collect::<Vec<_>>()));
+            if let Err(error) = state.audit().required(&actor, Action::Resolve, resource, &request_id).await {
+                for lease in &bundle.leases {
+                    if let Ok(id) = uuid::Uuid::parse_str(&lease.id) {
+                        let _ = revoke_lease(&state, &actor.organization, id, None, None).await;
+                    }
+                }
+                return Err(error);
+            }
             Ok(bundle)
         }
         other => {
@@ -152,6 +234,7 @@ async fn resolve_for(
     query: Option<&str>,
     body: &Body,
     resource: &mut Resource,
+    request_id: &RequestId,
 ) -> Result<Resolved, ApiError> {
     let dry_run = dry_run(&QueryParams::parse(query))?;
     *resource = std::mem::replace(resource, Resource::bundle()).with("dry_run", json!(dry_run));
@@ -195,8 +278,23 @@ async fn resolve_for(
         return Err(ApiError::Validation(problems));
     }
 
-    let bundle = resolution.bundle;
-    let carries_values = !dry_run && !secrets.0.is_empty();
+    let mut bundle = resolution.bundle;
+    let leases = if dry_run {
+        problems.extend(mask_leases(state, actor, &integrations, &mut bundle.env_vars).await?);
+        Vec::new()
+    } else {
+        let audit = crate::audit::context(actor, request_id);
+        let taker = Taker { actor: actor.user_id.clone(), audit: Some(&audit), job: None, ttl_cap: None };
+        let taken = take_leases(state, &actor.organization, &integrations, &taker)
+            .await
+            .map_err(|failure| ApiError::Validation(vec![failure.field_error()]))?;
+        if let Err(collision) = place_leases(&taken, &mut bundle.env_vars) {
+            revoke_taken(state, &actor.organization, &taken).await;
+            return Err(ApiError::Validation(vec![*collision]));
+        }
+        taken.iter().map(|taken| BundleLease::from(&taken.lease)).collect()
+    };
+    let carries_values = !dry_run && (!secrets.0.is_empty() || !leases.is_empty());
     let response = Json(BundleResponse {
         env_vars: bundle.env_vars,
         files: bundle
@@ -223,7 +321,7 @@ async fn resolve_for(
         missing: problems,
         dry_run,
         warnings,
-        leases: Vec::new(),
+        leases,
     });
     Ok((response, carries_values))
 }

@@ -76,6 +76,18 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
         // A scrape still answers: the gauges keep their last values.
         Err(error) => tracing::warn!(%error, "counting open connection tests for /metrics failed"),
     }
+    match state.store.lease_counts().await {
+        Ok(counts) => {
+            let live = "Dynamic credentials whose user may still exist (not yet revoked), every organization";
+            state.metrics.gauge("patchbay_leases_live", live, &[]).set(counts.live as i64);
+            let failing = "Dynamic credentials whose last revocation failed (retried with backoff)";
+            state
+                .metrics
+                .gauge("patchbay_leases_revoke_failed", failing, &[])
+                .set(counts.revoke_failed as i64);
+        }
+        Err(error) => tracing::warn!(%error, "counting leases for /metrics failed"),
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
         .into_response()
 }

@@ -155,8 +155,15 @@ pub async fn claim(
                     tracing::info!(job = %job.id, worker = %worker.id, attempt = job.attempts, "job claimed");
                     if !delivered.is_empty() {
                         // The values leave only once the claim is on record;
-                        // refused, the job's lease runs out and it is claimed again.
-                        audit_delivery(&state, actor.as_ref(), &worker, &job, delivered, &request_id).await?;
+                        // refused, the job's lease runs out and it is claimed
+                        // again, and the users made for it are dropped.
+                        let recorded =
+                            audit_delivery(&state, actor.as_ref(), &worker, &job, delivered, &request_id)
+                                .await;
+                        if let Err(error) = recorded {
+                            crate::credentials::revoke_job_leases(&state, &job.organization_id, job.id).await;
+                            return Err(error);
+                        }
                     }
                     return Ok(Json(claimed).into_response());
                 }
@@ -240,6 +247,10 @@ pub async fn result(
     };
     let finished = state.store.finish_job(&scope, worker.id, job, request.attempt, result).await?;
     state.jobs.finished.notify_waiters();
+    // The test is over: the users made for it go now, off the worker's path.
+    let revoking = state.clone();
+    let (org, job_id) = (finished.organization_id.clone(), finished.id);
+    tokio::spawn(async move { crate::credentials::revoke_job_leases(&revoking, &org, job_id).await });
     let outcomes = "Connection test results reported by workers, by status";
     state
         .metrics

@@ -12,6 +12,7 @@ mod concurrency;
 mod connection_tests;
 mod console;
 mod console_sessions;
+mod credentials;
 mod history;
 mod http_details;
 mod openapi;
