@@ -9,8 +9,9 @@ pub use server_url::parse_server_url;
 use patchbay_api_types::{
     AuditPageResponse, BundleResponse, ClaimedJob, ConnectionTestResponse, CreateIntegrationRequest,
     IntegrationResponse, IntegrationTemplateResponse, IntegrationTemplateSummary, JobResultRequest,
-    RegisterWorkerRequest, ResolveRequest, RevisionDiffResponse, RevisionResponse, SecretResponse,
-    SecretVersionResponse, UpdateIntegrationRequest, WorkerResponse,
+    LeaseResponse, ProviderResponse, RegisterWorkerRequest, RenewLeaseRequest, ResolveRequest,
+    RevisionDiffResponse, RevisionResponse, SecretResponse, SecretVersionResponse, UpdateIntegrationRequest,
+    WorkerResponse,
 };
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
@@ -241,6 +242,53 @@ impl Client {
         self.json(self.request(Method::GET, &format!("{SECRETS}/{}/versions", segment(name)))).await
     }
 
+    pub async fn list_providers(&self) -> Result<Vec<ProviderResponse>, ClientError> {
+        self.json(self.request(Method::GET, PROVIDERS)).await
+    }
+
+    pub async fn get_provider(&self, name: &str) -> Result<ProviderResponse, ClientError> {
+        self.json(self.request(Method::GET, &format!("{PROVIDERS}/{}", segment(name)))).await
+    }
+
+    /// `PUT /credential-providers/{name}` (admin tokens only): `true` when
+    /// it was created. `body` is sent as given; the server validates it.
+    pub async fn put_provider(
+        &self,
+        name: &str,
+        body: &Value,
+    ) -> Result<(bool, ProviderResponse), ClientError> {
+        let path = format!("{PROVIDERS}/{}", segment(name));
+        let response = self.send(self.request(Method::PUT, &path).json(body)).await?;
+        let created = response.status() == StatusCode::CREATED;
+        Ok((created, response.json().await.map_err(ClientError::Decode)?))
+    }
+
+    /// Refused (409) while the provider has live leases.
+    pub async fn delete_provider(&self, name: &str) -> Result<(), ClientError> {
+        self.send(self.request(Method::DELETE, &format!("{PROVIDERS}/{}", segment(name)))).await.map(drop)
+    }
+
+    pub async fn list_leases(&self, query: &LeaseQuery) -> Result<Vec<LeaseResponse>, ClientError> {
+        self.json(self.request(Method::GET, LEASES).query(&query.pairs())).await
+    }
+
+    pub async fn get_lease(&self, id: &str) -> Result<LeaseResponse, ClientError> {
+        self.json(self.request(Method::GET, &format!("{LEASES}/{}", segment(id)))).await
+    }
+
+    /// Extends an active lease to `ttl_seconds` from now, capped by its
+    /// provider's maximum (worker and admin tokens only).
+    pub async fn renew_lease(&self, id: &str, ttl_seconds: u32) -> Result<LeaseResponse, ClientError> {
+        let path = format!("{LEASES}/{}/renew", segment(id));
+        self.json(self.request(Method::POST, &path).json(&RenewLeaseRequest { ttl_seconds })).await
+    }
+
+    /// Drops the lease's database user now. A 503 means the database
+    /// refused and the server retries; a 409, that another server is at it.
+    pub async fn revoke_lease(&self, id: &str) -> Result<(), ClientError> {
+        self.send(self.request(Method::DELETE, &format!("{LEASES}/{}", segment(id)))).await.map(drop)
+    }
+
     /// `GET /integration-templates` with the reference's filters.
     pub async fn list_templates(
         &self,
@@ -420,7 +468,33 @@ impl AuditQuery {
     }
 }
 
+/// Filters of `GET /leases`; `None` fields are not sent.
+#[derive(Debug, Clone, Default)]
+pub struct LeaseQuery {
+    pub provider: Option<String>,
+    /// The integration's name.
+    pub integration: Option<String>,
+    /// `active`, `revoking`, `revoked` or `revoke_failed`.
+    pub state: Option<String>,
+    pub limit: Option<u32>,
+}
+
+impl LeaseQuery {
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let fields =
+            [("provider", &self.provider), ("integration", &self.integration), ("state", &self.state)];
+        let mut pairs: Vec<(&'static str, String)> =
+            fields.into_iter().filter_map(|(key, value)| value.clone().map(|v| (key, v))).collect();
+        if let Some(limit) = self.limit {
+            pairs.push(("limit", limit.to_string()));
+        }
+        pairs
+    }
+}
+
 const SECRETS: &str = "/api/v1/secrets";
+const PROVIDERS: &str = "/api/v1/credential-providers";
+const LEASES: &str = "/api/v1/leases";
 const TEMPLATES: &str = "/api/v1/integration-templates";
 
 /// One path segment, percent-encoded: names may hold `/`, `?`, spaces.

@@ -1,15 +1,16 @@
-//! Fetching an execution bundle for `run` and `env`, and saying plainly why
-//! the server would not give one.
+//! Fetching an execution bundle for `run` and `env`, saying plainly why
+//! the server would not give one, and revoking its leases once `run` is done.
 use crate::cli::ClientArgs;
 use crate::client_cmds::identity::Identity;
 use crate::failure::{self, problem_from_json, problem_line};
 use anyhow::{Context, bail};
-use patchbay_api_types::{BundleResponse, ResolveRequest};
+use patchbay_api_types::{BundleLease, BundleResponse, ResolveRequest};
 use patchbay_client::ClientError;
 use patchbay_domain::IntegrationConfig;
 use patchbay_runner::FileToWrite;
 use patchbay_worker::job::file_to_write;
 use serde_json::Value;
+use std::time::Duration;
 
 /// Resolves `names` with real values. A bundle is all or nothing: the server
 /// fails closed with a 422, and a bundle that still lists problems is refused
@@ -34,6 +35,49 @@ pub fn fetch(args: &ClientArgs, names: &[String]) -> anyhow::Result<BundleRespon
         bail!("the bundle is incomplete:\n{}", lines.join("\n"));
     }
     Ok(bundle)
+}
+
+/// How long one revocation may take before `run` gives up on it and exits:
+/// a server that stopped answering must not hold the caller's shell.
+const REVOKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Revokes each lease now. A lease that could not be revoked is only
+/// warned about, by id: the server revokes it when it expires anyway, and
+/// the run's exit code stays the command's.
+pub async fn revoke_leases(args: &ClientArgs, leases: &[BundleLease]) {
+    if leases.is_empty() {
+        return;
+    }
+    let client = match args.connect() {
+        Ok(client) => client,
+        Err(error) => {
+            for lease in leases {
+                warn_unrevoked(lease, &format!("{error:#}"));
+            }
+            return;
+        }
+    };
+    for lease in leases {
+        match tokio::time::timeout(REVOKE_TIMEOUT, client.revoke_lease(&lease.id)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                // The first line says what went wrong; the advice after it
+                // (how to start a server, how to log in) is for a command
+                // that failed, not for a warning after one that ran.
+                let explained = format!("{:#}", failure::explain(error));
+                warn_unrevoked(lease, explained.lines().next().unwrap_or_default());
+            }
+            Err(_) => warn_unrevoked(lease, &format!("no answer within {}s", REVOKE_TIMEOUT.as_secs())),
+        }
+    }
+}
+
+fn warn_unrevoked(lease: &BundleLease, reason: &str) {
+    eprintln!(
+        "warning: could not revoke lease {} (user {} of {}/{}): {reason}; \
+         the server revokes it when it expires at {}",
+        lease.id, lease.username, lease.provider, lease.role, lease.expires_at
+    );
 }
 
 /// The bundle's files as the runner writes them.

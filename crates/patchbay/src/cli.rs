@@ -40,6 +40,12 @@ pub enum Command {
     /// The catalogue of integration templates.
     #[command(subcommand, alias = "template")]
     Templates(crate::commands::TemplatesCommand),
+    /// Credential providers: databases that make a user for each run.
+    #[command(subcommand, alias = "provider")]
+    Providers(crate::commands::ProvidersCommand),
+    /// Leases: the users providers made, until they are revoked or expire.
+    #[command(subcommand, alias = "lease")]
+    Leases(crate::commands::LeasesCommand),
     /// Declare integrations in YAML or JSON files and make the server match.
     Apply(crate::commands::ApplyArgs),
     /// Print a shell completion script.

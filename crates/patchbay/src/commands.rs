@@ -327,6 +327,93 @@ pub struct SecretDeleteArgs {
 }
 
 #[derive(Subcommand)]
+pub enum ProvidersCommand {
+    /// The organization's credential providers.
+    List(CommonOnly),
+    /// One provider with its roles.
+    Get(ProviderNameArgs),
+    /// Create or replace a provider from a YAML or JSON file (admin tokens).
+    Set(ProviderSetArgs),
+    /// Delete a provider (refused while it has live leases; admin tokens).
+    Delete(ProviderDeleteArgs),
+}
+
+#[derive(Args)]
+pub struct ProviderNameArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The provider's name.
+    pub name: String,
+}
+
+#[derive(Args)]
+pub struct ProviderSetArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The provider's name: lowercase letters, digits, `_` and `-`, up to 63.
+    pub name: String,
+    /// The provider's body in YAML or JSON (`-` for stdin): kind,
+    /// connection_secret, default_ttl_seconds, max_ttl_seconds, roles.
+    #[arg(long = "file", short = 'f', value_name = "FILE", required = true)]
+    pub file: PathBuf,
+}
+
+#[derive(Args)]
+pub struct ProviderDeleteArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The provider's name.
+    pub name: String,
+    /// Do not ask for confirmation (asked at a terminal only).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Subcommand)]
+pub enum LeasesCommand {
+    /// Leases, newest first (never their passwords).
+    List(LeaseListArgs),
+    /// Drop a lease's database user now.
+    Revoke(LeaseIdArgs),
+    /// Extend an active lease, up to its provider's maximum (worker and admin tokens).
+    Renew(LeaseRenewArgs),
+}
+
+#[derive(Args)]
+pub struct LeaseListArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Only this provider's leases.
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Only leases made for this integration (its name).
+    #[arg(long)]
+    pub integration: Option<String>,
+    /// Only leases in this state.
+    #[arg(long, value_parser = ["active", "revoking", "revoked", "revoke_failed"])]
+    pub state: Option<String>,
+}
+
+#[derive(Args)]
+pub struct LeaseIdArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The lease's id (`patchbay leases list` shows them).
+    pub id: String,
+}
+
+#[derive(Args)]
+pub struct LeaseRenewArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The lease's id (`patchbay leases list` shows them).
+    pub id: String,
+    /// Seconds from now the lease lasts [default: its provider's default TTL].
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub ttl: Option<u32>,
+}
+
+#[derive(Subcommand)]
 pub enum TemplatesCommand {
     /// The catalogue, filtered.
     List(TemplateListArgs),

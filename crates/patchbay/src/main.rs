@@ -68,6 +68,8 @@ fn main() -> ExitCode {
         cli::Command::Integrations(command) => done(client_cmds::integrations::run(command)),
         cli::Command::Secrets(command) => done(client_cmds::secrets::run(command)),
         cli::Command::Templates(command) => done(client_cmds::templates::run(command)),
+        cli::Command::Providers(command) => done(client_cmds::providers::run(command)),
+        cli::Command::Leases(command) => done(client_cmds::leases::run(command)),
         cli::Command::Apply(args) => done(client_cmds::apply::run(args)),
         cli::Command::Completions(args) => done(client_cmds::completions::run(args)),
         cli::Command::Worker(args) => done(worker::run(args)),

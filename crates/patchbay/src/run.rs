@@ -5,6 +5,7 @@ use crate::cli::RunArgs;
 use anyhow::Context;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use patchbay_api_types::BundleResponse;
 use patchbay_runner::{FileToWrite, MaterializeError, TempHome, ensure_home, materialize};
 use patchbay_worker::env_guard;
 use std::ffi::OsString;
@@ -27,12 +28,28 @@ pub struct NotStarted {
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     keep_token_from_the_command(std::env::args_os());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
     let bundle = bundle::fetch(&args.client, &args.integrations)?;
-    let mut definers = bundle::Definers::new(&args.client, &bundle);
+    let ran = run_bundle(&args, &bundle, &runtime);
+    // The leases were made for this run alone: their users go as soon as it
+    // ends, however it ended (refused, failed to start, exited, killed).
+    runtime.block_on(bundle::revoke_leases(&args.client, &bundle.leases));
+    ran
+}
+
+fn run_bundle(
+    args: &RunArgs,
+    bundle: &BundleResponse,
+    runtime: &tokio::runtime::Runtime,
+) -> anyhow::Result<ExitCode> {
+    let mut definers = bundle::Definers::new(&args.client, bundle);
     env_guard::refuse(bundle.env_vars.keys().map(String::as_str), &args.allow_env, &mut |name| {
         definers.of(name)
     })?;
-    let files = bundle::files_to_write(&bundle)?;
+    let files = bundle::files_to_write(bundle)?;
     // Held until the command has ended; dropping it removes the directory.
     let mut temp_home = None;
     let home: PathBuf = match &args.home {
@@ -53,10 +70,6 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     // The bundle wins over the caller's environment, and HOME over both.
     command.envs(&bundle.env_vars).env("HOME", &home);
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
     let status = runtime.block_on(supervise(command, program))?;
     drop(temp_home);
     Ok(ExitCode::from(exit_code(status)))

@@ -3,11 +3,14 @@
 //! test with its own server, config home and token.
 mod apply;
 mod connection;
+mod credentials;
 mod editing;
 mod errors;
 mod guards;
 mod history;
 mod identity;
+#[path = "../support/postgres.rs"]
+mod postgres;
 mod session;
 #[path = "../support/mod.rs"]
 mod support;

@@ -3,11 +3,19 @@
 //! fixed bundle per integration name and a 422 listing every unknown name,
 //! in the shape of the real endpoint, and each integration by its id (whose
 //! env vars `run` reads to say which integration set a refused variable).
+//! Some bundles list leases; their revocations are recorded in `REVOKED`
+//! and answered as the lease's id says (`lease-refused`: 503,
+//! `lease-silent`: never, any other: 204).
 use axum::Json;
 use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use serde_json::{Map, Value, json};
+use std::sync::Mutex;
+
+/// The ids of the leases a `DELETE /leases/{id}` asked to revoke, from
+/// every fake (each test's fixtures use ids of their own).
+pub static REVOKED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 pub const TOKEN: &str = "test-token";
 pub const TRICKY: &str = "line1\nline2 'single' \"double\" $HOME \\ `tick` it's";
@@ -31,9 +39,41 @@ fn fixture(name: &str) -> Option<Value> {
         "linked" => (json!({}), json!([file("link/evil.txt", "no", "0600")])),
         "pgpass" => (json!({}), json!([file("~/.pgpass", "from-bundle", "0600")])),
         "setuid" => (json!({}), json!([file("bin/tool", "#!/bin/sh\n", "6777"), file("shared", "", "0666")])),
+        "leased" | "leased-unstarted" => (json!({"PGUSER": "patchbay_acme_x"}), json!([])),
+        "leased-refused" => (json!({"BASH_ENV": "$(id > f)"}), json!([])),
         _ => return None,
     };
     Some(json!({"env_vars": env, "files": files, "integration": {"name": name}}))
+}
+
+pub const EXPIRES: &str = "2026-01-01T01:00:00Z";
+
+/// The leases a fixture's resolution made.
+fn leases(name: &str) -> Vec<Value> {
+    let ids: &[&str] = match name {
+        "leased" => &["lease-refused", "lease-silent", "lease-gone"],
+        "leased-unstarted" => &["lease-unstarted"],
+        "leased-refused" => &["lease-unrun"],
+        _ => &[],
+    };
+    ids.iter()
+        .map(|id| {
+            let user = format!("user-{id}");
+            json!({"id": id, "provider": "pg", "role": "readonly", "username": user, "expires_at": EXPIRES})
+        })
+        .collect()
+}
+
+pub const REFUSED: &str =
+    "Revoking the lease failed: permission denied; it is revoke_failed and the server retries it";
+
+async fn revoke(Path(id): Path<String>) -> Result<StatusCode, (StatusCode, Json<Value>)> {
+    REVOKED.lock().unwrap().push(id.clone());
+    match id.as_str() {
+        "lease-refused" => Err((StatusCode::SERVICE_UNAVAILABLE, Json(json!({"detail": REFUSED})))),
+        "lease-silent" => std::future::pending().await,
+        _ => Ok(StatusCode::NO_CONTENT),
+    }
 }
 
 async fn resolve(headers: HeaderMap, Json(body): Json<Value>) -> (StatusCode, Json<Value>) {
@@ -44,11 +84,13 @@ async fn resolve(headers: HeaderMap, Json(body): Json<Value>) -> (StatusCode, Js
     let names: Vec<String> = serde_json::from_value(body["names"].clone()).unwrap_or_default();
     let mut problems = Vec::new();
     let (mut env_vars, mut files, mut integrations) = (Map::new(), Vec::new(), Vec::new());
+    let mut leased = Vec::new();
     for (index, name) in names.iter().enumerate() {
         match fixture(name) {
             Some(bundle) => {
                 env_vars.extend(bundle["env_vars"].as_object().unwrap().clone());
                 files.extend(bundle["files"].as_array().unwrap().clone());
+                leased.extend(leases(name));
                 integrations.push(json!({"id": format!("id-{name}"), "name": name, "integration_type": "custom", "revision": 1}));
             }
             None => problems.push(json!({
@@ -69,6 +111,7 @@ async fn resolve(headers: HeaderMap, Json(body): Json<Value>) -> (StatusCode, Js
         "integrations": integrations,
         "missing": [],
         "dry_run": false,
+        "leases": leased,
     });
     (StatusCode::OK, Json(bundle))
 }
@@ -101,7 +144,8 @@ pub fn start() -> String {
             sender.send(listener.local_addr().unwrap()).unwrap();
             let app = axum::Router::new()
                 .route("/api/v1/custom-integrations/resolve", post(resolve))
-                .route("/api/v1/custom-integrations/{id}", get(integration));
+                .route("/api/v1/custom-integrations/{id}", get(integration))
+                .route("/api/v1/leases/{id}", delete(revoke));
             axum::serve(listener, app).await.unwrap();
         });
     });

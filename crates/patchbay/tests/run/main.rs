@@ -2,6 +2,9 @@
 //! against a fake resolve endpoint: files and modes as `stat` sees them, the
 //! environment, exit codes, signals, and every refused path.
 mod fake_api;
+mod leases;
+#[path = "../support/postgres.rs"]
+mod postgres;
 mod real_server;
 #[path = "../support/mod.rs"]
 mod support;
