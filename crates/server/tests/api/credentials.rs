@@ -543,6 +543,31 @@ async fn an_expired_lease_is_revoked_without_any_call(app: TestApp) {
     assert_eq!(events.len(), 1, "{events:?}");
 }
 
+async fn metrics(app: &TestApp) -> String {
+    app.request(Method::GET, "/metrics").send().await.unwrap().text().await.unwrap()
+}
+
+/// A server that was down revokes, at start, the leases that expired while
+/// no server ran.
+async fn a_server_that_was_down_revokes_overdue_leases_at_start(mut app: TestApp) {
+    let Some(url) = pg_url().await else { return };
+    let schema = Schema::new(&url).await;
+    pg_provider(&app, "org-a", &url, &schema.name, 1, 60).await;
+    leasing_integration(&app, "org-a", "brief", None).await;
+    let (status, bundle) = resolve(&app, "org-a", Role::Worker, &["brief"]).await;
+    assert_eq!(status, 200, "{bundle}");
+    let id = bundle["leases"][0]["id"].as_str().unwrap().to_owned();
+    let username = bundle["leases"][0]["username"].as_str().unwrap().to_owned();
+    assert!(metrics(&app).await.contains("patchbay_leases_live 1"));
+    app.stop().await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(role_exists(&url, &username).await, "nobody revoked it while the server was down");
+    app.start_again().await;
+    // The first pass runs at start, before the first 2-second tick.
+    wait_for_state(&app, "org-a", &id, "revoked", Duration::from_secs(2)).await;
+    assert!(!role_exists(&url, &username).await);
+}
+
 /// A revocation the database refuses is `revoke_failed` with its error,
 /// retried with backoff, and succeeds once the database answers again.
 async fn a_failing_revocation_is_retried(app: TestApp) {
@@ -583,6 +608,9 @@ async fn a_failing_revocation_is_retried(app: TestApp) {
         1
     );
     assert!(role_exists(&url, &username).await);
+    let metrics = metrics(&app).await;
+    assert!(metrics.contains("patchbay_leases_revoke_failed 1"), "{metrics}");
+    assert!(metrics.contains("patchbay_lease_revocation_failures_total 1"), "{metrics}");
 
     // Fixed: the revoker retries (first backoff 5 s) and the user is gone.
     app.put_secret("org-a", "PG_ADMIN_URL", &admin_url_with_password(&url)).await;
@@ -722,6 +750,7 @@ crate::both_backends!(
     a_failing_revocation_is_retried,
     a_redis_lease_is_bound_by_its_acl_rules,
     a_connection_test_leases_a_user_for_the_test_only,
+    a_server_that_was_down_revokes_overdue_leases_at_start,
 );
 
 /// Two servers on one PostgreSQL both run the revoker; each expired lease
