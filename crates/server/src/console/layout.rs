@@ -34,8 +34,13 @@ pub fn bare(title: &str, content: Markup) -> Html<String> {
 /// A signed-in page; `active` marks the current section in the navigation.
 pub fn page(title: &str, session: &Session, active: &str, content: Markup) -> Html<String> {
     let actor = &session.actor;
-    let mut sections =
-        vec![("/integrations", "Integrations"), ("/secrets", "Secrets"), ("/workers", "Workers")];
+    let mut sections = vec![
+        ("/integrations", "Integrations"),
+        ("/secrets", "Secrets"),
+        ("/providers", "Providers"),
+        ("/leases", "Leases"),
+        ("/workers", "Workers"),
+    ];
     if actor.role == Role::Admin {
         sections.push(("/audit", "Audit log"));
     }
@@ -79,11 +84,13 @@ pub fn csrf(session: &Session) -> Markup {
     html! { input type="hidden" name="csrf" value=(session.csrf); }
 }
 
-/// A coloured status word: test results, integration and worker states.
+/// A coloured status word: test results, integration, worker and lease states.
 pub fn badge(status: &str) -> Markup {
     let class = match status {
         "passed" | "active" | "online" | "success" => "ok",
-        "failed" | "error" | "timeout" | "offline" | "denied" | "failure" | "missing" => "bad",
+        "failed" | "error" | "timeout" | "offline" | "denied" | "failure" | "missing" | "revoke_failed" => {
+            "bad"
+        }
         _ => "neutral",
     };
     html! { span class={ "badge " (class) } { (status) } }
@@ -108,6 +115,7 @@ pub fn notice(code: Option<&str>) -> Markup {
         Some("undeleted") => ("Integration restored: it is active again.", false),
         Some("approved") => ("Revision approved: its connection test may receive secret values.", false),
         Some("secret") => ("Secret saved. Its value is stored encrypted and is never shown again.", false),
+        Some("revoked") => ("Lease revoked: its database user is gone.", false),
         Some("tested") => ("Connection test finished; the result is below.", false),
         Some("queued") => ("Connection test queued; reload this page for its result.", false),
         _ => return html! {},

@@ -2,6 +2,7 @@
 //! refusal, escaping of hostile text, role-aware buttons, 422s beside their
 //! fields, and secret values that never reach a page.
 mod audit_page;
+mod credential_pages;
 mod editing;
 mod visitor;
 
