@@ -45,20 +45,31 @@ fn uses_data_dir(args: &ServeArgs) -> anyhow::Result<bool> {
     Ok(args.database.url()?.is_none() || args.keys.jwt_secret()?.is_none() || !master_key_given)
 }
 
-pub async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("installing the SIGTERM handler");
+/// Installs the SIGINT and SIGTERM handlers now and resolves on the first
+/// of them. Installing at the call, not at the first poll, matters: a
+/// signal between "serving" being logged and the server polling this
+/// would otherwise end the process with the default action, skipping the
+/// graceful stop. Call it inside the runtime, before announcing anything.
+#[cfg(unix)]
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).expect("installing the SIGINT handler");
+    let mut terminate = signal(SignalKind::terminate()).expect("installing the SIGTERM handler");
+    async move {
         tokio::select! {
-            _ = interrupt => {}
+            _ = interrupt.recv() => {}
             _ = terminate.recv() => {}
         }
+        tracing::info!("shutting down: finishing in-flight requests");
     }
-    #[cfg(not(unix))]
-    let _ = interrupt.await;
-    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+#[cfg(not(unix))]
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+    }
 }
 
 pub fn run(args: ServeArgs, warnings: &[String], settings: &[Setting]) -> anyhow::Result<()> {
@@ -85,6 +96,7 @@ pub fn run(args: ServeArgs, warnings: &[String], settings: &[Setting]) -> anyhow
     }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
+        let signalled = shutdown_signal();
         // Listening comes before the signing key exists: `token mint` waits
         // for the key, so once a token is out a client's first request finds
         // the port open (it waits in the backlog until serving starts).
@@ -119,7 +131,7 @@ pub fn run(args: ServeArgs, warnings: &[String], settings: &[Setting]) -> anyhow
         let queue = state.jobs.clone();
         let stopping = embedded.stopper();
         let shutdown = async move {
-            shutdown_signal().await;
+            signalled.await;
             // Before in-flight requests are waited for: long polls end now.
             queue.close();
             stopping.stop();

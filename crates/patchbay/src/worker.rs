@@ -65,6 +65,7 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
     let allowed_env = args.allow_env.clone();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
+        let signalled = crate::serve::shutdown_signal();
         let worker = Arc::new(Worker::register(client, &name, runner, allowed_env).await?);
         tracing::info!(worker = %worker.id(), name = %name, concurrency = args.concurrency, "worker registered");
         tokio::spawn(worker.clone().heartbeat_forever());
@@ -73,10 +74,10 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
         }
         match parent_gone {
             Some(gone) => tokio::select! {
-                () = crate::serve::shutdown_signal() => {}
+                () = signalled => {}
                 _ = gone => tracing::info!("the server is gone; stopping"),
             },
-            None => crate::serve::shutdown_signal().await,
+            None => signalled.await,
         }
         anyhow::Ok(())
     })
