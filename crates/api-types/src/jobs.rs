@@ -263,3 +263,27 @@ mod tests {
         assert!(parse_register_worker(&json!([])).is_err());
     }
 }
+
+/// `GET /custom-integrations/{id}/health`: what its tests' results say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthResponse {
+    pub integration_id: String,
+    /// `healthy` | `failing` | `unknown` (no result yet).
+    pub state: String,
+    /// When it entered `state` (`null` while `unknown`).
+    pub since: Option<String>,
+    /// The result that set the state.
+    pub last_test: Option<ConnectionTestResponse>,
+    pub consecutive_failures: i64,
+}
+
+/// One entry of `GET /integration-health`: every integration of the
+/// organization that has a result (the others are `unknown`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthSummary {
+    pub integration_id: String,
+    pub state: String,
+    pub since: String,
+    pub consecutive_failures: i64,
+    pub last_job_id: String,
+}

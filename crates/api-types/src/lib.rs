@@ -21,6 +21,8 @@ pub mod schema;
 mod secrets;
 mod template_secrets;
 mod templates;
+mod webhooks;
+mod webhooks_schema;
 
 pub use credentials::{
     BundleLease, DEFAULT_MAX_TTL_SECONDS, DEFAULT_TTL_SECONDS, LeaseResponse, ParsedProvider,
@@ -33,8 +35,8 @@ pub use history::{
     RevisionResponse, diff_integrations,
 };
 pub use jobs::{
-    ClaimedFile, ClaimedJob, ConnectionTestResponse, JobResultRequest, RESULT_OUTPUT_MAX_BYTES,
-    RegisterWorkerRequest, WorkerResponse, parse_job_result, parse_register_worker,
+    ClaimedFile, ClaimedJob, ConnectionTestResponse, HealthResponse, HealthSummary, JobResultRequest,
+    RESULT_OUTPUT_MAX_BYTES, RegisterWorkerRequest, WorkerResponse, parse_job_result, parse_register_worker,
 };
 pub use json_error::{PythonJsonError, python_json_error};
 pub use lax::{Checker, parse_bool_str};
@@ -53,3 +55,7 @@ pub use secrets::{
 };
 pub use template_secrets::parse_secret_renames;
 pub use templates::{IntegrationTemplateResponse, IntegrationTemplateSummary, parse_from_template};
+pub use webhooks::{
+    CreateWebhookRequest, CreatedWebhookResponse, DeliveryResponse, MAX_WEBHOOK_DESCRIPTION_CHARS,
+    MAX_WEBHOOK_URL_CHARS, ParsedWebhook, WEBHOOK_EVENTS, WebhookResponse, parse_create_webhook,
+};

@@ -174,11 +174,24 @@ pub mod connection_test {
             .title("Timeout")
             .description("Timeout in seconds")
             .default(Preset::Int(DEFAULT_TEST_TIMEOUT_SECS));
+    /// Any value from 1 is taken (tests run fast); 10 or more is the
+    /// sensible floor in production.
+    pub const INTERVAL_SECONDS: Field =
+        Field::new("interval_seconds", Kind::Int { min: 1, max: MAX_TEST_INTERVAL_SECONDS })
+            .title("Interval Seconds")
+            .description(
+                "Run the test on a schedule, every this many seconds (10 or more in production); \
+                 absent: only when asked",
+            )
+            .nullable();
+
+    /// A week: a longer schedule is a cron job's business.
+    pub const MAX_TEST_INTERVAL_SECONDS: i64 = 7 * 24 * 3600;
 
     pub const MODEL: Model = Model {
         name: "ConnectionTest",
         description: "Configuration for testing integration connectivity",
-        fields: &[ENABLED, COMMAND, TIMEOUT],
+        fields: &[ENABLED, COMMAND, TIMEOUT, INTERVAL_SECONDS],
     };
 }
 

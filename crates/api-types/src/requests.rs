@@ -50,7 +50,7 @@ fn body() -> Vec<LocItem> {
 
 /// PostgreSQL text cannot hold NUL, so no column-stored string may carry one
 /// (config strings are stored as escaped JSON and may).
-fn no_nul(checker: &mut Checker, loc: &[LocItem], text: Option<String>) -> Option<String> {
+pub(crate) fn no_nul(checker: &mut Checker, loc: &[LocItem], text: Option<String>) -> Option<String> {
     let text = text?;
     if text.contains('\0') {
         checker.domain(
@@ -356,9 +356,11 @@ fn connection_test(checker: &mut Checker, loc: &[LocItem], value: &Value) -> Opt
         .int_field(loc, fields, &ct::TIMEOUT)
         .flatten()
         .and_then(|seconds| refine(checker, loc, fields, &ct::TIMEOUT, seconds, |s| TestTimeout::parse(*s)));
+    let interval = checker.int_field(loc, fields, &ct::INTERVAL_SECONDS);
     (checker.error_count() == before).then(|| ConnectionTest {
         enabled: enabled.flatten().expect("enabled has a default"),
         command: command.flatten().unwrap(),
         timeout: timeout.unwrap(),
+        interval_seconds: interval.flatten().map(|seconds| seconds as u32),
     })
 }

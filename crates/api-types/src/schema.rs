@@ -171,5 +171,6 @@ pub fn components() -> Map<String, Value> {
                "type": "object", "required": ["detail"], "title": "HTTPUnauthorizedError"}),
     );
     schemas.extend(crate::history_schema::components());
+    schemas.extend(crate::webhooks_schema::components());
     schemas
 }

@@ -215,6 +215,7 @@ fn every_declared_field_is_parsed_as_declared() {
     // path, timeout (both ends), env_vars, secrets, files: a limit that
     // stops being declared shows up here; then dynamic_credentials (its
     // length; provider and role, min and max; ttl_seconds, both ends; the
-    // env's username and password, non-empty).
-    assert_eq!(checked, 14 + 9, "number of limits walked");
+    // env's username and password, non-empty); then the test's
+    // interval_seconds, both ends.
+    assert_eq!(checked, 14 + 9 + 2, "number of limits walked");
 }

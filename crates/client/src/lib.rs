@@ -8,10 +8,11 @@ pub use server_url::parse_server_url;
 
 use patchbay_api_types::{
     AuditPageResponse, BundleResponse, ClaimedJob, ConnectionTestResponse, CreateIntegrationRequest,
+    CreateWebhookRequest, CreatedWebhookResponse, DeliveryResponse, HealthResponse, HealthSummary,
     IntegrationResponse, IntegrationTemplateResponse, IntegrationTemplateSummary, JobResultRequest,
     LeaseResponse, ProviderResponse, RegisterWorkerRequest, RenewLeaseRequest, ResolveRequest,
     RevisionDiffResponse, RevisionResponse, SecretResponse, SecretVersionResponse, UpdateIntegrationRequest,
-    WorkerResponse,
+    WebhookResponse, WorkerResponse,
 };
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
@@ -289,6 +290,32 @@ impl Client {
         self.send(self.request(Method::DELETE, &format!("{LEASES}/{}", segment(id)))).await.map(drop)
     }
 
+    /// `POST /webhooks` (admin tokens only): the answer holds the secret,
+    /// which nothing shows again.
+    pub async fn create_webhook(
+        &self,
+        request: &CreateWebhookRequest,
+    ) -> Result<CreatedWebhookResponse, ClientError> {
+        self.json(self.request(Method::POST, WEBHOOKS).json(request)).await
+    }
+
+    pub async fn list_webhooks(&self) -> Result<Vec<WebhookResponse>, ClientError> {
+        self.json(self.request(Method::GET, WEBHOOKS)).await
+    }
+
+    pub async fn get_webhook(&self, id: &str) -> Result<WebhookResponse, ClientError> {
+        self.json(self.request(Method::GET, &format!("{WEBHOOKS}/{}", segment(id)))).await
+    }
+
+    pub async fn delete_webhook(&self, id: &str) -> Result<(), ClientError> {
+        self.send(self.request(Method::DELETE, &format!("{WEBHOOKS}/{}", segment(id)))).await.map(drop)
+    }
+
+    /// The webhook's newest deliveries, newest first.
+    pub async fn webhook_deliveries(&self, id: &str) -> Result<Vec<DeliveryResponse>, ClientError> {
+        self.json(self.request(Method::GET, &format!("{WEBHOOKS}/{}/deliveries", segment(id)))).await
+    }
+
     /// `GET /integration-templates` with the reference's filters.
     pub async fn list_templates(
         &self,
@@ -396,6 +423,16 @@ impl Client {
         self.json(builder).await
     }
 
+    /// An integration's health, with the test result that set it.
+    pub async fn get_health(&self, id: &str) -> Result<HealthResponse, ClientError> {
+        self.json(self.request(Method::GET, &format!("{INTEGRATIONS}/{id}/health"))).await
+    }
+
+    /// Every integration with a result; any other is `unknown`.
+    pub async fn list_health(&self) -> Result<Vec<HealthSummary>, ClientError> {
+        self.json(self.request(Method::GET, "/api/v1/integration-health")).await
+    }
+
     pub async fn list_workers(&self) -> Result<Vec<WorkerResponse>, ClientError> {
         self.json(self.request(Method::GET, "/api/v1/workers")).await
     }
@@ -495,6 +532,7 @@ impl LeaseQuery {
 const SECRETS: &str = "/api/v1/secrets";
 const PROVIDERS: &str = "/api/v1/credential-providers";
 const LEASES: &str = "/api/v1/leases";
+const WEBHOOKS: &str = "/api/v1/webhooks";
 const TEMPLATES: &str = "/api/v1/integration-templates";
 
 /// One path segment, percent-encoded: names may hold `/`, `?`, spaces.

@@ -148,10 +148,16 @@ pub enum AuditAction {
     LeaseCreate,
     LeaseRenew,
     LeaseRevoke,
+    /// A test result moved an integration between healthy and failing
+    /// (recorded by the server with the result that moved it).
+    IntegrationHealthChanged,
+    /// An admin added or removed a webhook.
+    WebhookCreate,
+    WebhookDelete,
 }
 
 impl AuditAction {
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 20] = [
         Self::IntegrationCreate,
         Self::IntegrationUpdate,
         Self::IntegrationDelete,
@@ -169,6 +175,9 @@ impl AuditAction {
         Self::LeaseCreate,
         Self::LeaseRenew,
         Self::LeaseRevoke,
+        Self::IntegrationHealthChanged,
+        Self::WebhookCreate,
+        Self::WebhookDelete,
     ];
 
     /// The stored and filtered spelling, `area.verb`.
@@ -191,6 +200,9 @@ impl AuditAction {
             Self::LeaseCreate => "lease.create",
             Self::LeaseRenew => "lease.renew",
             Self::LeaseRevoke => "lease.revoke",
+            Self::IntegrationHealthChanged => "integration.health_changed",
+            Self::WebhookCreate => "webhook.create",
+            Self::WebhookDelete => "webhook.delete",
         }
     }
 

@@ -52,6 +52,11 @@ pub struct ConnectionTest {
     pub enabled: bool,
     pub command: String,
     pub timeout: TestTimeout,
+    /// Run the test every this many seconds (a Patchbay extension); absent:
+    /// only when asked. Left out of the stored and answered config when
+    /// absent, so a config without it reads exactly as the reference's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_seconds: Option<u32>,
 }
 
 /// The normalized config: every key present, as the reference's

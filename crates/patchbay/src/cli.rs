@@ -46,10 +46,15 @@ pub enum Command {
     /// Leases: the users providers made, until they are revoked or expire.
     #[command(subcommand, alias = "lease")]
     Leases(crate::commands::LeasesCommand),
+    /// Webhooks: the organization's events POSTed, signed, to receivers.
+    #[command(subcommand, alias = "webhook")]
+    Webhooks(crate::commands::WebhooksCommand),
     /// Declare integrations in YAML or JSON files and make the server match.
     Apply(crate::commands::ApplyArgs),
     /// Print a shell completion script.
     Completions(crate::commands::CompletionsArgs),
+    /// Serve integrations to an agent's MCP client on stdin and stdout (the Model Context Protocol).
+    Mcp(crate::commands::McpArgs),
     /// Run connection tests for an organization: register, claim, run, report.
     Worker(WorkerArgs),
 }
@@ -164,6 +169,11 @@ pub struct ServeArgs {
     pub connections: crate::serve_limits::ConnectionArgs,
     #[command(flatten)]
     pub store: crate::serve_limits::StoreArgs,
+    /// Let webhooks reach loopback, private (RFC 1918), link-local and other
+    /// internal addresses. Off, a webhook cannot become a way into the
+    /// server's own network.
+    #[arg(long, env = "PATCHBAY_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
     /// A TOML file of settings: below `PATCHBAY_*` variables and flags, above defaults.
     #[arg(long, env = "PATCHBAY_CONFIG")]
     pub config: Option<PathBuf>,

@@ -23,6 +23,13 @@ pub struct Common {
     pub output: Option<OutputFormat>,
 }
 
+/// `patchbay mcp`: only the connection; the MCP client drives the rest.
+#[derive(Args)]
+pub struct McpArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
 #[derive(Args)]
 pub struct LoginArgs {
     /// Base URL of the Patchbay server.
@@ -177,6 +184,12 @@ pub struct ConfigEditArgs {
     /// The connection test's timeout in seconds (1-300).
     #[arg(long, value_name = "SECONDS", conflicts_with = "no_test")]
     pub test_timeout: Option<i64>,
+    /// Run the connection test on a schedule, every SECONDS (1-604800); the server queues it.
+    #[arg(long, value_name = "SECONDS", conflicts_with_all = ["no_test", "no_test_interval"])]
+    pub test_interval: Option<i64>,
+    /// Run the connection test only when asked (remove its schedule).
+    #[arg(long, conflicts_with = "no_test")]
+    pub no_test_interval: bool,
     /// Remove the connection test.
     #[arg(long)]
     pub no_test: bool,
@@ -411,6 +424,57 @@ pub struct LeaseRenewArgs {
     /// Seconds from now the lease lasts [default: its provider's default TTL].
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(1..))]
     pub ttl: Option<u32>,
+}
+
+#[derive(Subcommand)]
+pub enum WebhooksCommand {
+    /// Add a receiver of the organization's events (admin tokens); its
+    /// signing secret is printed this once.
+    Create(WebhookCreateArgs),
+    /// The organization's webhooks (never their secrets).
+    List(CommonOnly),
+    /// One webhook.
+    Get(WebhookIdArgs),
+    /// Remove a webhook and its deliveries.
+    Delete(WebhookDeleteArgs),
+    /// A webhook's newest deliveries: state, attempts, the receiver's last answer.
+    Deliveries(WebhookIdArgs),
+}
+
+#[derive(Args)]
+pub struct WebhookCreateArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Where each event is POSTed (http or https).
+    #[arg(long)]
+    pub url: String,
+    /// An event to receive; repeat for several: integration.health_changed,
+    /// integration.create, integration.update, integration.delete,
+    /// integration.restore, secret.write, secret.delete, lease.revoke.
+    #[arg(long = "event", value_name = "EVENT", required = true)]
+    pub events: Vec<String>,
+    /// What the receiver is, for the people who read the list.
+    #[arg(long)]
+    pub description: Option<String>,
+}
+
+#[derive(Args)]
+pub struct WebhookIdArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The webhook's id (`patchbay webhooks list` shows them).
+    pub id: String,
+}
+
+#[derive(Args)]
+pub struct WebhookDeleteArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The webhook's id (`patchbay webhooks list` shows them).
+    pub id: String,
+    /// Do not ask for confirmation (asked at a terminal only).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Subcommand)]

@@ -19,6 +19,7 @@ mod failure;
 mod keys;
 mod log_fields;
 mod master_key;
+mod mcp;
 mod output;
 mod run;
 mod serve;
@@ -70,8 +71,10 @@ fn main() -> ExitCode {
         cli::Command::Templates(command) => done(client_cmds::templates::run(command)),
         cli::Command::Providers(command) => done(client_cmds::providers::run(command)),
         cli::Command::Leases(command) => done(client_cmds::leases::run(command)),
+        cli::Command::Webhooks(command) => done(client_cmds::webhooks::run(command)),
         cli::Command::Apply(args) => done(client_cmds::apply::run(args)),
         cli::Command::Completions(args) => done(client_cmds::completions::run(args)),
+        cli::Command::Mcp(args) => done(mcp::run(args)),
         cli::Command::Worker(args) => done(worker::run(args)),
     };
     match result {

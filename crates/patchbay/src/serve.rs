@@ -127,6 +127,10 @@ pub fn run(args: ServeArgs, warnings: &[String], settings: &[Setting]) -> anyhow
         let state = AppState::new(store, Arc::new(auth), Arc::new(vault))
             .with_jobs(jobs)
             .with_limits(args.limits.limits())
+            .with_webhooks(patchbay_server::webhooks::WebhookSettings {
+                allow_private: args.webhook_allow_private,
+                ..Default::default()
+            })
             .with_metrics_token(args.metrics_token.clone().map(patchbay_server::auth::MetricsToken::new));
         let queue = state.jobs.clone();
         let stopping = embedded.stopper();

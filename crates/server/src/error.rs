@@ -40,6 +40,7 @@ pub const INTEGRATION_NOT_FOUND: &str = "Custom integration not found";
 pub const TEST_NOT_FOUND: &str = "Connection test not found";
 pub const WORKER_NOT_FOUND: &str = "Worker not found";
 pub const LEASE_NOT_FOUND: &str = "Lease not found";
+pub const WEBHOOK_NOT_FOUND: &str = "Webhook not found";
 
 /// The one message for each thing a store call may not find. Another
 /// organization's rows are not found the same way, so nothing tells them
@@ -54,6 +55,7 @@ pub fn not_found(missing: &patchbay_store::Missing) -> ApiError {
         Missing::Worker => WORKER_NOT_FOUND.to_owned(),
         Missing::Provider(name) => format!("Credential provider '{name}' not found"),
         Missing::Lease => LEASE_NOT_FOUND.to_owned(),
+        Missing::Webhook => WEBHOOK_NOT_FOUND.to_owned(),
         Missing::Record(what) => format!("Not found: {what}"),
     })
 }

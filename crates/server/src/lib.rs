@@ -14,6 +14,7 @@ mod docs;
 mod error;
 pub mod jobs;
 pub mod limits;
+mod mcp;
 pub mod metrics;
 mod openapi;
 mod query;
@@ -22,6 +23,7 @@ mod routes;
 mod state;
 pub mod templates;
 pub mod vault;
+pub mod webhooks;
 
 pub use error::ApiError;
 pub use openapi::document as openapi_document;
@@ -39,6 +41,7 @@ use tokio::net::TcpListener;
 pub fn router(state: AppState) -> Router {
     routes::routes()
         .merge(console::router(state.clone()))
+        .merge(mcp::router(state.clone()))
         .layer(DefaultBodyLimit::max(body::BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), request_id::layer))
         .with_state(state)
@@ -52,11 +55,14 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let _revoker = RevokerGuard(credentials::spawn_revoker(state.clone()));
+    let _scheduler = RevokerGuard(jobs::spawn_scheduler(state.clone()));
+    let _deliverer = RevokerGuard(webhooks::spawn_deliverer(state.clone()));
     connections::serve(listener, router(state), ConnectionLimits::default(), shutdown).await
 }
 
 /// Every serving server revokes expired leases (the first pass at start
-/// catches what fell due while none ran); the revoker stops with it.
+/// catches what fell due while none ran); the revoker stops with it. So do
+/// webhook deliveries (`webhooks::spawn_deliverer`).
 struct RevokerGuard(tokio::task::JoinHandle<()>);
 
 impl Drop for RevokerGuard {
@@ -76,6 +82,8 @@ pub async fn serve_with_grace(
     limits: ConnectionLimits,
 ) -> std::io::Result<()> {
     let _revoker = RevokerGuard(credentials::spawn_revoker(state.clone()));
+    let _scheduler = RevokerGuard(jobs::spawn_scheduler(state.clone()));
+    let _deliverer = RevokerGuard(webhooks::spawn_deliverer(state.clone()));
     let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
     let signalled = async move {
         shutdown.await;

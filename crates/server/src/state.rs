@@ -23,6 +23,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// When set, `/metrics` answers only to this bearer token.
     pub metrics_token: Option<Arc<crate::auth::MetricsToken>>,
+    /// Which addresses webhooks may reach, and their retries.
+    pub webhooks: Arc<crate::webhooks::WebhookSettings>,
 }
 
 impl AppState {
@@ -36,6 +38,7 @@ impl AppState {
             metrics: Arc::default(),
             limits: Arc::default(),
             metrics_token: None,
+            webhooks: Arc::default(),
         }
     }
 
@@ -46,6 +49,11 @@ impl AppState {
 
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = Arc::new(limits);
+        self
+    }
+
+    pub fn with_webhooks(mut self, webhooks: crate::webhooks::WebhookSettings) -> Self {
+        self.webhooks = Arc::new(webhooks);
         self
     }
 

@@ -122,6 +122,39 @@ impl Vault {
     }
 }
 
+/// The name a webhook's secret is sealed under: no secret's name can have
+/// a `/`, so a webhook's ciphertext never opens as a secret, nor the reverse.
+fn webhook_slot(webhook: uuid::Uuid) -> String {
+    format!("webhook/{webhook}")
+}
+
+impl Vault {
+    /// Seals a webhook's signing secret under the organization's data key,
+    /// bound to the webhook: it must come back whole (receivers verify with
+    /// it), and a database dump must not show it.
+    pub async fn seal_webhook_secret(
+        &self,
+        org: &OrganizationId,
+        webhook: uuid::Uuid,
+        secret: &str,
+    ) -> Result<SealedBlob, ApiError> {
+        let key = self.data_key(org).await?;
+        Ok(to_blob(patchbay_vault::seal_secret(&key, org.as_str(), &webhook_slot(webhook), 1, secret)))
+    }
+
+    /// The secret `seal_webhook_secret` sealed, to sign a delivery.
+    pub async fn open_webhook_secret(
+        &self,
+        org: &OrganizationId,
+        webhook: uuid::Uuid,
+        sealed: &SealedBlob,
+    ) -> Result<Zeroizing<String>, ApiError> {
+        let key = self.data_key(org).await?;
+        patchbay_vault::open_secret(&key, org.as_str(), &webhook_slot(webhook), 1, &to_sealed(sealed))
+            .map_err(integrity("opening a webhook's secret"))
+    }
+}
+
 /// Why a rotation did not happen; nothing was changed.
 #[derive(Debug, thiserror::Error)]
 pub enum RotateError {

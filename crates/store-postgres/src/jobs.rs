@@ -3,8 +3,9 @@
 //! `FOR UPDATE SKIP LOCKED`, so each row goes to exactly one claimer and
 //! nobody waits for another's row.
 use crate::PostgresStore;
-use crate::audit::{insert_audit, insert_audit_if};
+use crate::audit::insert_audit_if;
 use crate::classify::failed;
+use crate::health::record_result;
 use crate::pool::client;
 use crate::sql::read;
 use async_trait::async_trait;
@@ -14,7 +15,7 @@ use patchbay_store::codec::encode_config;
 use patchbay_store::sql::{JOB_COLUMNS, WORKER_COLUMNS, job_from_row, worker_from_row};
 use patchbay_store::{
     ATTEMPTS_EXHAUSTED, AuditContext, Job, JobResult, JobStore, MAX_ATTEMPTS, Missing, StoreError, Worker,
-    WorkerScope, lease_end, not_held, test_event, test_result_event,
+    WorkerScope, lease_end, not_held, test_event,
 };
 use std::time::Duration;
 use tokio_postgres::Row;
@@ -223,7 +224,7 @@ impl JobStore for PostgresStore {
         )
         .await?;
         for row in &exhausted {
-            insert_audit(&tx, &test_result_event(&read(row, job_from_row)?, None)).await?;
+            record_result(&tx, &read(row, job_from_row)?, None).await?;
         }
         let sql = format!(
             "UPDATE connection_tests SET status = 'running', attempts = attempts + 1, worker_id = $3, \
@@ -284,7 +285,7 @@ impl JobStore for PostgresStore {
         .await?;
         if let Some(row) = row {
             let finished = read(&row, job_from_row)?;
-            insert_audit(&tx, &test_result_event(&finished, Some(worker))).await?;
+            record_result(&tx, &finished, Some(worker)).await?;
             tx.commit().await.map_err(failed("committing a job result"))?;
             return Ok(finished);
         }

@@ -6,6 +6,7 @@
 mod audit;
 mod classify;
 mod credentials;
+mod health;
 mod history;
 mod integrations;
 mod jobs;
@@ -16,6 +17,7 @@ mod sessions;
 mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod webhooks;
 
 use async_trait::async_trait;
 use patchbay_store::{PoolStats, Store, StoreError, WaitLimits};

@@ -2,7 +2,8 @@
 //! writer connection, so a claim — a single `UPDATE ... RETURNING` choosing
 //! the oldest claimable row — is atomic and exclusive by construction.
 use crate::SqliteStore;
-use crate::audit::{insert_audit, insert_audit_if};
+use crate::audit::insert_audit_if;
+use crate::health::record_result;
 use crate::sql::read;
 use crate::time_codec::micros;
 use async_trait::async_trait;
@@ -11,7 +12,7 @@ use patchbay_store::codec::encode_config;
 use patchbay_store::sql::{JOB_COLUMNS, WORKER_COLUMNS, job_from_row, worker_from_row};
 use patchbay_store::{
     ATTEMPTS_EXHAUSTED, AuditContext, Job, JobResult, JobStore, MAX_ATTEMPTS, Missing, StoreError, Worker,
-    WorkerScope, failed, lease_end, not_held, test_event, test_result_event,
+    WorkerScope, failed, lease_end, not_held, test_event,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use std::time::Duration;
@@ -38,7 +39,7 @@ fn claim(
         })
         .map_err(failed("ending exhausted jobs"))?;
     for job in &exhausted {
-        insert_audit(&tx, &test_result_event(job, None))?;
+        record_result(&tx, job, None)?;
     }
     let job = tx
         .prepare_cached(&format!(
@@ -101,7 +102,7 @@ fn finish(
         })
         .map_err(failed("recording a job result"))?;
     if let Some(job) = updated {
-        insert_audit(&tx, &test_result_event(&job, Some(worker)))?;
+        record_result(&tx, &job, Some(worker))?;
         tx.commit().map_err(failed("committing a job result"))?;
         return Ok(job);
     }

@@ -6,6 +6,7 @@
 
 mod audit;
 mod credentials;
+mod health;
 mod history;
 mod integrations;
 mod jobs;
@@ -15,6 +16,7 @@ mod secrets;
 mod sessions;
 mod sql;
 mod time_codec;
+mod webhooks;
 
 use async_trait::async_trait;
 use patchbay_store::{PoolStats, Store, StoreError};

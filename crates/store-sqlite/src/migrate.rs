@@ -18,6 +18,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261201030000_dynamic_credentials",
         include_str!("../migrations/20261201030000_dynamic_credentials.sql"),
     ),
+    ("20261201040000_webhooks", include_str!("../migrations/20261201040000_webhooks.sql")),
+    ("20261201050000_health", include_str!("../migrations/20261201050000_health.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<(), StoreError> {

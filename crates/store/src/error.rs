@@ -61,6 +61,8 @@ pub enum Missing {
     Provider(String),
     /// The organization has no lease of this id.
     Lease,
+    /// The organization has no webhook of this id.
+    Webhook,
     /// An internal record the store expected (a data key, the fingerprint).
     Record(&'static str),
 }
@@ -75,6 +77,7 @@ impl fmt::Display for Missing {
             Self::Worker => f.write_str("worker"),
             Self::Provider(name) => write!(f, "credential provider {name}"),
             Self::Lease => f.write_str("lease"),
+            Self::Webhook => f.write_str("webhook"),
             Self::Record(what) => f.write_str(what),
         }
     }

@@ -9,6 +9,7 @@ mod credentials;
 mod error;
 #[cfg(test)]
 mod fixtures;
+mod health;
 mod history;
 mod jobs;
 mod plan;
@@ -18,6 +19,7 @@ pub mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod wait;
+mod webhooks;
 
 pub use audit::{AuditContext, approval_event, test_event, test_result_event};
 pub use credentials::{
@@ -25,6 +27,7 @@ pub use credentials::{
     provider_event, revocation_backoff, revocation_event,
 };
 pub use error::{Conflict, Missing, StoreError, Unavailable, failed};
+pub use health::{DueTest, HealthCounts, HealthState, HealthStore, IntegrationHealth, next_health};
 pub use history::{AuditStore, Change, HistoryStore, check_revision};
 pub use jobs::{
     ATTEMPTS_EXHAUSTED, Job, JobResult, JobStatus, JobStore, MAX_ATTEMPTS, Worker, WorkerScope, lease_end,
@@ -36,6 +39,10 @@ pub use plan::{
 pub use secrets::{Rewrap, Seal, SealedBlob, SecretStore, SecretWrite, check_fingerprint};
 pub use sessions::{ConsoleSession, SessionStore};
 pub use wait::{WaitGate, WaitLimits};
+pub use webhooks::{
+    ClaimLimits, DELIVERY_ATTEMPTS, DELIVERY_CLAIM, Delivery, DeliveryOutcome, DeliveryState, Webhook,
+    WebhookStore, decode_events, delivery_body, delivery_retry_at, encode_events, webhook_event,
+};
 
 use async_trait::async_trait;
 use patchbay_domain::{Integration, IntegrationPatch, ListFilter, NewIntegration, OrganizationId};
@@ -159,7 +166,15 @@ pub trait IntegrationStore: Send + Sync {
 /// Everything a server needs from its database.
 #[async_trait]
 pub trait Store:
-    IntegrationStore + SecretStore + HistoryStore + AuditStore + JobStore + SessionStore + CredentialStore
+    IntegrationStore
+    + SecretStore
+    + HistoryStore
+    + AuditStore
+    + JobStore
+    + SessionStore
+    + CredentialStore
+    + WebhookStore
+    + HealthStore
 {
     /// A round trip to the database, for `/ready`.
     async fn ping(&self) -> Result<(), StoreError>;

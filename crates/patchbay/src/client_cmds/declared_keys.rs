@@ -6,9 +6,12 @@ use crate::suggest::closest;
 use serde_json::Value;
 
 const TOP: &[&str] = &["name", "integration_type", "description", "config", "tags"];
-const CONFIG: &[&str] = &["env_vars", "secrets", "files", "context_prompt", "connection_test"];
+const CONFIG: &[&str] =
+    &["env_vars", "secrets", "files", "context_prompt", "connection_test", "dynamic_credentials"];
 const FILE: &[&str] = &["path", "content", "secret_ref", "mode", "description"];
-const TEST: &[&str] = &["command", "timeout", "enabled"];
+const TEST: &[&str] = &["command", "timeout", "enabled", "interval_seconds"];
+const LEASE: &[&str] = &["provider", "role", "ttl_seconds", "env"];
+const LEASE_ENV: &[&str] = &["username", "password"];
 
 /// `path: unknown key; did you mean "x"?` for every unknown key of `body`,
 /// the path dotted from the declaration's top (`config.files.0.conten`).
@@ -31,6 +34,15 @@ pub fn unknown_keys(body: &Value) -> Vec<String> {
     }
     if let Some(test) = config.get("connection_test") {
         check(test, "config.connection_test.", TEST, &level(TEST), &mut found);
+    }
+    if let Some(leases) = config.get("dynamic_credentials").and_then(Value::as_array) {
+        for (index, lease) in leases.iter().enumerate() {
+            let at = format!("config.dynamic_credentials.{index}.");
+            check(lease, &at, LEASE, &level(LEASE), &mut found);
+            if let Some(env) = lease.get("env") {
+                check(env, &format!("{at}env."), LEASE_ENV, &level(LEASE_ENV), &mut found);
+            }
+        }
     }
     found
 }
@@ -92,12 +104,28 @@ mod tests {
         let config: IntegrationConfig = serde_json::from_value(serde_json::json!({
             "env_vars": {"A": "1"}, "secrets": ["S"], "context_prompt": "p",
             "files": [{"path": "a", "content": "b", "secret_ref": "S", "mode": "0600", "description": "d"}],
-            "connection_test": {"enabled": true, "command": "true", "timeout": 5}
+            "connection_test": {"enabled": true, "command": "true", "timeout": 5, "interval_seconds": 60},
+            "dynamic_credentials": [{"provider": "pg", "role": "readonly", "ttl_seconds": 600,
+                                     "env": {"username": "PGUSER", "password": "PGPASSWORD"}}]
         }))
         .unwrap();
         let body = serde_json::json!({
             "name": "x", "integration_type": "api", "description": "d", "tags": [], "config": config
         });
         assert_eq!(unknown_keys(&body), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_mistyped_lease_key_is_named_with_its_place() {
+        let body = serde_json::json!({"name": "x", "config": {"dynamic_credentials": [
+            {"provider": "pg", "rol": "readonly", "env": {"usernme": "U"}}
+        ]}});
+        assert_eq!(
+            unknown_keys(&body),
+            [
+                r#"config.dynamic_credentials.0.rol: unknown key; did you mean "role"?"#,
+                r#"config.dynamic_credentials.0.env.usernme: unknown key; did you mean "username"?"#,
+            ]
+        );
     }
 }

@@ -1,14 +1,16 @@
 //! The config edits `integrations create` and `update` take as flags, so the
 //! CLI can change everything the API can: files (`--file`, `--file-secret`,
 //! `--file-mode`, `--remove-file`), the connection test (`--test-command`,
-//! `--test-timeout`, `--no-test`) and whole lists (`--clear-secrets`; tags
+//! `--test-timeout`, `--test-interval`, `--no-test-interval`, `--no-test`)
+//! and whole lists (`--clear-secrets`; tags
 //! live beside the config). Each flag's value is checked here, with the flag
 //! named, before anything is sent.
 use crate::commands::ConfigEditArgs;
 use crate::failure::{Exit, failure};
+use patchbay_api_types::models::connection_test::MAX_TEST_INTERVAL_SECONDS;
 use patchbay_domain::{
     ConnectionTest, DEFAULT_FILE_MODE, DEFAULT_TEST_TIMEOUT_SECS, FileMode, FilePath, FileSpec,
-    IntegrationConfig, SecretName, TestTimeout,
+    IntegrationConfig, ParseError, SecretName, TestTimeout,
 };
 use std::path::Path;
 
@@ -21,6 +23,8 @@ impl ConfigEditArgs {
             || !self.remove_files.is_empty()
             || self.test_command.is_some()
             || self.test_timeout.is_some()
+            || self.test_interval.is_some()
+            || self.no_test_interval
             || self.no_test
             || self.clear_secrets
     }
@@ -86,6 +90,7 @@ impl ConfigEditArgs {
             ),
             None => None,
         };
+        let interval = self.test_interval.map(test_interval).transpose()?;
         match (&mut config.connection_test, &self.test_command) {
             (Some(test), command) => {
                 if let Some(command) = command {
@@ -95,6 +100,9 @@ impl ConfigEditArgs {
                 if let Some(timeout) = timeout {
                     test.timeout = timeout;
                 }
+                if interval.is_some() || self.no_test_interval {
+                    test.interval_seconds = interval;
+                }
             }
             (None, Some(command)) => {
                 let default = TestTimeout::parse(DEFAULT_TEST_TIMEOUT_SECS).expect("the default is valid");
@@ -102,6 +110,7 @@ impl ConfigEditArgs {
                     enabled: true,
                     command: command.clone(),
                     timeout: timeout.unwrap_or(default),
+                    interval_seconds: interval,
                 });
             }
             (None, None) if timeout.is_some() => {
@@ -110,10 +119,30 @@ impl ConfigEditArgs {
                     "--test-timeout: the integration has no connection test; give --test-command too",
                 ));
             }
+            (None, None) if interval.is_some() => {
+                return Err(failure(
+                    Exit::Invalid,
+                    "--test-interval: the integration has no connection test; give --test-command too",
+                ));
+            }
+            // No test, so no schedule to remove: `--no-test-interval` holds.
             (None, None) => {}
         }
         Ok(())
     }
+}
+
+/// `--test-interval`, within the API's bounds: refused here, it is named by
+/// its flag rather than by the body's field.
+fn test_interval(seconds: i64) -> anyhow::Result<u32> {
+    let error = if seconds < 1 {
+        ParseError::TooSmall { min: 1 }
+    } else if seconds > MAX_TEST_INTERVAL_SECONDS {
+        ParseError::TooLarge { max: MAX_TEST_INTERVAL_SECONDS }
+    } else {
+        return Ok(seconds as u32);
+    };
+    Err(failure(Exit::Invalid, format!("--test-interval {seconds}: {error}")))
 }
 
 /// `PATH=VALUE` at the first `=` (a path holding `=` is not supported here).
@@ -225,6 +254,12 @@ mod tests {
             ),
             (|a| a.test_timeout = Some(0), "--test-timeout 0:"),
             (|a| a.test_timeout = Some(5), "--test-timeout: the integration has no connection test"),
+            (|a| a.test_interval = Some(0), "--test-interval 0: Input should be greater than or equal to 1"),
+            (
+                |a| a.test_interval = Some(604_801),
+                "--test-interval 604801: Input should be less than or equal to 604800",
+            ),
+            (|a| a.test_interval = Some(60), "--test-interval: the integration has no connection test"),
             (|a| a.files = vec!["=x".into()], "--file : "),
         ];
         for (set, expected) in cases {
@@ -254,5 +289,37 @@ mod tests {
         args.no_test = true;
         args.apply(&mut config).unwrap();
         assert_eq!(config.connection_test, None);
+    }
+
+    #[test]
+    fn the_schedule_is_set_with_the_test_kept_and_removed() {
+        let mut config = IntegrationConfig::default();
+        let mut args = edits();
+        args.test_command = Some("pg_isready".into());
+        args.test_interval = Some(60);
+        args.apply(&mut config).unwrap();
+        assert_eq!(config.connection_test.as_ref().unwrap().interval_seconds, Some(60));
+        let mut args = edits();
+        args.test_timeout = Some(30);
+        args.apply(&mut config).unwrap();
+        let test = config.connection_test.clone().unwrap();
+        assert_eq!((test.interval_seconds, test.timeout.seconds()), (Some(60), 30), "other edits keep it");
+        let mut args = edits();
+        args.test_interval = Some(604_800);
+        args.apply(&mut config).unwrap();
+        assert_eq!(config.connection_test.as_ref().unwrap().interval_seconds, Some(604_800));
+        let mut args = edits();
+        args.no_test_interval = true;
+        assert!(args.touches_config());
+        args.apply(&mut config).unwrap();
+        let test = config.connection_test.clone().unwrap();
+        assert_eq!(
+            (test.interval_seconds, test.command.as_str()),
+            (None, "pg_isready"),
+            "only on demand now"
+        );
+        let mut bare = IntegrationConfig::default();
+        args.apply(&mut bare).unwrap();
+        assert_eq!(bare, IntegrationConfig::default(), "no test, no schedule to remove");
     }
 }

@@ -71,6 +71,7 @@ impl FlagWords {
             ["context_prompt", ..] => "--context-prompt".to_owned(),
             ["files", ..] => "--file".to_owned(),
             ["connection_test", "timeout", ..] => "--test-timeout".to_owned(),
+            ["connection_test", "interval_seconds", ..] => "--test-interval".to_owned(),
             ["connection_test", ..] => "--test-command".to_owned(),
             ["secret_prefix", ..] => "--secret-prefix".to_owned(),
             ["secret_names", ..] => "--secret-name".to_owned(),
@@ -101,6 +102,10 @@ mod tests {
         assert_eq!(say("body.env_vars.1BAD.[key]", "bad", json!("1BAD")), "--env 1BAD: bad");
         assert_eq!(say("body.secrets.0", "bad", json!("NO-DASH")), "--secret NO-DASH: bad");
         assert_eq!(say("body.config.connection_test.timeout", "big", json!(999)), "--test-timeout: big");
+        assert_eq!(
+            say("body.config.connection_test.interval_seconds", "small", json!(0)),
+            "--test-interval: small"
+        );
         assert_eq!(say("body.something_new", "odd", Value::Null), "something_new: odd");
         assert_eq!(FlagWords::update().problem(&loc("body.name"), "bad", &json!("")), "--rename: bad");
 

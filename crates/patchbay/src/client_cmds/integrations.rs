@@ -8,10 +8,13 @@ use crate::commands::{
 };
 use crate::failure::{Exit, failure, listed};
 use crate::output::{emit, print_json, short_time};
-use patchbay_api_types::{IntegrationResponse, UpdateIntegrationRequest, parse_create_request};
+use patchbay_api_types::{
+    HealthResponse, IntegrationResponse, UpdateIntegrationRequest, parse_create_request,
+};
 use patchbay_client::ListQuery;
 use patchbay_domain::{EnvVarName, IntegrationConfig, IntegrationStatus};
 use serde_json::{Map, Value, json};
+use std::collections::HashMap;
 
 pub fn run(command: IntegrationsCommand) -> anyhow::Result<()> {
     match command {
@@ -19,7 +22,12 @@ pub fn run(command: IntegrationsCommand) -> anyhow::Result<()> {
         IntegrationsCommand::Get(args) => {
             let client = args.common.client.connect()?;
             let integration = block_on(super::lookup::find_including_deleted(&client, &args.integration))??;
-            show(&args.common, &integration)
+            // JSON is the API's integration as it is; health is for people.
+            let health = match args.common.format() {
+                OutputFormat::Table => Some(block_on(call(client.get_health(&integration.id)))??),
+                OutputFormat::Json => None,
+            };
+            show(&args.common, &integration, health.as_ref())
         }
         IntegrationsCommand::Create(args) => create(args),
         IntegrationsCommand::Update(args) => update(args),
@@ -60,13 +68,24 @@ fn list(args: ListArgs) -> anyhow::Result<()> {
         ..ListQuery::default()
     };
     let integrations = block_on(call(client.list_integrations(&query)))??;
-    emit(&args.common, &integrations, &["NAME", "TYPE", "STATUS", "TAGS", "UPDATED", "ID"], |list| {
+    // JSON keeps the API's objects unchanged (scripts read that shape); the
+    // table adds each one's health, from one call for the whole list.
+    let health: HashMap<String, String> = match args.common.format() {
+        OutputFormat::Table => block_on(call(client.list_health()))??
+            .into_iter()
+            .map(|summary| (summary.integration_id, summary.state))
+            .collect(),
+        OutputFormat::Json => HashMap::new(),
+    };
+    let headers = ["NAME", "TYPE", "STATUS", "HEALTH", "TAGS", "UPDATED", "ID"];
+    emit(&args.common, &integrations, &headers, |list| {
         list.iter()
             .map(|i| {
                 vec![
                     i.name.clone(),
                     i.integration_type.clone(),
                     i.status.clone(),
+                    health.get(&i.id).map_or("unknown", String::as_str).to_owned(),
                     i.tags.join(","),
                     short_time(&i.updated_at),
                     i.id.clone(),
@@ -76,8 +95,13 @@ fn list(args: ListArgs) -> anyhow::Result<()> {
     })
 }
 
-/// One integration: JSON as the API answers it, or a readable summary.
-fn show(common: &Common, integration: &IntegrationResponse) -> anyhow::Result<()> {
+/// One integration: JSON as the API answers it, or a readable summary (with
+/// its health when given).
+fn show(
+    common: &Common,
+    integration: &IntegrationResponse,
+    health: Option<&HealthResponse>,
+) -> anyhow::Result<()> {
     if common.format() == OutputFormat::Json {
         return print_json(integration);
     }
@@ -91,8 +115,40 @@ fn show(common: &Common, integration: &IntegrationResponse) -> anyhow::Result<()
         integration.tags.join(", "),
         short_time(&integration.updated_at)
     );
+    if let Some(health) = health {
+        print!("{}", health_lines(health));
+    }
     print!("{}", serde_yaml_ng::to_string(&json!({"config": integration.config}))?);
     Ok(())
+}
+
+/// The health of `get`: state since when, and the test result that set it.
+fn health_lines(health: &HealthResponse) -> String {
+    let mut text = format!("health: {}", health.state);
+    if let Some(since) = &health.since {
+        text.push_str(&format!(" since {}", short_time(since)));
+    }
+    match health.consecutive_failures {
+        0 => {}
+        1 => text.push_str(" (1 consecutive failure)"),
+        n => text.push_str(&format!(" ({n} consecutive failures)")),
+    }
+    if health.since.is_none() {
+        text.push_str(" (no test result yet)");
+    }
+    text.push('\n');
+    if let Some(test) = &health.last_test {
+        let code = test.exit_code.map(|c| format!(", exit code {c}")).unwrap_or_default();
+        let at = test.finished_at.as_deref().unwrap_or(&test.created_at);
+        text.push_str(&format!(
+            "last test: {}{code} at {} (revision {}, job {})\n",
+            test.status,
+            short_time(at),
+            test.revision,
+            test.job_id
+        ));
+    }
+    text
 }
 
 /// `--env KEY=VALUE` pairs; the server checks the names.
@@ -215,7 +271,7 @@ fn create(args: CreateArgs) -> anyhow::Result<()> {
         block_on(call_in(client.create_integration(&request), &words))??
     };
     eprintln!("Created integration {} ({})", integration.name, integration.id);
-    show(&args.common, &integration)
+    show(&args.common, &integration, None)
 }
 
 fn update(args: UpdateArgs) -> anyhow::Result<()> {
@@ -274,7 +330,7 @@ fn update(args: UpdateArgs) -> anyhow::Result<()> {
         call_in(client.update_integration(&current.id, &patch), &FlagWords::update()).await
     })??;
     eprintln!("Updated integration {}", updated.name);
-    show(&args.common, &updated)
+    show(&args.common, &updated, None)
 }
 
 /// What `apply` reads: name, type, description, tags and config of each
@@ -303,4 +359,31 @@ fn export(args: ExportArgs) -> anyhow::Result<()> {
         ExportFormat::Json => print_json(&documents)?,
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn health(value: Value) -> HealthResponse {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn health_says_state_since_failures_and_the_last_test() {
+        let unknown = health(json!({"integration_id": "i", "state": "unknown", "since": null,
+                                    "last_test": null, "consecutive_failures": 0}));
+        assert_eq!(health_lines(&unknown), "health: unknown (no test result yet)\n");
+        let failing = health(json!({"integration_id": "i", "state": "failing",
+            "since": "2026-11-28T10:00:00.123+00:00", "consecutive_failures": 2,
+            "last_test": {"job_id": "j", "integration_id": "i", "integration_name": "db", "status": "failed",
+                "exit_code": 3, "duration_ms": 4, "output": "", "started_at": null,
+                "finished_at": "2026-11-28T10:05:00+00:00", "revision": 2, "worker_id": null, "attempts": 1,
+                "created_at": "2026-11-28T10:04:59+00:00", "created_by": null}}));
+        assert_eq!(
+            health_lines(&failing),
+            "health: failing since 2026-11-28 10:00:00 (2 consecutive failures)\n\
+             last test: failed, exit code 3 at 2026-11-28 10:05:00 (revision 2, job j)\n"
+        );
+    }
 }

@@ -18,6 +18,7 @@ pub mod providers;
 pub mod secrets;
 pub mod templates;
 pub mod test;
+pub mod webhooks;
 
 use crate::failure;
 use anyhow::Context;

@@ -7,13 +7,16 @@ mod credentials;
 mod editing;
 mod errors;
 mod guards;
+mod health;
 mod history;
 mod identity;
+mod mcp;
 #[path = "../support/postgres.rs"]
 mod postgres;
 mod session;
 #[path = "../support/mod.rs"]
 mod support;
+mod webhooks;
 
 use serde_json::Value;
 use std::io::Write;

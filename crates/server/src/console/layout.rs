@@ -43,6 +43,7 @@ pub fn page(title: &str, session: &Session, active: &str, content: Markup) -> Ht
     ];
     if actor.role == Role::Admin {
         sections.push(("/audit", "Audit log"));
+        sections.push(("/webhooks", "Webhooks"));
     }
     let who = actor.email.clone().or_else(|| actor.user_id.clone()).unwrap_or_else(|| "token".into());
     Html(
@@ -84,13 +85,13 @@ pub fn csrf(session: &Session) -> Markup {
     html! { input type="hidden" name="csrf" value=(session.csrf); }
 }
 
-/// A coloured status word: test results, integration, worker and lease states.
+/// A coloured status word: test results, integration health, integration,
+/// worker and lease states.
 pub fn badge(status: &str) -> Markup {
     let class = match status {
-        "passed" | "active" | "online" | "success" => "ok",
-        "failed" | "error" | "timeout" | "offline" | "denied" | "failure" | "missing" | "revoke_failed" => {
-            "bad"
-        }
+        "passed" | "healthy" | "active" | "online" | "success" => "ok",
+        "failed" | "failing" | "error" | "timeout" | "offline" | "denied" | "failure" | "missing"
+        | "revoke_failed" => "bad",
         _ => "neutral",
     };
     html! { span class={ "badge " (class) } { (status) } }
@@ -116,6 +117,7 @@ pub fn notice(code: Option<&str>) -> Markup {
         Some("approved") => ("Revision approved: its connection test may receive secret values.", false),
         Some("secret") => ("Secret saved. Its value is stored encrypted and is never shown again.", false),
         Some("revoked") => ("Lease revoked: its database user is gone.", false),
+        Some("webhook-deleted") => ("Webhook deleted: its receiver gets no more events.", false),
         Some("tested") => ("Connection test finished; the result is below.", false),
         Some("queued") => ("Connection test queued; reload this page for its result.", false),
         _ => return html! {},

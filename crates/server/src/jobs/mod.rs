@@ -8,10 +8,12 @@
 mod approval;
 mod claim;
 mod embedded;
+mod schedule;
 
 pub use approval::{NeedsApproval, approved_for_secrets};
 pub use claim::{ClaimOutcome, claimed_job};
 pub use embedded::{EMBEDDED_HEADER, EmbeddedCredential};
+pub use schedule::{SCHEDULE_EVERY, Scheduled, schedule_due, spawn_scheduler};
 
 use patchbay_store::{Store, StoreError, WorkerScope};
 use std::sync::Mutex;

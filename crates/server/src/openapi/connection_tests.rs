@@ -25,6 +25,26 @@ fn test_schema() -> Value {
     }, "required": ["job_id", "integration_id", "status", "revision", "attempts", "created_at"]})
 }
 
+fn health_schema() -> Value {
+    json!({"type": "object", "title": "HealthResponse", "properties": {
+        "integration_id": {"type": "string", "format": "uuid"},
+        "state": {"type": "string", "enum": ["healthy", "failing", "unknown"]},
+        "since": nullable("string"),
+        "last_test": {"anyOf": [test_schema(), {"type": "null"}]},
+        "consecutive_failures": {"type": "integer", "minimum": 0}
+    }, "required": ["integration_id", "state", "since", "last_test", "consecutive_failures"]})
+}
+
+fn health_summary_schema() -> Value {
+    json!({"type": "object", "title": "HealthSummary", "properties": {
+        "integration_id": {"type": "string", "format": "uuid"},
+        "state": {"type": "string", "enum": ["healthy", "failing"]},
+        "since": {"type": "string", "format": "date-time"},
+        "consecutive_failures": {"type": "integer", "minimum": 0},
+        "last_job_id": {"type": "string", "format": "uuid"}
+    }, "required": ["integration_id", "state", "since", "consecutive_failures", "last_job_id"]})
+}
+
 fn worker_schema() -> Value {
     json!({"type": "object", "title": "WorkerResponse", "properties": {
         "id": {"type": "string", "format": "uuid"}, "organization_id": nullable("string"),
@@ -93,6 +113,8 @@ pub fn paths() -> Value {
     let heartbeat = "/api/v1/workers/{worker_id}/heartbeat";
     let claim = "/api/v1/workers/{worker_id}/jobs/claim";
     let result = "/api/v1/workers/{worker_id}/jobs/{job_id}/result";
+    let health = "/api/v1/custom-integrations/{integration_id}/health";
+    let all_health = "/api/v1/integration-health";
     let integration = path_id("integration_id", "Integration Id");
     let worker = path_id("worker_id", "Worker Id");
     let job = path_id("job_id", "Job Id");
@@ -116,6 +138,15 @@ pub fn paths() -> Value {
             json!([job]),
             json!({"200": response("The test", test_schema()),
                    "404": error("Connection test not found")}))},
+        health: {"get": with(
+            op(t, "Get Integration Health", "What the integration's latest connection tests say: `healthy` (the latest passed), `failing` (it failed, timed out or could not run; with how many in a row) or `unknown` (no result yet), since when, and the result that set it. Every role.", "get_integration_health", health, "get"),
+            json!([integration.clone()]),
+            json!({"200": response("The health", health_schema()),
+                   "404": error("Custom integration not found")}))},
+        all_health: {"get": with(
+            op(t, "List Integration Health", "The health of each of the organization's integrations that has a test result; any other is `unknown`. Every role.", "list_integration_health", all_health, "get"),
+            json!([]),
+            json!({"200": response("Health by integration", json!({"type": "array", "items": health_summary_schema()}))}))},
         workers: {"get": with(
             op("workers", "List Workers", "The organization's workers and the embedded one, with their last heartbeat and state.", "list_workers", workers, "get"),
             json!([]),

@@ -9,6 +9,7 @@ mod history;
 mod resolve;
 mod secrets;
 mod templates;
+mod webhooks;
 use axum::Json;
 use serde_json::{Value, json};
 use std::sync::OnceLock;
@@ -188,6 +189,7 @@ pub fn document() -> &'static Value {
             history::paths(),
             connection_tests::paths(),
             credentials::paths(),
+            webhooks::paths(),
         ];
         for (path, item) in extra.iter().flat_map(|paths| paths.as_object().expect("an object").clone()) {
             paths[path] = item;
@@ -209,6 +211,7 @@ pub fn document() -> &'static Value {
                 {"name": "connection-tests", "description": "Connection tests, run as jobs on workers"},
                 {"name": "workers", "description": "Workers that run connection tests"},
                 {"name": "credentials", "description": "Dynamic credentials: credential providers and the short-lived users (leases) they make"},
+                {"name": "webhooks", "description": "Webhooks: the organization's events POSTed, signed, to receivers of its choosing"},
                 {"name": "health", "description": "Health & Status"}
             ],
             "paths": paths,

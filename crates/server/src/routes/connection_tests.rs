@@ -58,7 +58,11 @@ fn query_bool(params: &QueryParams, name: &str, default: bool) -> Result<bool, A
     }
 }
 
-async fn integration(state: &AppState, org: &OrganizationId, raw: &str) -> Result<Integration, ApiError> {
+pub(super) async fn integration(
+    state: &AppState,
+    org: &OrganizationId,
+    raw: &str,
+) -> Result<Integration, ApiError> {
     let id = Uuid::parse_str(raw).map_err(|_| ApiError::NotFound(INTEGRATION_NOT_FOUND.into()))?;
     Ok(state.store.get_integration(org, id).await?)
 }

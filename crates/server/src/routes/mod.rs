@@ -4,12 +4,14 @@ mod audit;
 mod by_name;
 mod connection_tests;
 mod credentials;
+mod health;
 mod history;
 pub(crate) mod integrations;
 mod resolve;
 mod secrets;
 mod service;
 mod templates;
+mod webhooks;
 mod workers;
 
 use crate::state::AppState;
@@ -70,6 +72,8 @@ fn table() -> Vec<Operation> {
         op(Method::POST, format!("{item}/test"), connection_tests::start),
         op(Method::GET, format!("{item}/tests"), connection_tests::history),
         op(Method::GET, "/api/v1/connection-tests/{job_id}", connection_tests::get),
+        op(Method::GET, format!("{item}/health"), health::get),
+        op(Method::GET, "/api/v1/integration-health", health::list),
         op(Method::GET, "/api/v1/workers", workers::list),
         op(Method::POST, "/api/v1/workers/register", workers::register),
         op(Method::POST, "/api/v1/workers/{worker_id}/heartbeat", workers::heartbeat),
@@ -88,6 +92,11 @@ fn table() -> Vec<Operation> {
         op(Method::GET, "/api/v1/leases/{lease_id}", credentials::get_lease),
         op(Method::DELETE, "/api/v1/leases/{lease_id}", credentials::revoke),
         op(Method::POST, "/api/v1/leases/{lease_id}/renew", credentials::renew_lease),
+        op(Method::GET, "/api/v1/webhooks", webhooks::list),
+        op(Method::POST, "/api/v1/webhooks", webhooks::create),
+        op(Method::GET, "/api/v1/webhooks/{webhook_id}", webhooks::get),
+        op(Method::DELETE, "/api/v1/webhooks/{webhook_id}", webhooks::delete),
+        op(Method::GET, "/api/v1/webhooks/{webhook_id}/deliveries", webhooks::deliveries),
         op(Method::GET, "/health", service::health),
         op(Method::GET, "/ready", service::ready),
         op(Method::GET, "/metrics", service::metrics),

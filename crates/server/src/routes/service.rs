@@ -88,6 +88,20 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
         }
         Err(error) => tracing::warn!(%error, "counting leases for /metrics failed"),
     }
+    match state.store.health_counts().await {
+        Ok(counts) => {
+            // Counts by state only: a label per integration would grow
+            // without bound.
+            let help = "Active integrations by what their latest connection test says, every organization";
+            let name = "patchbay_integrations_health";
+            for (label, count) in
+                [("healthy", counts.healthy), ("failing", counts.failing), ("unknown", counts.unknown)]
+            {
+                state.metrics.gauge(name, help, &[("state", label)]).set(count);
+            }
+        }
+        Err(error) => tracing::warn!(%error, "counting integration health for /metrics failed"),
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
         .into_response()
 }

@@ -19,7 +19,9 @@ impl ExtraServer {
         let auth = Authenticator::new(&[JwtSecret::new(SECRET)], &[]).unwrap();
         let master = patchbay_vault::MasterKey::from_base64(&app.master_key).unwrap();
         let vault = patchbay_server::vault::Vault::open(master, store.clone()).await.unwrap();
-        let state = AppState::new(store, Arc::new(auth), Arc::new(vault)).with_limits(limits);
+        let state = AppState::new(store, Arc::new(auth), Arc::new(vault))
+            .with_limits(limits)
+            .with_webhooks(app.webhook_settings.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stopped) = oneshot::channel::<()>();

@@ -50,6 +50,9 @@ pub struct TestApp {
     pub data: Data,
     /// Connection-test settings the server starts with (change, then `restart`).
     pub job_settings: patchbay_server::jobs::JobSettings,
+    /// Webhook settings the server (and its `ExtraServer`s) start with
+    /// (change, then `restart`).
+    pub webhook_settings: patchbay_server::webhooks::WebhookSettings,
     running: Option<Running>,
 }
 
@@ -75,6 +78,7 @@ impl TestApp {
             secret: JwtSecret::new(SECRET),
             data,
             job_settings: patchbay_server::jobs::JobSettings::default(),
+            webhook_settings: patchbay_server::webhooks::WebhookSettings::default(),
             running: None,
         };
         app.start().await;
@@ -104,7 +108,9 @@ impl TestApp {
         let master = patchbay_vault::MasterKey::from_base64(&self.master_key).unwrap();
         let vault = patchbay_server::vault::Vault::open(master, store.clone()).await.unwrap();
         let jobs = Arc::new(patchbay_server::jobs::JobQueue::new(self.job_settings.clone()));
-        let state = AppState::new(store, Arc::new(auth), Arc::new(vault)).with_jobs(jobs);
+        let state = AppState::new(store, Arc::new(auth), Arc::new(vault))
+            .with_jobs(jobs)
+            .with_webhooks(self.webhook_settings.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         self.base = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stopped) = oneshot::channel::<()>();

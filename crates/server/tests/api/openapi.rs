@@ -80,7 +80,8 @@ async fn put_operation_matches_the_seed(app: TestApp) {
 }
 
 /// Optional properties Patchbay adds to the seed's schemas.
-const EXTENSIONS: &[(&str, &str)] = &[("CustomIntegrationConfig", "dynamic_credentials")];
+const EXTENSIONS: &[(&str, &str)] =
+    &[("CustomIntegrationConfig", "dynamic_credentials"), ("ConnectionTest", "interval_seconds")];
 
 async fn every_route_is_documented(app: TestApp) {
     let ours: Value =

@@ -8,6 +8,7 @@ mod columns;
 mod lists;
 mod query;
 mod rows;
+mod webhooks;
 
 pub use columns::Columns;
 pub use lists::{audit_events, integrations, leases, revisions, secret_values};
@@ -18,4 +19,9 @@ pub use rows::{
     audit_event_from_row, blob_from_row, current_from_row, data_key_from_row, integration_from_row,
     job_from_row, lease_from_row, provider_from_row, revision_from_row, secret_from_row,
     secret_value_from_row, secret_version_from_row, worker_from_row,
+};
+pub use rows::{HEALTH_COLUMNS, due_test_from_row, health_from_row};
+pub use webhooks::{
+    DELIVERY_COLUMNS, WEBHOOK_COLUMNS, candidate_from_row, delivery_from_row, fan_out_candidates,
+    webhook_from_row,
 };

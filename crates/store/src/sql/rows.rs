@@ -3,7 +3,10 @@
 //! one of them into a domain value. Both schemas name their columns alike.
 use super::Columns;
 use crate::codec::{decode_config, decode_statements, decode_tags};
-use crate::{Current, Job, JobStatus, SealedBlob, StoreError, Worker, WorkerScope};
+use crate::{
+    Current, DueTest, HealthState, IntegrationHealth, Job, JobStatus, SealedBlob, StoreError, Worker,
+    WorkerScope,
+};
 use patchbay_domain::{
     Approval, ApprovalKind, AuditAction, AuditEvent, AuditOutcome, CredentialProvider, Integration,
     IntegrationStatus, Lease, LeaseState, OrganizationId, ProviderKind, ProviderName, Revision, RevisionKind,
@@ -42,6 +45,10 @@ pub const SECRET_VALUE_COLUMNS: &str = "s.name, v.version, v.nonce, v.ciphertext
 pub const SECRET_VERSION_COLUMNS: &str = "v.version, v.created_at, v.created_by";
 
 pub const DATA_KEY_COLUMNS: &str = "organization_id, nonce, wrapped_key";
+
+/// An integration's health row.
+pub const HEALTH_COLUMNS: &str =
+    "organization_id, integration_id, state, since, consecutive_failures, last_job_id, updated_at";
 
 pub const JOB_COLUMNS: &str = "id, organization_id, integration_id, integration_name, integration_type, \
      revision, config, status, attempts, worker_id, exit_code, duration_ms, output, created_at, \
@@ -278,6 +285,29 @@ pub fn worker_from_row(row: &dyn Columns) -> Result<Worker, StoreError> {
         name: row.text(2)?,
         registered_at: row.time(3)?,
         last_heartbeat_at: row.time(4)?,
+    })
+}
+
+/// A row selected as `HEALTH_COLUMNS`.
+pub fn health_from_row(row: &dyn Columns) -> Result<IntegrationHealth, StoreError> {
+    Ok(IntegrationHealth {
+        organization_id: organization(row.text(0)?)?,
+        integration_id: row.uuid(1)?,
+        state: parsed(row.text(2)?, HealthState::parse, "stored health state")?,
+        since: row.time(3)?,
+        consecutive_failures: row.int(4)?,
+        last_job_id: row.uuid(5)?,
+        updated_at: row.time(6)?,
+    })
+}
+
+/// A claimed schedule: organization, integration, and whether a test of it
+/// is still queued or running (an integer: 0 or 1).
+pub fn due_test_from_row(row: &dyn Columns) -> Result<DueTest, StoreError> {
+    Ok(DueTest {
+        organization_id: organization(row.text(0)?)?,
+        integration_id: row.uuid(1)?,
+        busy: row.int(2)? != 0,
     })
 }
 

@@ -54,6 +54,7 @@ pub fn full_config() -> IntegrationConfig {
             enabled: false,
             command: "pg_isready -h $DB_HOST".into(),
             timeout: TestTimeout::parse(7).unwrap(),
+            interval_seconds: Some(60),
         }),
         dynamic_credentials: vec![patchbay_domain::DynamicCredential {
             provider: patchbay_domain::ProviderName::parse("pg").unwrap(),

@@ -2,18 +2,22 @@
 //! A backend's tests call `conformance_tests!(factory)`, which makes one
 //! `#[tokio::test]` per case, each on a store of its own.
 mod credentials;
+mod health;
 mod history;
 mod integrations;
 mod jobs;
 mod secrets;
 mod sessions;
+mod webhooks;
 
 pub use credentials::*;
+pub use health::*;
 pub use history::*;
 pub use integrations::*;
 pub use jobs::*;
 pub use secrets::*;
 pub use sessions::*;
+pub use webhooks::*;
 
 /// Expands to one test per conformance case. `$factory` is an async fn
 /// returning `Option<(Arc<dyn Store>, Guard)>`: `None` skips the case (the
@@ -75,6 +79,14 @@ macro_rules! conformance_tests {
             finishing_a_revocation_records_how_it_went,
             lease_events_are_committed_with_their_changes,
             lease_counts_cover_every_organization,
+            results_move_health_and_record_each_change,
+            due_tests_are_claimed_once_per_interval,
+            concurrent_schedule_claims_take_each_interval_once,
+            webhooks_are_stored_per_organization_and_deleted_with_their_deliveries,
+            the_fan_out_queues_each_matching_event_once,
+            concurrent_fan_outs_queue_each_event_once,
+            deliveries_are_claimed_fairly_and_finished,
+            concurrent_delivery_claims_hand_out_each_delivery_once,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

@@ -88,6 +88,7 @@ fn place(loc: &[LocItem]) -> Place {
             }
             Some("context_prompt") => "context_prompt",
             Some("connection_test") if key(2).as_deref() == Some("timeout") => "test_timeout",
+            Some("connection_test") if key(2).as_deref() == Some("interval_seconds") => "test_interval",
             Some("connection_test") => "test_command",
             _ => return Place::General,
         },
@@ -113,6 +114,7 @@ mod tests {
             error(json!(["body", "config", "env_vars", "1BAD"]), "bad name"),
             error(json!(["body", "config", "secrets", 0]), "bad secret"),
             error(json!(["body", "config", "connection_test", "timeout"]), "too big"),
+            error(json!(["body", "config", "connection_test", "interval_seconds"]), "too small"),
             error(json!(["body", "config", "files", 1, "mode"]), "bad mode"),
             error(json!(["body", "config", "files"]), "too many"),
             error(json!(["body", "tags", 2]), "bad tag"),
@@ -124,6 +126,7 @@ mod tests {
         assert_eq!(errors.fields["env_vars"], ["1BAD: bad name"]);
         assert_eq!(errors.fields["secrets"], ["line 1: bad secret"]);
         assert_eq!(errors.fields["test_timeout"], ["too big"]);
+        assert_eq!(errors.fields["test_interval"], ["too small"]);
         assert_eq!(errors.rows[&3], ["mode: bad mode"]);
         assert_eq!(errors.fields["files"], ["too many"]);
         assert_eq!(errors.fields["tags"], ["tag 3: bad tag"]);

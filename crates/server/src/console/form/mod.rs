@@ -41,6 +41,8 @@ pub struct IntegrationForm {
     pub test_enabled: bool,
     pub test_command: String,
     pub test_timeout: String,
+    /// Seconds between scheduled tests; empty: only when asked.
+    pub test_interval: String,
     /// The revision the edit started from (the API's `ETag`), sent as `If-Match`.
     pub revision: String,
 }
@@ -60,6 +62,7 @@ impl IntegrationForm {
             test_enabled: fields.get("test_enabled") == "on",
             test_command: fields.get("test_command").to_owned(),
             test_timeout: fields.get("test_timeout").to_owned(),
+            test_interval: fields.get("test_interval").to_owned(),
             revision: fields.get("revision").to_owned(),
         }
     }
@@ -88,6 +91,7 @@ impl IntegrationForm {
             self.test_enabled = test.enabled;
             self.test_command = test.command.clone();
             self.test_timeout = test.timeout.seconds().to_string();
+            self.test_interval = test.interval_seconds.map(|s| s.to_string()).unwrap_or_default();
         }
         self
     }
@@ -144,7 +148,15 @@ impl IntegrationForm {
                 Err(_) if timeout.is_empty() => json!(patchbay_domain::DEFAULT_TEST_TIMEOUT_SECS),
                 Err(_) => json!(timeout),
             };
-            json!({"enabled": self.test_enabled, "command": self.test_command, "timeout": timeout})
+            let mut test =
+                json!({"enabled": self.test_enabled, "command": self.test_command, "timeout": timeout});
+            // Absent when empty, as a client without a schedule writes it.
+            let interval = self.test_interval.trim();
+            if !interval.is_empty() {
+                test["interval_seconds"] =
+                    interval.parse::<i64>().map_or_else(|_| json!(interval), |n| json!(n));
+            }
+            test
         };
         let optional = |s: &str| if s.trim().is_empty() { Value::Null } else { Value::String(s.to_owned()) };
         let tags: Vec<&str> = self.tags.split(',').map(str::trim).filter(|t| !t.is_empty()).collect();
@@ -209,6 +221,7 @@ mod tests {
             ("env_vars", "A=1\nnot a pair"),
             ("test_command", "true"),
             ("test_timeout", "900"),
+            ("test_interval", "0"),
             ("file_path", "~/.a"),
             ("file_source", "content"),
             ("file_content", "x"),
@@ -218,6 +231,7 @@ mod tests {
         assert!(form.to_create(&mut errors).is_none());
         assert_eq!(errors.fields["env_vars"], ["line 2: write KEY=value"]);
         assert!(errors.fields["test_timeout"][0].contains("less than or equal to 300"), "{errors:?}");
+        assert!(errors.fields["test_interval"][0].contains("greater than or equal to 1"), "{errors:?}");
         assert!(errors.rows[&0][0].starts_with("mode: "), "{errors:?}");
     }
 
@@ -230,10 +244,12 @@ mod tests {
             "config": {"env_vars": {"A": "1"}, "secrets": ["S"],
                 "files": [{"path": "~/.x", "content": "\nhi\r\n", "secret_ref": null, "mode": "0600", "description": null},
                           {"path": "~/.y", "content": null, "secret_ref": "S", "mode": "0400", "description": "d"}],
-                "context_prompt": "p", "connection_test": {"enabled": true, "command": "true", "timeout": 7}}}))
+                "context_prompt": "p", "connection_test": {"enabled": true, "command": "true", "timeout": 7,
+                                                       "interval_seconds": 60}}}))
         .unwrap();
         let form = IntegrationForm::from_integration(&integration);
         assert_eq!(form.revision, "", "the body carries no revision: the ETag does");
+        assert_eq!(form.test_interval, "60");
         let mut errors = Errors::default();
         let request = form.to_update(&mut errors).expect("a valid form");
         assert_eq!(request.config.as_ref(), Some(&integration.config));

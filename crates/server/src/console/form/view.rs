@@ -3,6 +3,7 @@
 use super::{Errors, FileRow, IntegrationForm, Source, Warnings};
 use crate::console::lines::textarea_text;
 use maud::{Markup, html};
+use patchbay_api_types::models::connection_test::MAX_TEST_INTERVAL_SECONDS;
 
 /// The grammar of env var values and file contents, as the hints show it.
 const REFERENCES: &str = "{{.secret.NAME}} inserts vault secret NAME, ${NAME} or {{.env.NAME}} another variable's value, $$ a literal $; any other text is kept as written.";
@@ -125,6 +126,9 @@ pub fn render(
                 }))
                 (field(errors, "test_timeout", "Timeout (seconds)", "From 1 to 300.", html! {
                     input id="test_timeout" name="test_timeout" inputmode="numeric" value=(form.test_timeout) aria-describedby=(describe("test_timeout"));
+                }))
+                (field(errors, "test_interval", "Run every (seconds)", &format!("Empty: only when asked. From 1 to {MAX_TEST_INTERVAL_SECONDS}; 10 or more in production."), html! {
+                    input id="test_interval" name="test_interval" inputmode="numeric" value=(form.test_interval) aria-describedby=(describe("test_interval"));
                 }))
             }
             div.actions { button type="submit" { (submit) } }

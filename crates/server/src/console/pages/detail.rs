@@ -1,5 +1,6 @@
-//! One integration, readably: configuration with secret markers, recent
-//! connection tests with their output, and the revision history.
+//! One integration, readably: its health, configuration with secret
+//! markers, the connection test's schedule and recent results with their
+//! output, and the revision history.
 use crate::console::api::encode;
 use crate::console::session::Session;
 use crate::console::{Console, Fields, Posted, SignedIn, layout};
@@ -8,8 +9,10 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use patchbay_api_types::{ConnectionTestResponse, IntegrationResponse, RevisionResponse, SecretResponse};
-use patchbay_domain::{IntegrationStatus, Role};
+use patchbay_api_types::{
+    ConnectionTestResponse, HealthResponse, IntegrationResponse, RevisionResponse, SecretResponse,
+};
+use patchbay_domain::{ConnectionTest, IntegrationStatus, Role};
 use std::collections::BTreeSet;
 
 /// A secret's name with whether the vault holds a value for it.
@@ -49,6 +52,36 @@ fn reference_warnings(integration: &IntegrationResponse, writer: bool) -> Markup
     }
 }
 
+/// The health's state since when, how many failures in a row, and the
+/// result that set it; a dash when the API did not answer.
+fn health_fact(health: Option<&HealthResponse>) -> Markup {
+    let Some(health) = health else { return html! { "—" } };
+    let failures = health.consecutive_failures;
+    html! {
+        (layout::badge(&health.state))
+        @match &health.since {
+            Some(since) => { " since " (layout::when(since)) }
+            None => { " " span.muted { "no test result yet" } }
+        }
+        @if failures > 0 { " · " (failures) @if failures == 1 { " consecutive failure" } @else { " consecutive failures" } }
+        @if let Some(test) = &health.last_test {
+            " · last test " (layout::badge(&test.status)) " "
+            (layout::when(test.finished_at.as_deref().unwrap_or(&test.created_at)))
+        }
+    }
+}
+
+/// The connection test's command, timeout and schedule.
+fn test_summary(test: &ConnectionTest) -> Markup {
+    html! {
+        p {
+            code { (test.command) } " · timeout " (test.timeout.seconds()) " s · "
+            @match test.interval_seconds { Some(every) => { "every " (every) " s" }, None => "on demand" }
+            @if !test.enabled { " · " span.badge.neutral { "disabled" } }
+        }
+    }
+}
+
 async fn get<T: serde::de::DeserializeOwned>(
     console: &Console,
     session: &Session,
@@ -74,6 +107,7 @@ pub async fn page(
     let present: BTreeSet<String> = secrets.into_iter().map(|s| s.name).collect();
     let tests: Vec<ConnectionTestResponse> =
         get(&console, session, &format!("{base}/tests?limit=5")).await.unwrap_or_default();
+    let health: Option<HealthResponse> = get(&console, session, &format!("{base}/health")).await.ok();
     let revisions: Vec<RevisionResponse> =
         get(&console, session, &format!("{base}/revisions?limit=20")).await.unwrap_or_default();
     let params = Fields::parse(query.unwrap_or_default().as_bytes());
@@ -111,6 +145,7 @@ pub async fn page(
         (layout::notice(Some(params.get("notice"))))
         (reference_warnings(&integration, writer && !deleted))
         dl.facts {
+            dt { "Health" } dd.health { (health_fact(health.as_ref())) }
             dt { "Type" } dd { (integration.integration_type) }
             dt { "Description" } dd { (integration.description.as_deref().unwrap_or("—")) }
             dt { "Tags" } dd { @for tag in &integration.tags { span.tag { (tag) } " " } @if integration.tags.is_empty() { "—" } }
@@ -154,7 +189,7 @@ pub async fn page(
         section aria-labelledby="test-h" {
             h2 id="test-h" { "Connection test" }
             @match &config.connection_test {
-                Some(test) => p { code { (test.command) } " · timeout " (test.timeout.seconds()) " s" @if !test.enabled { " · " span.badge.neutral { "disabled" } } },
+                Some(test) => (test_summary(test)),
                 None => p.muted { "No connection test is configured." },
             }
             @if !tests.is_empty() {

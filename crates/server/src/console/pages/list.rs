@@ -1,13 +1,16 @@
-//! The integrations list: search, filters, pagination, last test result.
+//! The integrations list: search, filters, pagination, health, last test result.
 use crate::console::api::encode;
 use crate::console::{Console, Fields, SignedIn, layout};
 use crate::routes::INTEGRATIONS;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use maud::html;
-use patchbay_api_types::{ConnectionTestResponse, IntegrationResponse};
+use patchbay_api_types::{ConnectionTestResponse, HealthSummary, IntegrationResponse};
+use std::collections::HashMap;
 
 pub const PAGE_SIZE: usize = 20;
+
+const HEALTH: &str = "/api/v1/integration-health";
 
 /// The filter fields, in the list's query string and the API's names.
 const FILTERS: [&str; 4] = ["q", "integration_type", "status", "tags"];
@@ -38,6 +41,15 @@ pub async fn page(State(console): State<Console>, user: SignedIn, RawQuery(query
             console.api.get(&path, session).await.into().unwrap_or_default();
         last_tests.push(tests.into_iter().next());
     }
+    // One call for the whole organization; an integration it leaves out has
+    // no result yet (a failed call shows no health rather than `unknown`).
+    let health: Option<HashMap<String, String>> = console
+        .api
+        .get(HEALTH, session)
+        .await
+        .into::<Vec<HealthSummary>>()
+        .ok()
+        .map(|health| health.into_iter().map(|h| (h.integration_id, h.state)).collect());
     let link = |page: usize| {
         let mut query: String = FILTERS
             .iter()
@@ -82,7 +94,7 @@ pub async fn page(State(console): State<Console>, user: SignedIn, RawQuery(query
             }
         } @else if !items.is_empty() {
             table.list {
-                thead { tr { th { "Name" } th { "Type" } th { "Status" } th { "Tags" } th { "Last test" } th { "Updated" } } }
+                thead { tr { th { "Name" } th { "Type" } th { "Status" } th { "Health" } th { "Tags" } th { "Last test" } th { "Updated" } } }
                 tbody {
                     @for (item, test) in items.iter().zip(&last_tests) {
                         tr {
@@ -92,6 +104,12 @@ pub async fn page(State(console): State<Console>, user: SignedIn, RawQuery(query
                             }
                             td data-label="Type" { (item.integration_type) }
                             td data-label="Status" { (layout::badge(&item.status)) }
+                            td data-label="Health" {
+                                @match &health {
+                                    Some(health) => (layout::badge(health.get(&item.id).map_or("unknown", String::as_str))),
+                                    None => span.muted { "—" },
+                                }
+                            }
                             td data-label="Tags" { @for tag in &item.tags { span.tag { (tag) } " " } }
                             td data-label="Last test" {
                                 @match test {

@@ -10,6 +10,7 @@ pub mod list;
 pub mod providers;
 pub mod secrets;
 pub mod signin;
+pub mod webhooks;
 pub mod workers;
 
 use super::api::{Reply, encode};

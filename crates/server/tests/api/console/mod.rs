@@ -4,7 +4,9 @@
 mod audit_page;
 mod credential_pages;
 mod editing;
+mod health_page;
 mod visitor;
+mod webhook_pages;
 
 use crate::harness::TestApp;
 use patchbay_domain::Role;
