@@ -1,6 +1,7 @@
 //! Driving one scenario: N keep-alive connections, each sending its next
 //! request as soon as the previous answered, for a fixed duration after a
-//! short warm-up. Bounded: every loop ends at the deadline.
+//! short warm-up; optionally beside other groups of connections sending
+//! other requests in the same window. Bounded: every loop ends at the deadline.
 use crate::client::Connection;
 use serde::Serialize;
 use std::sync::Arc;
@@ -23,25 +24,43 @@ pub struct Outcome {
     pub first_error: Option<String>,
 }
 
+/// Drives each group's connections in one shared window (warm-up, then
+/// `duration`), so a group's figures show what it suffered beside the
+/// others; one outcome per group, in order.
 pub async fn run(
     address: &str,
-    connections: usize,
+    groups: Vec<(usize, MakeRequest)>,
     warm_up: Duration,
     duration: Duration,
-    make: MakeRequest,
-) -> Outcome {
+) -> Vec<Outcome> {
     let start = Instant::now() + warm_up;
     let end = start + duration;
-    let tasks: Vec<_> = (0..connections)
-        .map(|index| {
-            let (address, make) = (address.to_owned(), make.clone());
-            tokio::spawn(async move { drive(&address, index, start, end, make).await })
+    let tasks: Vec<Vec<_>> = groups
+        .into_iter()
+        .map(|(connections, make)| {
+            (0..connections)
+                .map(|index| {
+                    let (address, make) = (address.to_owned(), make.clone());
+                    tokio::spawn(async move { drive(&address, index, start, end, make).await })
+                })
+                .collect()
         })
         .collect();
+    let mut outcomes = Vec::with_capacity(tasks.len());
+    for group in tasks {
+        let mut results = Vec::with_capacity(group.len());
+        for task in group {
+            results.push(task.await.expect("a load task panicked"));
+        }
+        outcomes.push(summarize(results, duration));
+    }
+    outcomes
+}
+
+fn summarize(results: Vec<ConnectionResult>, duration: Duration) -> Outcome {
     let mut latencies = Vec::new();
     let (mut errors, mut stalled, mut first_error) = (0u64, 0usize, None);
-    for task in tasks {
-        let result = task.await.expect("a load task panicked");
+    for result in results {
         if result.latencies_us.is_empty() {
             stalled += 1;
         }

@@ -3,7 +3,8 @@
 //! its API, drives each scenario over loopback with keep-alive connections
 //! for a fixed time, and prints requests/s, p50/p99 latency and the
 //! server's memory, for SQLite and (with `--database-url`) PostgreSQL,
-//! beside the ceiling of an axum handler answering from memory.
+//! beside the ceiling of an axum handler answering from memory; then the
+//! performance targets, each checked against the same run.
 #![forbid(unsafe_code)]
 
 mod ceiling;
@@ -14,6 +15,7 @@ mod run;
 mod scenarios;
 mod seed;
 mod server;
+mod targets;
 
 use clap::Parser;
 use std::path::PathBuf;
@@ -33,7 +35,8 @@ pub struct Args {
     /// Concurrent keep-alive connections.
     #[arg(long, default_value_t = 32)]
     pub connections: usize,
-    /// Integrations in the measured organization for the scaling case (0: skip it).
+    /// Integrations in the measured organization for the scaling steps (0: skip them);
+    /// the step beside searches runs at 40,000, or at this when smaller.
     #[arg(long, default_value_t = 100_000)]
     pub scale_to: usize,
     /// Run only the scenarios whose name contains this (e.g. `list`), for profiling.

@@ -1,11 +1,13 @@
 //! One benchmark run: per backend, start the server, seed, measure each
-//! scenario, grow the organization to the scaling size, measure the lists
-//! again; the ceiling once, with the JSON the server itself returned.
+//! scenario, then 1,000 connections with the server's peak memory during
+//! them, grow the organization to 40,000 for get by id beside searches and
+//! to the scaling size for the lists and a search alone; the ceiling once,
+//! with the JSON the server itself returned; the targets from it all.
 use crate::client::{Connection, request};
-use crate::report::{MemoryReport, Results, Row, machine};
-use crate::scenarios::{Fixture, Scenario, get_by_id, list_by_type, standard};
+use crate::report::{MemoryReport, Results, Row, ThousandMemory, machine};
+use crate::scenarios::{Fixture, Scenario};
 use crate::server::{Server, ThrowawayDatabase, patchbay_binary};
-use crate::{Args, load, seed};
+use crate::{Args, load, scenarios, seed, targets};
 use anyhow::Context;
 use patchbay_server::auth::{Claims, JwtSecret, mint};
 use std::path::Path;
@@ -37,29 +39,52 @@ struct Bench<'a> {
 }
 
 impl Bench<'_> {
+    fn selected(&self, scenario: &Scenario) -> bool {
+        self.args.only.as_deref().is_none_or(|only| scenario.name.contains(only))
+    }
+
+    /// Runs the scenario, and what it runs beside, unless `--only` leaves it out.
     async fn measure(&mut self, backend: &str, address: &str, scenario: Scenario) {
-        if self.args.only.as_deref().is_some_and(|only| !scenario.name.contains(only)) {
+        if !self.selected(&scenario) {
             return;
         }
-        eprintln!("{backend}: {} ({} connections)...", scenario.name, scenario.connections);
-        let outcome = load::run(
+        let mut parts = vec![scenario];
+        while let Some(beside) = parts.last_mut().and_then(|s| s.beside.take()) {
+            parts.push(*beside);
+        }
+        let described: Vec<String> = parts
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} ({} connection{})",
+                    s.name,
+                    s.connections,
+                    if s.connections == 1 { "" } else { "s" }
+                )
+            })
+            .collect();
+        eprintln!("{backend}: {}...", described.join(", beside "));
+        let outcomes = load::run(
             address,
-            scenario.connections,
+            parts.iter().map(|s| (s.connections, s.make.clone())).collect(),
             Duration::from_secs(1),
             Duration::from_secs(self.args.seconds),
-            scenario.make,
         )
         .await;
-        eprintln!(
-            "  {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
-            outcome.requests_per_second, outcome.p50_ms, outcome.p99_ms, outcome.errors
-        );
-        self.rows.push(Row {
-            backend: backend.to_owned(),
-            scenario: scenario.name.to_owned(),
-            connections: scenario.connections,
-            outcome,
-        });
+        for (scenario, outcome) in parts.into_iter().zip(outcomes) {
+            eprintln!(
+                "  {}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
+                scenario.name, outcome.requests_per_second, outcome.p50_ms, outcome.p99_ms, outcome.errors
+            );
+            self.rows.push(Row {
+                backend: backend.to_owned(),
+                key: scenario.key,
+                scenario: scenario.name,
+                connections: scenario.connections,
+                integrations_in_org: scenario.org_size,
+                outcome,
+            });
+        }
     }
 }
 
@@ -76,12 +101,15 @@ pub async fn all(args: &Args) -> anyhow::Result<Results> {
         database.drop_now().await?;
         memory.push(("postgres".to_owned(), measured?));
     }
+    let targets = targets::evaluate(&context.rows, &memory);
     Ok(Results {
         machine: machine(),
         seconds_per_scenario: args.seconds,
         connections: args.connections,
+        scale_to: args.scale_to,
         rows: context.rows,
         memory,
+        targets,
     })
 }
 
@@ -112,33 +140,70 @@ async fn backend(
         let path = format!("/api/v1/custom-integrations/{}", fixture.ids[0]);
         let body = conn.send(&request("GET", &path, &fixture.token, None)).await?.body;
         let ceiling = Server::ceiling(std::str::from_utf8(&body)?)?;
-        context
-            .measure(
-                "ceiling (axum, from memory)",
-                &ceiling.address,
-                get_by_id(&fixture, connections, "get by id"),
-            )
-            .await;
+        context.measure(targets::CEILING, &ceiling.address, scenarios::ceiling(&fixture, connections)).await;
         context.ceiling_measured = true;
     }
 
-    for scenario in standard(&fixture, connections) {
+    for scenario in scenarios::standard(&fixture, connections) {
         context.measure(name, &address, scenario).await;
+    }
+
+    // The peak during 1,000 connections alone: reset just before, read
+    // right after, the whole run's peak kept aside.
+    let mut run_peak = 0.0_f64;
+    let mut thousand = None;
+    let scenario = scenarios::thousand(&fixture);
+    if context.selected(&scenario) {
+        run_peak = server.memory().peak_rss_mib;
+        let reset = server.reset_peak();
+        let before = server.memory().rss_mib;
+        context.measure(name, &address, scenario).await;
+        thousand = Some(ThousandMemory {
+            rss_before_mib: before,
+            peak_rss_mib: server.memory().peak_rss_mib,
+            peak_since_start_up: !reset,
+        });
     }
 
     let scale_to = context.args.scale_to;
     if scale_to > 0 {
-        let present = count(&address, &fixture.token).await?;
-        if present < scale_to {
-            eprintln!("{name}: growing the organization from {present} to {scale_to} integrations...");
-            seed::apply(&address, token, seed::bulk(0, scale_to - present)).await?;
+        // The no-stall target names 40,000 integrations, the lists and the
+        // search alone 100,000: the organization grows in two steps.
+        type Step = fn(&Fixture, usize, usize) -> Vec<Scenario>;
+        let stall: Step =
+            |fixture, connections, size| vec![scenarios::beside_searches(fixture, connections, size)];
+        let steps: [(usize, Step); 2] =
+            [(scale_to.min(targets::STALL_ORG), stall), (scale_to, scenarios::scaled)];
+        let mut present = None;
+        let mut bulk = 0;
+        for (size, step) in steps {
+            if !step(&fixture, connections, size).iter().any(|s| context.selected(s)) {
+                continue;
+            }
+            let before = match present {
+                Some(before) => before,
+                None => count(&address, &fixture.token).await?,
+            };
+            let size = size.max(before);
+            if before < size {
+                eprintln!("{name}: growing the organization from {before} to {size} integrations...");
+                seed::apply(&address, token, seed::bulk(bulk, size - before)).await?;
+                bulk += size - before;
+            }
+            present = Some(size);
+            for scenario in step(&fixture, connections, size) {
+                context.measure(name, &address, scenario).await;
+            }
         }
-        let label = "list by type (50), 100,000 in the org";
-        let label = if scale_to == 100_000 { label } else { "list by type (50), scaled org" };
-        context.measure(name, &address, list_by_type(&fixture, connections, label)).await;
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
-    Ok(MemoryReport::new(idle, server.memory()))
+    let after = server.memory();
+    Ok(MemoryReport {
+        idle_rss_mib: idle.rss_mib,
+        rss_after_mib: after.rss_mib,
+        peak_rss_mib: run_peak.max(after.peak_rss_mib),
+        thousand,
+    })
 }
 
 /// The measured organization's integrations, counted through the API.

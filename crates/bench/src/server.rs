@@ -62,9 +62,15 @@ impl Server {
             .arg("--data-dir")
             .arg(&data_dir)
             .env("RUST_LOG", "warn")
-            .env_remove("PATCHBAY_DATABASE_URL")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
+        // Every other setting at its default (SQLite's `synchronous=FULL`
+        // among them), never one left over in the environment.
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("PATCHBAY_") {
+                command.env_remove(name);
+            }
+        }
         if let Some(url) = database_url {
             command.args(["--database-url", url]);
         }
@@ -113,6 +119,13 @@ impl Server {
                 .map_or(0.0, |kib| kib / 1024.0)
         };
         Memory { rss_mib: field("VmRSS:"), peak_rss_mib: field("VmHWM:") }
+    }
+
+    /// Resets the peak (`VmHWM`) to the current resident memory, so the next
+    /// reading is the peak of what ran in between (Linux 4.0 and later);
+    /// false when the kernel refused.
+    pub fn reset_peak(&self) -> bool {
+        std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5").is_ok()
     }
 }
 

@@ -116,7 +116,15 @@ impl fmt::Debug for JwtSecret {
 pub struct Authenticator {
     keys: Vec<(DecodingKey, Validation)>,
     max_lifetime: Option<std::time::Duration>,
+    /// Tokens that verified, with their actor, until their `exp`: a client
+    /// sends one token with every request, and checking its signature and
+    /// parsing its claims each time costs more than the rest of a read.
+    verified: std::sync::Mutex<std::collections::HashMap<Box<str>, (Actor, u64)>>,
 }
+
+/// The most tokens remembered; past it the cache starts over, so a flood of
+/// distinct tokens costs verification, never memory.
+const VERIFIED_CAPACITY: usize = 4096;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -157,7 +165,7 @@ impl Authenticator {
         if keys.is_empty() {
             return Err(KeyError::NoKey);
         }
-        Ok(Self { keys, max_lifetime: None })
+        Ok(Self { keys, max_lifetime: None, verified: Default::default() })
     }
 
     /// Refuses tokens whose lifetime (`exp - iat`, or `exp - now` for a
@@ -177,14 +185,38 @@ impl Authenticator {
 
     /// The actor a token speaks for, if any configured key verifies it.
     pub fn verify(&self, token: &str) -> Result<Actor, AuthFailure> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+        if let Some(actor) = self.remembered(token, now) {
+            return Ok(actor);
+        }
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthFailure::InvalidToken)?;
-        self.keys
+        let claims = self
+            .keys
             .iter()
             .filter(|(_, validation)| validation.algorithms.contains(&header.alg))
             .find_map(|(key, validation)| jsonwebtoken::decode::<Claims>(token, key, validation).ok())
-            .filter(|data| self.lifetime_allowed(&data.claims))
-            .and_then(|data| data.claims.into_actor())
-            .ok_or(AuthFailure::InvalidToken)
+            .map(|data| data.claims)
+            .filter(|claims| self.lifetime_allowed(claims))
+            .ok_or(AuthFailure::InvalidToken)?;
+        let until = claims.exp;
+        let actor = claims.into_actor().ok_or(AuthFailure::InvalidToken)?;
+        self.remember(token, &actor, until);
+        Ok(actor)
+    }
+
+    /// A token verified before and not expired at `now` (strictly before
+    /// its `exp`, without the leeway a first verification allows).
+    fn remembered(&self, token: &str, now: u64) -> Option<Actor> {
+        let verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        verified.get(token).filter(|(_, until)| now < *until).map(|(actor, _)| actor.clone())
+    }
+
+    fn remember(&self, token: &str, actor: &Actor, until: u64) {
+        let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if verified.len() >= VERIFIED_CAPACITY {
+            verified.clear();
+        }
+        verified.insert(token.into(), (actor.clone(), until));
     }
 }
 
@@ -299,6 +331,30 @@ mod tests {
         hour.iat = Some(now);
         assert!(limited.verify(&mint(&secret, &hour).unwrap()).is_ok());
         assert!(auth.verify(&mint(&secret, &day).unwrap()).is_ok(), "no limit by default");
+    }
+
+    #[test]
+    fn a_verified_token_is_remembered_until_its_exp_only() {
+        let secret = JwtSecret::new("s3cret");
+        let auth = Authenticator::new(std::slice::from_ref(&secret), &[]).unwrap();
+        let token = mint(&secret, &claims("org-a", Some("admin"), 600)).unwrap();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
+        assert!(auth.remembered(&token, now).is_none(), "nothing before a first verification");
+        let actor = auth.verify(&token).unwrap();
+        assert_eq!(auth.remembered(&token, now), Some(actor));
+        assert!(auth.remembered(&token, now + 600).is_none(), "not at its exp");
+        // A token that did not verify is never remembered, nor is a forgery
+        // of a remembered one.
+        let forged = format!("{token}x");
+        assert_eq!(auth.verify(&forged), Err(AuthFailure::InvalidToken));
+        assert!(auth.remembered(&forged, now).is_none());
+        // Past the capacity the cache starts over.
+        for i in 0..VERIFIED_CAPACITY {
+            let mut other = claims("org-a", None, 600);
+            other.sub = Some(format!("user-{i}"));
+            auth.verify(&mint(&secret, &other).unwrap()).unwrap();
+        }
+        assert!(auth.verified.lock().unwrap().len() <= VERIFIED_CAPACITY);
     }
 
     #[test]

@@ -193,6 +193,17 @@ impl Vault {
         names: &[SecretName],
     ) -> Result<HashMap<String, Zeroizing<String>>, ApiError> {
         let sealed = self.store.secret_values(org, names).await?;
+        self.open_many(org, sealed).await
+    }
+
+    /// The values of sealed secrets already read (`secret_values`), by
+    /// name: a caller that needed the sealed rows anyway does not read
+    /// them twice.
+    pub async fn open_many(
+        &self,
+        org: &OrganizationId,
+        sealed: Vec<(SecretName, i64, SealedBlob)>,
+    ) -> Result<HashMap<String, Zeroizing<String>>, ApiError> {
         if sealed.is_empty() {
             return Ok(HashMap::new());
         }

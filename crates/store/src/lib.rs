@@ -98,6 +98,24 @@ pub trait IntegrationStore: Send + Sync {
         name: &str,
     ) -> Result<Integration, StoreError>;
 
+    /// What `get_integration` would return for each of `ids` (whatever the
+    /// status, deleted too), in one statement and in no particular order;
+    /// an id the organization does not have is simply absent.
+    async fn get_integrations_by_ids(
+        &self,
+        org: &OrganizationId,
+        ids: &[Uuid],
+    ) -> Result<Vec<Integration>, StoreError>;
+
+    /// What `get_integration_by_name` would return for each of `names` (the
+    /// non-deleted integrations), in one statement and in no particular
+    /// order; a name the organization does not use is simply absent.
+    async fn get_integrations_by_names(
+        &self,
+        org: &OrganizationId,
+        names: &[String],
+    ) -> Result<Vec<Integration>, StoreError>;
+
     /// Newest first.
     async fn list_integrations(
         &self,

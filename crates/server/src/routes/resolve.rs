@@ -58,39 +58,55 @@ fn unknown(list: &str, index: usize, input: &str) -> FieldError {
 }
 
 /// The integrations asked for, in order, and a problem for each unknown one
-/// (another organization's ids are unknown too: nothing is revealed).
+/// (another organization's ids are unknown too: nothing is revealed), read
+/// in one query whatever their number.
 async fn load(
     state: &AppState,
     actor: &Actor,
     targets: &ResolveTargets,
 ) -> Result<(Vec<Integration>, Vec<FieldError>), ApiError> {
-    let (mut found, mut problems) = (Vec::new(), Vec::new());
     let org = &actor.organization;
-    match targets {
+    Ok(match targets {
         ResolveTargets::Ids(ids) => {
-            for (index, raw) in ids.iter().enumerate() {
-                let fetched = match uuid::Uuid::parse_str(raw) {
-                    Ok(id) => state.store.get_integration(org, id).await,
-                    Err(_) => Err(StoreError::NotFound(patchbay_store::Missing::Integration)),
-                };
-                match fetched {
-                    Ok(integration) => found.push(integration),
-                    Err(StoreError::NotFound(_)) => problems.push(unknown("integration_ids", index, raw)),
-                    Err(other) => return Err(other.into()),
-                }
-            }
+            // A malformed id is unknown, as a missing one is.
+            let parse = |raw: &str| uuid::Uuid::parse_str(raw).ok();
+            let wanted: Vec<uuid::Uuid> = ids.iter().filter_map(|raw| parse(raw)).collect();
+            let fetched = state.store.get_integrations_by_ids(org, &wanted).await?;
+            in_order("integration_ids", ids, parse, fetched, |integration| integration.id)
         }
         ResolveTargets::Names(names) => {
-            for (index, name) in names.iter().enumerate() {
-                match state.store.get_integration_by_name(org, name).await {
-                    Ok(integration) => found.push(integration),
-                    Err(StoreError::NotFound(_)) => problems.push(unknown("names", index, name)),
-                    Err(other) => return Err(other.into()),
-                }
-            }
+            let fetched = state.store.get_integrations_by_names(org, names).await?;
+            in_order(
+                "names",
+                names,
+                |name| Some(name.to_owned()),
+                fetched,
+                |integration| integration.name.clone(),
+            )
+        }
+    })
+}
+
+/// What was fetched, in the order asked (a target asked twice is there
+/// twice: the store answers in no order and each row once), and a problem
+/// at the index of each target that was not.
+fn in_order<K: Eq + std::hash::Hash>(
+    list: &str,
+    asked: &[String],
+    key_of_target: impl Fn(&str) -> Option<K>,
+    fetched: Vec<Integration>,
+    key_of: impl Fn(&Integration) -> K,
+) -> (Vec<Integration>, Vec<FieldError>) {
+    let fetched: HashMap<K, Integration> =
+        fetched.into_iter().map(|integration| (key_of(&integration), integration)).collect();
+    let (mut found, mut problems) = (Vec::new(), Vec::new());
+    for (index, raw) in asked.iter().enumerate() {
+        match key_of_target(raw).and_then(|key| fetched.get(&key)) {
+            Some(integration) => found.push(integration.clone()),
+            None => problems.push(unknown(list, index, raw)),
         }
     }
-    Ok((found, problems))
+    (found, problems)
 }
 
 fn problem_entry(problem: Problem) -> FieldError {
@@ -258,16 +274,16 @@ async fn resolve_for(
     *resource = std::mem::replace(resource, Resource::bundle())
         .with("integrations", Value::Array(resolved))
         .with("secret_names", json!(names.iter().map(SecretName::as_str).collect::<Vec<_>>()));
+    let sealed = state.store.secret_values(&actor.organization, &names).await?;
     let secrets = if dry_run {
-        let present = state.store.secret_values(&actor.organization, &names).await?;
         Secrets(
-            present
+            sealed
                 .into_iter()
                 .map(|(name, _, _)| (name.to_string(), Zeroizing::new(MASK.to_owned())))
                 .collect(),
         )
     } else {
-        Secrets(state.vault.reveal_many(&actor.organization, &names).await?)
+        Secrets(state.vault.open_many(&actor.organization, sealed).await?)
     };
     let resolution = patchbay_resolve::resolve_within(&integrations, &secrets, state.limits.bundle);
     let warnings = reference_warnings(&integrations);
@@ -324,4 +340,51 @@ async fn resolve_for(
         leases,
     });
     Ok((response, carries_values))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use patchbay_domain::{IntegrationConfig, IntegrationStatus, OrganizationId};
+
+    fn integration(name: &str) -> Integration {
+        Integration {
+            id: uuid::Uuid::new_v4(),
+            organization_id: OrganizationId::parse("acme").unwrap(),
+            name: name.to_owned(),
+            integration_type: "custom".to_owned(),
+            description: None,
+            status: IntegrationStatus::Active,
+            config: IntegrationConfig::default(),
+            tags: Vec::new(),
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            updated_at: time::OffsetDateTime::UNIX_EPOCH,
+            created_by: None,
+            revision: 1,
+        }
+    }
+
+    #[test]
+    fn the_bundle_keeps_the_order_asked_and_each_miss_its_index() {
+        let (pg, cache) = (integration("pg"), integration("cache"));
+        let asked = ["cache", "ghost", "pg", "cache", "PG"].map(str::to_owned);
+        // The store answers in an order of its own, each row once.
+        let fetched = vec![pg.clone(), cache.clone()];
+        let (found, problems) =
+            in_order("names", &asked, |name| Some(name.to_owned()), fetched, |i| i.name.clone());
+        assert_eq!(found, [cache.clone(), pg.clone(), cache]);
+        let locs: Vec<Value> = problems.iter().map(|p| json!(p)["loc"].clone()).collect();
+        assert_eq!(locs, [json!(["body", "names", 1]), json!(["body", "names", 4])]);
+    }
+
+    #[test]
+    fn an_id_that_does_not_parse_is_unknown_at_its_index() {
+        let pg = integration("pg");
+        let asked = vec!["not-a-uuid".to_owned(), pg.id.to_string().to_uppercase()];
+        let parse = |raw: &str| uuid::Uuid::parse_str(raw).ok();
+        let (found, problems) = in_order("integration_ids", &asked, parse, vec![pg.clone()], |i| i.id);
+        assert_eq!(found, [pg]);
+        assert_eq!(json!(problems[0])["loc"], json!(["body", "integration_ids", 0]));
+        assert_eq!(problems.len(), 1);
+    }
 }

@@ -4,12 +4,14 @@
 //! its driver's parameter type, and implements `Columns` over its driver's
 //! row; which filter means which condition, and which column holds which
 //! field, is decided here once.
+mod batch;
 mod columns;
 mod lists;
 mod query;
 mod rows;
 mod webhooks;
 
+pub use batch::integrations_by_names;
 pub use columns::Columns;
 pub use lists::{audit_events, integrations, leases, revisions, secret_values};
 pub use query::{Arg, Dialect, Query};

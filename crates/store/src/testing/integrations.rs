@@ -288,6 +288,31 @@ pub async fn list_searches_name_and_description(store: Arc<dyn Store>) {
     assert_eq!(names(&got), ["100%_sure"], "wildcards are literal");
     let got = store.list_integrations(&a, &search("_")).await.unwrap();
     assert_eq!(names(&got), ["100%_sure"], "wildcards are literal");
+
+    // Whatever text index serves searches follows every write and keeps
+    // the matching rules: substrings in either field, ASCII case ignored,
+    // quotes literal, renamed and deleted rows found by their new text only.
+    let quoted = store.create_integration(&a, new_integration(r#"say "hi" db"#, "t", &[])).await.unwrap();
+    assert_eq!(names(&store.list_integrations(&a, &search(r#""hi""#)).await.unwrap()), [r#"say "hi" db"#]);
+    let rename = IntegrationPatch { name: Some("renamed-ledger".into()), ..Default::default() };
+    store.update_integration(&a, quoted.id, rename).await.unwrap();
+    assert!(store.list_integrations(&a, &search("say")).await.unwrap().is_empty());
+    assert_eq!(names(&store.list_integrations(&a, &search("LEDGER")).await.unwrap()), ["renamed-ledger"]);
+    let describe = IntegrationPatch { description: Some("Holds the Invoices".into()), ..Default::default() };
+    store.update_integration(&a, quoted.id, describe).await.unwrap();
+    assert_eq!(names(&store.list_integrations(&a, &search("invoices")).await.unwrap()), ["renamed-ledger"]);
+    store.delete_integration(&a, quoted.id, DeleteMode::Hard).await.unwrap();
+    let all = ListFilter {
+        query: Some("invoices".into()),
+        status: Some(IntegrationStatus::Deleted),
+        ..Default::default()
+    };
+    assert!(store.list_integrations(&a, &all).await.unwrap().is_empty(), "gone from the index too");
+    assert!(store.list_integrations(&a, &search("zzzz-nomatch")).await.unwrap().is_empty());
+    // Case is ignored for ASCII only, on both backends.
+    store.create_integration(&a, new_integration("ÄRGER-svc", "t", &[])).await.unwrap();
+    assert_eq!(names(&store.list_integrations(&a, &search("ÄRGER")).await.unwrap()), ["ÄRGER-svc"]);
+    assert_eq!(names(&store.list_integrations(&a, &search("RGER-SVC")).await.unwrap()), ["ÄRGER-svc"]);
 }
 
 pub async fn list_pages_with_limit_and_offset(store: Arc<dyn Store>) {
@@ -413,4 +438,61 @@ pub async fn get_by_name_sees_live_integrations_only(store: Arc<dyn Store>) {
     assert_eq!(store.get_integration_by_name(&a, "pg").await.unwrap(), idle, "inactive is found");
     assert_not_found(store.get_integration_by_name(&a, "PG").await);
     assert_not_found(store.get_integration_by_name(&b, "pg").await);
+}
+
+/// A batch read's integrations in a fixed order: the store gives none.
+fn by_name(mut found: Vec<patchbay_domain::Integration>) -> Vec<patchbay_domain::Integration> {
+    found.sort_by(|x, y| x.name.cmp(&y.name));
+    found
+}
+
+/// One read for many names sees what `get_integration_by_name` sees of
+/// each: live integrations (inactive too), never a deleted one's name,
+/// another organization's, or another case's; each once, in any order.
+pub async fn get_by_names_reads_many_at_once(store: Arc<dyn Store>) {
+    let (a, b) = (org("org-a"), org("org-b"));
+    let old = store.create_integration(&a, new_integration("pg", "postgres", &[])).await.unwrap();
+    store.delete_integration(&a, old.id, DeleteMode::Soft).await.unwrap();
+    let pg = store.create_integration(&a, new_integration("pg", "postgres", &[])).await.unwrap();
+    let cache = store.create_integration(&a, new_integration("cache", "redis", &[])).await.unwrap();
+    let idle = IntegrationPatch { status: Some(IntegrationStatus::Inactive), ..Default::default() };
+    let cache = store.update_integration(&a, cache.id, idle).await.unwrap();
+    let gone = store.create_integration(&a, new_integration("gone", "custom", &[])).await.unwrap();
+    store.delete_integration(&a, gone.id, DeleteMode::Soft).await.unwrap();
+    store.create_integration(&b, new_integration("theirs", "custom", &[])).await.unwrap();
+
+    let wanted = ["pg", "ghost", "cache", "gone", "theirs", "PG", "pg"].map(str::to_owned);
+    let found = by_name(store.get_integrations_by_names(&a, &wanted).await.unwrap());
+    assert_eq!(found, [cache.clone(), pg.clone()]);
+    for integration in &found {
+        assert_eq!(&store.get_integration_by_name(&a, &integration.name).await.unwrap(), integration);
+    }
+    let reversed: Vec<String> = wanted.iter().rev().cloned().collect();
+    assert_eq!(by_name(store.get_integrations_by_names(&a, &reversed).await.unwrap()), found);
+    assert!(store.get_integrations_by_names(&b, &["pg".to_owned()]).await.unwrap().is_empty());
+    assert!(store.get_integrations_by_names(&a, &[]).await.unwrap().is_empty());
+}
+
+/// One read for many ids sees what `get_integration` sees of each: a
+/// soft-deleted integration too (resolving it by id says it is not
+/// active), never a hard-deleted one or another organization's; each
+/// once, in any order.
+pub async fn get_by_ids_reads_many_at_once(store: Arc<dyn Store>) {
+    let (a, b) = (org("org-a"), org("org-b"));
+    let pg = store.create_integration(&a, new_integration("pg", "postgres", &[])).await.unwrap();
+    let gone = store.create_integration(&a, new_integration("gone", "custom", &[])).await.unwrap();
+    store.delete_integration(&a, gone.id, DeleteMode::Soft).await.unwrap();
+    let gone = store.get_integration(&a, gone.id).await.unwrap();
+    let erased = store.create_integration(&a, new_integration("erased", "custom", &[])).await.unwrap();
+    store.delete_integration(&a, erased.id, DeleteMode::Hard).await.unwrap();
+    let theirs = store.create_integration(&b, new_integration("theirs", "custom", &[])).await.unwrap();
+
+    let wanted = [pg.id, theirs.id, uuid::Uuid::new_v4(), gone.id, erased.id, pg.id];
+    let found = by_name(store.get_integrations_by_ids(&a, &wanted).await.unwrap());
+    assert_eq!(found, [gone.clone(), pg.clone()]);
+    assert_eq!(found[0].status, IntegrationStatus::Deleted);
+    let reversed: Vec<uuid::Uuid> = wanted.iter().rev().copied().collect();
+    assert_eq!(by_name(store.get_integrations_by_ids(&a, &reversed).await.unwrap()), found);
+    assert_eq!(store.get_integrations_by_ids(&b, &wanted).await.unwrap(), [theirs]);
+    assert!(store.get_integrations_by_ids(&a, &[]).await.unwrap().is_empty());
 }

@@ -52,6 +52,8 @@ macro_rules! conformance_tests {
             restore_revision_rolls_back,
             audit_log_filters_pages_and_purges,
             get_by_name_sees_live_integrations_only,
+            get_by_names_reads_many_at_once,
+            get_by_ids_reads_many_at_once,
             secret_values_reads_many_at_once,
             vault_fingerprint_is_recorded_once,
             first_data_key_wins_and_needs_the_recorded_fingerprint,
