@@ -187,7 +187,7 @@ pub fn scaled(fixture: &Fixture, connections: usize, size: usize) -> Vec<Scenari
         list_by(
             fixture,
             connections,
-            "integration_type",
+            "integration_type=type",
             Key::ListByTypeScaled,
             format!("list by type (50), {}", at(size)),
         ),
@@ -203,4 +203,37 @@ pub fn scaled(fixture: &Fixture, connections: usize, size: usize) -> Vec<Scenari
     .into_iter()
     .map(|scenario| scenario.in_org_of(size))
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The request line a scenario's first connection sends first.
+    fn first_request(scenario: &Scenario) -> String {
+        let bytes = (scenario.make)(0, 0).0;
+        String::from_utf8(bytes).unwrap().lines().next().unwrap().to_owned()
+    }
+
+    /// The lists at scale ask exactly what they ask at 1,000: a filter that
+    /// selects 50, not the whole organization.
+    #[test]
+    fn scaled_lists_filter_as_the_standard_ones() {
+        let fixture = Fixture { token: "t".into(), ids: Arc::new(vec!["id".into()]), test_id: "t".into() };
+        let standard: Vec<String> = standard(&fixture, 32)
+            .iter()
+            .filter(|s| s.name.starts_with("list by"))
+            .map(first_request)
+            .collect();
+        let scaled: Vec<String> = scaled(&fixture, 32, 100_000)
+            .iter()
+            .filter(|s| s.name.starts_with("list by"))
+            .map(first_request)
+            .collect();
+        assert_eq!(standard, scaled);
+        assert!(
+            scaled[0].contains("?integration_type=type-0 ") && scaled[1].contains("?tags=tag-0 "),
+            "{scaled:?}"
+        );
+    }
 }
