@@ -72,6 +72,11 @@ pub fn require(actor: &Actor, allowed: bool, action: &str, who: &str) -> Result<
     }
 }
 
+/// `require` for what only admins may do.
+pub fn require_admin(actor: &Actor, action: &str) -> Result<(), ApiError> {
+    require(actor, actor.role == patchbay_domain::Role::Admin, action, "an admin")
+}
+
 /// The authenticated caller. Handlers take `Result<Caller, ApiError>` and
 /// unwrap it themselves, so that a body that is not JSON is refused (422)
 /// before authentication, as the reference does.

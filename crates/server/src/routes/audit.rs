@@ -2,13 +2,13 @@
 //! newest first, filtered, a page at a time behind an opaque cursor.
 use crate::error::ApiError;
 use crate::query::{LIST_LIMIT_MAX, QueryParams, bounded_int};
-use crate::state::{AppState, Caller, require};
+use crate::state::{AppState, Caller, require_admin};
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use patchbay_api_types::{AuditEventResponse, AuditPageResponse, Checker, FieldError, LocItem};
-use patchbay_domain::{AuditAction, AuditFilter, Role};
+use patchbay_domain::{AuditAction, AuditFilter};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -91,7 +91,7 @@ pub async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Json<AuditPageResponse>, ApiError> {
     let Caller(actor) = caller?;
-    require(&actor, actor.role == Role::Admin, "read the audit log", "an admin")?;
+    require_admin(&actor, "read the audit log")?;
     let filter = filter(&QueryParams::parse(query.as_deref()))?;
     let events = state.store.list_audit_events(&actor.organization, &filter).await?;
     // A full page may have more behind it; a short one is the last.

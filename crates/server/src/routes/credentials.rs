@@ -8,7 +8,7 @@ use crate::credentials::{check_provider_roles, revoke_lease};
 use crate::error::{ApiError, LEASE_NOT_FOUND};
 use crate::query::QueryParams;
 use crate::request_id::RequestId;
-use crate::state::{AppState, Caller, require};
+use crate::state::{AppState, Caller, require, require_admin};
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -16,7 +16,7 @@ use patchbay_api_types::{
     Checker, FieldError, LeaseResponse, ProviderResponse, parse_provider, parse_provider_name,
     parse_renew_lease,
 };
-use patchbay_domain::{Actor, LeaseFilter, LeaseState, NewProvider, ProviderName, Role, now_utc};
+use patchbay_domain::{LeaseFilter, LeaseState, NewProvider, ProviderName, Role, now_utc};
 use serde_json::{Value, json};
 use time::Duration;
 use uuid::Uuid;
@@ -25,10 +25,6 @@ type Caught = Result<Caller, ApiError>;
 
 fn provider_name(raw: &str) -> Result<ProviderName, ApiError> {
     parse_provider_name(raw, "name").map_err(ApiError::Validation)
-}
-
-fn require_admin(actor: &Actor, action: &str) -> Result<(), ApiError> {
-    require(actor, actor.role == Role::Admin, action, "an admin")
 }
 
 pub async fn list_providers(

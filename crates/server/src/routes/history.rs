@@ -5,13 +5,13 @@ use crate::error::ApiError;
 use crate::query::{LIST_LIMIT_MAX, QueryParams, bounded_int};
 use crate::request_id::RequestId;
 use crate::routes::integrations::parse_id;
-use crate::state::{AppState, Caller, require};
+use crate::state::{AppState, Caller, require_admin};
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use patchbay_api_types::{Checker, RevisionDiffResponse, RevisionResponse, diff_integrations};
-use patchbay_domain::{OrganizationId, Revision, Role};
+use patchbay_domain::{OrganizationId, Revision};
 use patchbay_store::{Change, StoreError};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -91,7 +91,7 @@ pub async fn approve(
 ) -> Result<Json<RevisionResponse>, ApiError> {
     let Caller(actor) = caller?;
     let result = async {
-        require(&actor, actor.role == Role::Admin, "approve revisions", "an admin")?;
+        require_admin(&actor, "approve revisions")?;
         let (id, n) = (parse_id(&raw_id)?, parse_revision(&n)?);
         let change = Change::of(&actor, None, request_id.0.clone());
         Ok(state.store.approve_revision(&actor.organization, id, n, change).await?)
@@ -114,7 +114,7 @@ pub async fn restore(
 ) -> Result<Response, ApiError> {
     let Caller(actor) = caller?;
     let result = async {
-        require(&actor, actor.role == Role::Admin, "restore revisions", "an admin")?;
+        require_admin(&actor, "restore revisions")?;
         let (id, n) = (parse_id(&raw_id)?, parse_revision(&n)?);
         let expected_revision = expected_revision(&state, &actor.organization, id, &headers).await?;
         let change = Change::of(&actor, expected_revision, request_id.0.clone())

@@ -5,7 +5,7 @@ use crate::audit::{Action, Resource, context};
 use crate::body::Body;
 use crate::error::{ApiError, WEBHOOK_NOT_FOUND};
 use crate::request_id::RequestId;
-use crate::state::{AppState, Caller, require};
+use crate::state::{AppState, Caller, require_admin};
 use crate::webhooks::{guard, signing};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use patchbay_api_types::{
     CreatedWebhookResponse, DeliveryResponse, FieldError, WebhookResponse, parse_create_webhook,
 };
-use patchbay_domain::{Actor, Role, format_timestamp, now_utc};
+use patchbay_domain::{format_timestamp, now_utc};
 use patchbay_store::{Delivery, Webhook};
 use serde_json::json;
 use uuid::Uuid;
@@ -22,10 +22,6 @@ type Caught = Result<Caller, ApiError>;
 
 /// The newest deliveries a webhook's list shows.
 const DELIVERIES_SHOWN: u32 = 100;
-
-fn require_admin(actor: &Actor, action: &str) -> Result<(), ApiError> {
-    require(actor, actor.role == Role::Admin, action, "an admin")
-}
 
 /// Ids that are not UUIDs name nothing: 404, as for a missing webhook.
 fn webhook_id(raw: &str) -> Result<Uuid, ApiError> {
