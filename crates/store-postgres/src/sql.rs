@@ -14,6 +14,9 @@ pub const DIALECT: Dialect = Dialect {
     like_any_case: "ILIKE",
     // A set is one `text[]` parameter.
     in_set: |column, set| format!("{column} = ANY({set})"),
+    // PostgreSQL plans from its statistics and needs no steering.
+    unindexed: |column| column.to_owned(),
+    text_candidates: None,
 };
 
 /// A shared argument as the parameter of its PostgreSQL type.
@@ -77,7 +80,13 @@ pub async fn all<T>(
     context: &'static str,
     reader: impl Fn(&dyn Columns) -> Result<T, StoreError>,
 ) -> Result<Vec<T>, StoreError> {
-    let statement = db.prepare_cached(&query.sql).await.map_err(failed("preparing a query"))?;
+    let statement = if query.plan_with_values {
+        // A statement prepared for this call is planned with its values.
+        db.prepare(&query.sql).await
+    } else {
+        db.prepare_cached(&query.sql).await
+    };
+    let statement = statement.map_err(failed("preparing a query"))?;
     let parameters: Vec<&(dyn ToSql + Sync)> = query.args.iter().map(parameter).collect();
     let rows = db.query(&statement, &parameters).await.map_err(failed(context))?;
     rows.iter().map(|row| reader(&PostgresRow(row))).collect()

@@ -18,7 +18,7 @@ fn list(
 }
 
 /// Appends `event`: on its own, or inside a write's transaction (a
-/// `Transaction` derefs to the connection), so the change and its record
+/// `Savepoint` derefs to the connection), so the change and its record
 /// commit together.
 pub(crate) fn insert_audit(conn: &Connection, event: &AuditEvent) -> Result<(), StoreError> {
     conn.prepare_cached(
@@ -60,7 +60,8 @@ impl AuditStore for SqliteStore {
         org: &OrganizationId,
         filter: &AuditFilter,
     ) -> Result<Vec<StoredAuditEvent>, StoreError> {
-        self.pool.read(|conn| list(conn, org, filter)).map_err(failed("listing audit events"))
+        let (org, filter) = (org.clone(), filter.clone());
+        self.pool.scan(move |conn| list(conn, &org, &filter).map_err(failed("listing audit events"))).await
     }
 
     async fn purge_audit_events(&self, before: OffsetDateTime) -> Result<u64, StoreError> {

@@ -52,7 +52,7 @@ fn put(
     audit: Option<AuditContext>,
 ) -> Result<(CredentialProvider, bool), StoreError> {
     let now = micros(now_utc());
-    let tx = conn.transaction().map_err(failed("starting a provider write"))?;
+    let tx = conn.savepoint().map_err(failed("starting a provider write"))?;
     // The writer is the only one, so nothing comes between this look and the write.
     let existed: bool = tx
         .prepare_cached(
@@ -104,7 +104,7 @@ fn delete(
     actor: Option<String>,
     audit: Option<AuditContext>,
 ) -> Result<(), StoreError> {
-    let tx = conn.transaction().map_err(failed("starting a provider delete"))?;
+    let tx = conn.savepoint().map_err(failed("starting a provider delete"))?;
     let removed = tx
         .execute(
             "DELETE FROM credential_providers WHERE organization_id = ?1 AND name = ?2",
@@ -133,7 +133,7 @@ fn delete(
 }
 
 fn create(conn: &mut Connection, lease: &Lease, audit: Option<AuditContext>) -> Result<(), StoreError> {
-    let tx = conn.transaction().map_err(failed("starting a lease"))?;
+    let tx = conn.savepoint().map_err(failed("starting a lease"))?;
     tx.prepare_cached(&format!(
         "INSERT INTO credential_leases ({LEASE_COLUMNS}) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
@@ -180,7 +180,7 @@ fn renew(
     actor: Option<String>,
     audit: Option<AuditContext>,
 ) -> Result<Lease, StoreError> {
-    let tx = conn.transaction().map_err(failed("starting a renewal"))?;
+    let tx = conn.savepoint().map_err(failed("starting a renewal"))?;
     // Never past the lease's own limit, whatever the caller asks.
     let renewed = update_lease(
         &tx,
@@ -260,7 +260,7 @@ fn finish(
     actor: Option<String>,
     audit: Option<AuditContext>,
 ) -> Result<Lease, StoreError> {
-    let tx = conn.transaction().map_err(failed("starting a revocation's end"))?;
+    let tx = conn.savepoint().map_err(failed("starting a revocation's end"))?;
     let finished = match &outcome {
         RevocationOutcome::Revoked => update_lease(
             &tx,
@@ -365,7 +365,7 @@ impl CredentialStore for SqliteStore {
         filter: &LeaseFilter,
     ) -> Result<Vec<Lease>, StoreError> {
         let query = leases(DIALECT, org, filter);
-        self.pool.read(|conn| all(conn, &query, lease_from_row)).map_err(failed("listing leases"))
+        self.pool.scan(move |conn| all(conn, &query, lease_from_row).map_err(failed("listing leases"))).await
     }
 
     async fn renew_lease(

@@ -78,7 +78,7 @@ const CLAIM_DUE: &str = "\
             AND c.integration_id = test_schedules.integration_id AND c.status IN ('queued', 'running'))";
 
 fn claim_due(conn: &mut Connection, now: OffsetDateTime, limit: u32) -> Result<Vec<DueTest>, StoreError> {
-    let tx = conn.transaction().map_err(failed("starting a schedule claim"))?;
+    let tx = conn.savepoint().map_err(failed("starting a schedule claim"))?;
     let due = tx
         .prepare_cached(CLAIM_DUE)
         .and_then(|mut s| s.query_map(params![micros(now), limit], read(due_test_from_row))?.collect())

@@ -12,17 +12,13 @@ use patchbay_store::{
     Change, HistoryStore, Missing, RevisionRecord, StoreError, approval_event, check_revision, failed,
     plan_update, restore_patch,
 };
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 /// Records row `seq` as the write in progress left it, as its revision of
 /// the row's own number: the snapshot is copied from the row, so it cannot
 /// differ from what was written.
-pub(crate) fn insert_revision(
-    tx: &Transaction<'_>,
-    seq: i64,
-    record: &RevisionRecord,
-) -> Result<(), StoreError> {
+pub(crate) fn insert_revision(tx: &Connection, seq: i64, record: &RevisionRecord) -> Result<(), StoreError> {
     let approval = record.approval.as_ref();
     tx.prepare_cached(
         "INSERT INTO integration_revisions (integration_seq, revision, kind, actor, recorded_at, \
@@ -57,7 +53,7 @@ fn approve(
     revision: i64,
     change: &Change,
 ) -> Result<Revision, StoreError> {
-    let tx = conn.transaction().map_err(failed("starting an approval"))?;
+    let tx = conn.savepoint().map_err(failed("starting an approval"))?;
     let (seq, _) = fetch(&tx, org, id)?;
     tx.execute(
         "UPDATE integration_revisions SET approval_kind = 'approved', approved_revision = revision, \
@@ -108,7 +104,7 @@ fn restore(
     revision: i64,
     change: &Change,
 ) -> Result<Integration, StoreError> {
-    let tx = conn.transaction().map_err(failed("starting a restore"))?;
+    let tx = conn.savepoint().map_err(failed("starting a restore"))?;
     let (seq, current) = fetch_current(&tx, org, id)?;
     check_revision(change, current.integration.revision)?;
     let target = read_revision(&tx, org, id, seq, revision)?.snapshot;
@@ -127,7 +123,8 @@ impl HistoryStore for SqliteStore {
         limit: Option<u32>,
         offset: u32,
     ) -> Result<Vec<Revision>, StoreError> {
-        self.pool.read(|conn| list(conn, org, id, limit, offset))
+        let org = org.clone();
+        self.pool.scan(move |conn| list(conn, &org, id, limit, offset)).await
     }
 
     async fn get_revision(

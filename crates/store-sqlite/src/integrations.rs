@@ -16,7 +16,7 @@ use patchbay_store::{
     AuditContext, Change, Conflict, Current, DeleteMode, IntegrationStore, IntegrationWrite, Missing,
     StoreError, check_revision, failed, plan_create, plan_update, replacement, soft_delete,
 };
-use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use uuid::Uuid;
 
 /// A write that broke the live-name unique index is a name conflict;
@@ -47,7 +47,7 @@ pub(crate) fn fetch(
         .ok_or(StoreError::NotFound(Missing::Integration))
 }
 
-fn write_tags(tx: &Transaction<'_>, org: &OrganizationId, seq: i64, tags: &[String]) -> rusqlite::Result<()> {
+fn write_tags(tx: &Connection, org: &OrganizationId, seq: i64, tags: &[String]) -> rusqlite::Result<()> {
     tx.execute("DELETE FROM custom_integration_tags WHERE integration_seq = ?1", [seq])?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO custom_integration_tags (organization_id, tag, integration_seq) VALUES (?1, ?2, ?3)",
@@ -86,7 +86,7 @@ fn create(
     new: NewIntegration,
     audit: Option<AuditContext>,
 ) -> Result<Integration, StoreError> {
-    let tx = conn.transaction().map_err(failed("starting a create"))?;
+    let tx = conn.savepoint().map_err(failed("starting a create"))?;
     let integration = insert_new(&tx, org, plan_create(org, new, audit))?;
     tx.commit().map_err(failed("committing a create"))?;
     Ok(integration)
@@ -94,7 +94,7 @@ fn create(
 
 /// Persists a planned create: the row, then what `record` adds.
 fn insert_new(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     org: &OrganizationId,
     write: IntegrationWrite,
 ) -> Result<Integration, StoreError> {
@@ -125,7 +125,7 @@ fn insert_new(
 /// Persists a planned update of row `seq`: the row when it changes, then
 /// what `record` adds.
 pub(crate) fn persist(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     org: &OrganizationId,
     seq: i64,
     write: IntegrationWrite,
@@ -155,7 +155,7 @@ pub(crate) fn persist(
 /// What follows the row of a write: its tag rows when they changed, its
 /// revision and its audit event.
 fn record(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     org: &OrganizationId,
     seq: i64,
     write: IntegrationWrite,
@@ -192,7 +192,7 @@ fn upsert_by_name(
     new: NewIntegration,
     change: &Change,
 ) -> Result<(Integration, bool), StoreError> {
-    let tx = conn.transaction().map_err(failed("starting an upsert"))?;
+    let tx = conn.savepoint().map_err(failed("starting an upsert"))?;
     let live = "i.organization_id = ?1 AND i.name = ?2 AND i.status <> 'deleted'";
     let written = match current_where(&tx, live, params![org.as_str(), new.name])? {
         Some((seq, current)) => {
@@ -211,7 +211,7 @@ fn update(
     patch: IntegrationPatch,
     change: &Change,
 ) -> Result<Integration, StoreError> {
-    let tx = conn.transaction().map_err(failed("starting an update"))?;
+    let tx = conn.savepoint().map_err(failed("starting an update"))?;
     let (seq, current) = fetch_current(&tx, org, id)?;
     check_revision(change, current.integration.revision)?;
     let updated = persist(&tx, org, seq, plan_update(current, patch, change, None))?;
@@ -225,7 +225,7 @@ fn hard_delete(
     id: Uuid,
     change: &Change,
 ) -> Result<(), StoreError> {
-    let tx = conn.transaction().map_err(failed("starting a delete"))?;
+    let tx = conn.savepoint().map_err(failed("starting a delete"))?;
     let (seq, integration) = fetch(&tx, org, id)?;
     check_revision(change, integration.revision)?;
     // Tag and revision rows go with the row (ON DELETE CASCADE).
@@ -324,9 +324,12 @@ impl IntegrationStore for SqliteStore {
         org: &OrganizationId,
         filter: &ListFilter,
     ) -> Result<Vec<Integration>, StoreError> {
+        let (org, filter) = (org.clone(), filter.clone());
         self.pool
-            .read(|conn| list(conn, org, filter))
-            .map_err(|e| StoreError::other("listing integrations", e))
+            .scan(move |conn| {
+                list(conn, &org, &filter).map_err(|e| StoreError::other("listing integrations", e))
+            })
+            .await
     }
 
     async fn update_integration_with(

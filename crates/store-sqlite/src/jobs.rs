@@ -26,7 +26,7 @@ fn claim(
 ) -> Result<Option<Job>, StoreError> {
     let at = now_utc();
     let (now, org) = (micros(at), scope.organization_id());
-    let tx = conn.transaction().map_err(failed("starting a claim"))?;
+    let tx = conn.savepoint().map_err(failed("starting a claim"))?;
     let exhausted: Vec<Job> = tx
         .prepare_cached(&format!(
             "UPDATE connection_tests SET status = 'error', output = ?3, finished_at = ?1, lease_until = NULL \
@@ -73,7 +73,7 @@ fn finish(
 ) -> Result<Job, StoreError> {
     let org = scope.organization_id();
     // The result and its audit event commit together.
-    let tx = conn.transaction().map_err(failed("starting a job result"))?;
+    let tx = conn.savepoint().map_err(failed("starting a job result"))?;
     let updated = tx
         .prepare_cached(&format!(
             "UPDATE connection_tests SET status = ?5, exit_code = ?6, duration_ms = ?7, output = ?8, \
@@ -132,7 +132,7 @@ impl JobStore for SqliteStore {
         let event = test_event(audit.as_ref(), &job);
         self.pool
             .write(move |conn| {
-                let tx = conn.transaction().map_err(failed("starting to queue a job"))?;
+                let tx = conn.savepoint().map_err(failed("starting to queue a job"))?;
                 tx.prepare_cached(
                     "INSERT INTO connection_tests (id, organization_id, integration_id, integration_name, \
                          integration_type, revision, config, status, created_at, created_by) \
@@ -228,7 +228,7 @@ impl JobStore for SqliteStore {
         let scope = scope.clone();
         self.pool
             .write(move |conn| {
-                let tx = conn.transaction().map_err(failed("starting to retire a worker"))?;
+                let tx = conn.savepoint().map_err(failed("starting to retire a worker"))?;
                 let removed = tx
                     .execute(
                         "DELETE FROM workers WHERE id = ?1 AND organization_id IS ?2",
@@ -259,7 +259,7 @@ impl JobStore for SqliteStore {
             .write(move |conn| {
                 let at = now_utc();
                 let now = micros(at);
-                let tx = conn.transaction().map_err(failed("starting a heartbeat"))?;
+                let tx = conn.savepoint().map_err(failed("starting a heartbeat"))?;
                 let worker = tx
                     .prepare_cached(&format!(
                         "UPDATE workers SET last_heartbeat_at = ?1 \

@@ -1,11 +1,13 @@
 //! SQLite backend: the embedded default. One writer connection (SQLite
-//! serializes writers anyway) used on a blocking thread, and a few reader
+//! serializes writers anyway) used on a blocking thread, where concurrent
+//! writes share a transaction and its fsync (group commit), and a few reader
 //! connections used inline, since WAL lets reads run beside the writer and a
 //! short indexed read costs less than a hop to the blocking pool.
 #![forbid(unsafe_code)]
 
 mod audit;
 mod credentials;
+mod group;
 mod health;
 mod history;
 mod integrations;
@@ -78,7 +80,7 @@ impl Store for SqliteStore {
         // Reads keep working on a full disk; after a write failed for lack
         // of space, ready only once a write can succeed again.
         if self.pool.ran_out_of_space() {
-            self.pool.write(probe_write).await?;
+            self.pool.write_alone(probe_write).await?;
             self.pool.clear_full();
         }
         Ok(())

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ),
     ("20261201040000_webhooks", include_str!("../migrations/20261201040000_webhooks.sql")),
     ("20261201050000_health", include_str!("../migrations/20261201050000_health.sql")),
+    ("20261202000000_text_search", include_str!("../migrations/20261202000000_text_search.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<(), StoreError> {

@@ -34,7 +34,7 @@ fn put(
     write: SecretWrite,
 ) -> Result<(SecretMeta, bool), StoreError> {
     let now = micros(now_utc());
-    let tx = conn.transaction().map_err(failed("starting a secret write"))?;
+    let tx = conn.savepoint().map_err(failed("starting a secret write"))?;
     // The upsert takes the next version under the writer lock, so
     // concurrent writes of one name get consecutive versions.
     let (seq, version): (i64, i64) = tx
@@ -70,7 +70,7 @@ fn put(
 }
 
 fn rewrap(conn: &mut Connection, old: &str, new: &str, rewrap: &Rewrap) -> Result<usize, StoreError> {
-    let tx = conn.transaction().map_err(failed("starting a key rotation"))?;
+    let tx = conn.savepoint().map_err(failed("starting a key rotation"))?;
     check_fingerprint(recorded_fingerprint(&tx).map_err(failed("reading the fingerprint"))?.as_deref(), old)?;
     let keys = read_data_keys(&tx).map_err(failed("reading data keys"))?;
     for (org, wrapped) in &keys {
@@ -136,7 +136,7 @@ impl SecretStore for SqliteStore {
         let (org, fingerprint) = (org.clone(), fingerprint.to_owned());
         self.pool
             .write(move |conn| {
-                let tx = conn.transaction().map_err(failed("starting a data key write"))?;
+                let tx = conn.savepoint().map_err(failed("starting a data key write"))?;
                 let recorded = recorded_fingerprint(&tx).map_err(failed("reading the fingerprint"))?;
                 check_fingerprint(recorded.as_deref(), &fingerprint)?;
                 tx.execute(
@@ -173,15 +173,19 @@ impl SecretStore for SqliteStore {
     }
 
     async fn list_secrets(&self, org: &OrganizationId) -> Result<Vec<SecretMeta>, StoreError> {
+        let org = org.clone();
         self.pool
-            .read(|conn| {
-                let mut statement = conn.prepare_cached(&format!(
-                    "SELECT {SECRET_COLUMNS} FROM secrets WHERE organization_id = ?1 ORDER BY name"
-                ))?;
-                let rows = statement.query_map([org.as_str()], read(secret_from_row))?;
-                rows.collect()
+            .scan(move |conn| {
+                let list = || -> rusqlite::Result<Vec<SecretMeta>> {
+                    let mut statement = conn.prepare_cached(&format!(
+                        "SELECT {SECRET_COLUMNS} FROM secrets WHERE organization_id = ?1 ORDER BY name"
+                    ))?;
+                    let rows = statement.query_map([org.as_str()], read(secret_from_row))?;
+                    rows.collect()
+                };
+                list().map_err(failed("listing secrets"))
             })
-            .map_err(failed("listing secrets"))
+            .await
     }
 
     async fn secret_value(
@@ -243,7 +247,7 @@ impl SecretStore for SqliteStore {
         let (org, name) = (org.clone(), name.clone());
         self.pool
             .write(move |conn| {
-                let tx = conn.transaction().map_err(failed("starting a secret delete"))?;
+                let tx = conn.savepoint().map_err(failed("starting a secret delete"))?;
                 let removed = tx
                     .execute(
                         "DELETE FROM secrets WHERE organization_id = ?1 AND name = ?2",

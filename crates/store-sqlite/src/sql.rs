@@ -14,6 +14,13 @@ pub const DIALECT: Dialect = Dialect {
     like_any_case: "LIKE",
     // A set is bound as a JSON array: one argument whatever its size.
     in_set: |column, set| format!("{column} IN (SELECT value FROM json_each({set}))"),
+    // Unary `+` is SQLite's way to say "not from an index".
+    unindexed: |column| format!("+{column}"),
+    text_candidates: Some(|phrase| {
+        format!(
+            "seq IN (SELECT rowid FROM custom_integrations_text WHERE custom_integrations_text MATCH {phrase})"
+        )
+    }),
 };
 
 /// A shared argument as SQLite stores it: times as microseconds, ids as

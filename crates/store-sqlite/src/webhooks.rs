@@ -30,7 +30,7 @@ fn webhook_by_id(conn: &Connection, org: &OrganizationId, id: Uuid) -> Result<Op
 }
 
 fn create(conn: &mut Connection, webhook: &Webhook, audit: Option<AuditContext>) -> Result<(), StoreError> {
-    let tx = conn.transaction().map_err(failed("starting a webhook write"))?;
+    let tx = conn.savepoint().map_err(failed("starting a webhook write"))?;
     tx.prepare_cached(&format!(
         "INSERT INTO webhooks ({WEBHOOK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
     ))
@@ -66,7 +66,7 @@ fn delete(
     actor: Option<String>,
     audit: Option<AuditContext>,
 ) -> Result<(), StoreError> {
-    let tx = conn.transaction().map_err(failed("starting a webhook delete"))?;
+    let tx = conn.savepoint().map_err(failed("starting a webhook delete"))?;
     let webhook = webhook_by_id(&tx, org, id)?.ok_or(StoreError::NotFound(Missing::Webhook))?;
     // Its events and deliveries go with it (ON DELETE CASCADE).
     tx.execute("DELETE FROM webhooks WHERE id = ?1", params![id.to_string()])
@@ -81,7 +81,7 @@ fn queue(
     now: OffsetDateTime,
     limit: u32,
 ) -> Result<u64, StoreError> {
-    let tx = conn.transaction().map_err(failed("starting a fan-out"))?;
+    let tx = conn.savepoint().map_err(failed("starting a fan-out"))?;
     let candidates = all(&tx, &fan_out_candidates(DIALECT, since, limit), candidate_from_row)
         .map_err(failed("finding events to deliver"))?;
     let mut queued = 0;

@@ -47,6 +47,15 @@ pub fn distinct_tags(tags: &[String]) -> Vec<&str> {
     seen
 }
 
+/// An FTS5 phrase holding `needle` as it is: its double quotes doubled.
+pub fn fts_phrase(needle: &str) -> String {
+    format!("\"{}\"", needle.replace('"', "\"\""))
+}
+
+/// The shortest needle a trigram index can look up: shorter ones have no
+/// trigram, so they are matched by reading the rows.
+pub const TRIGRAM: usize = 3;
+
 /// A `LIKE ... ESCAPE '\'` pattern matching `needle` anywhere, with the
 /// needle's own `%`, `_` and `\` taken literally.
 pub fn contains_pattern(needle: &str) -> String {

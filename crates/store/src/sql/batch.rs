@@ -32,6 +32,8 @@ mod tests {
         placeholder: "$",
         like_any_case: "ILIKE",
         in_set: |column, set| format!("{column} = ANY({set})"),
+        unindexed: |column| column.to_owned(),
+        text_candidates: None,
     };
 
     #[test]

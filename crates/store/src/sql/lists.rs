@@ -5,18 +5,28 @@ use super::rows::{
     AUDIT_COLUMNS, INTEGRATION_COLUMNS, LEASE_COLUMNS, REVISION_COLUMNS, SECRET_VALUE_COLUMNS,
 };
 use super::{Arg, Dialect, Query};
-use crate::codec::{contains_pattern, distinct_tags};
+use crate::codec::{TRIGRAM, contains_pattern, distinct_tags, fts_phrase};
 use patchbay_domain::{AuditFilter, LeaseFilter, ListFilter, OrganizationId, SecretName};
 
 /// The organization's integrations matching `filter`, newest first, as
 /// `INTEGRATION_COLUMNS`. Tags go through the tag table: an integration
-/// matches when it carries every wanted tag.
+/// matches when it carries every wanted tag. A tag filter drives the query
+/// from the tagged rows (its organization column kept off the indexes), so
+/// its cost follows the tagged rows, not the size of the organization; so
+/// does a search through a text index, which drives it from its candidates.
 pub fn integrations(dialect: Dialect, org: &OrganizationId, filter: &ListFilter) -> Query {
     let mut q = Query::new(dialect);
     let org_arg = q.bind(org.as_str());
-    q.push(&format!(
-        "SELECT {INTEGRATION_COLUMNS} FROM custom_integrations WHERE organization_id = {org_arg}"
-    ));
+    let text_candidates = match (&filter.query, dialect.text_candidates) {
+        (Some(needle), Some(candidates)) if needle.chars().count() >= TRIGRAM => Some((needle, candidates)),
+        _ => None,
+    };
+    let org_column = if filter.tags.is_empty() && text_candidates.is_none() {
+        "organization_id".to_owned()
+    } else {
+        (dialect.unindexed)("organization_id")
+    };
+    q.push(&format!("SELECT {INTEGRATION_COLUMNS} FROM custom_integrations WHERE {org_column} = {org_arg}"));
     match filter.status {
         Some(status) => {
             let p = q.bind(status.as_str());
@@ -30,7 +40,12 @@ pub fn integrations(dialect: Dialect, org: &OrganizationId, filter: &ListFilter)
     }
     if let Some(needle) = &filter.query {
         let (p, like) = (q.bind(contains_pattern(needle)), dialect.like_any_case);
+        q.plan_with_values = true;
         q.push(&format!(" AND (name {like} {p} ESCAPE '\\' OR description {like} {p} ESCAPE '\\')"));
+    }
+    if let Some((needle, candidates)) = text_candidates {
+        let phrase = q.bind(fts_phrase(needle));
+        q.push(&format!(" AND {}", candidates(&phrase)));
     }
     if !filter.tags.is_empty() {
         let wanted: Vec<String> = distinct_tags(&filter.tags).into_iter().map(str::to_owned).collect();
@@ -151,6 +166,8 @@ mod tests {
         placeholder: "$",
         like_any_case: "ILIKE",
         in_set: |column, set| format!("{column} = ANY({set})"),
+        unindexed: |column| column.to_owned(),
+        text_candidates: None,
     };
 
     #[test]
@@ -204,11 +221,57 @@ mod tests {
             placeholder: "?",
             like_any_case: "LIKE",
             in_set: |column, set| format!("{column} IN (SELECT value FROM json_each({set}))"),
+            unindexed: |column| format!("+{column}"),
+            text_candidates: Some(|phrase| {
+                format!("seq IN (SELECT rowid FROM text WHERE text MATCH {phrase})")
+            }),
         };
         let filter = ListFilter { tags: vec!["a".into()], query: Some("x".into()), ..Default::default() };
         let q = integrations(question, &acme(), &filter);
         assert!(q.sql.contains("(name LIKE ?2 ESCAPE '\\' OR description LIKE ?2 ESCAPE '\\')"), "{}", q.sql);
         assert!(q.sql.contains("tag IN (SELECT value FROM json_each(?4))"), "{}", q.sql);
+        // A tag filter keeps SQLite off the organization's indexes, so the
+        // tagged rows drive the query.
+        assert!(q.sql.contains("WHERE +organization_id = ?1 AND"), "{}", q.sql);
+        let untagged = integrations(question, &acme(), &ListFilter::default());
+        assert!(untagged.sql.contains("WHERE organization_id = ?1 AND"), "{}", untagged.sql);
+    }
+
+    #[test]
+    fn a_text_index_narrows_searches_of_three_characters_or_more() {
+        let indexed = Dialect {
+            text_candidates: Some(|phrase| {
+                format!("seq IN (SELECT rowid FROM text WHERE text MATCH {phrase})")
+            }),
+            unindexed: |column| format!("+{column}"),
+            ..DOLLAR
+        };
+        let search = |needle: &str| {
+            integrations(indexed, &acme(), &ListFilter { query: Some(needle.into()), ..Default::default() })
+        };
+        // Three characters: the LIKE rule still decides, over the index's
+        // candidates, and the index drives the query.
+        let q = search("ab\"c");
+        assert!(q.sql.contains("WHERE +organization_id = $1 AND"), "{}", q.sql);
+        assert!(
+            q.sql.contains("(name ILIKE $2 ESCAPE '\\' OR description ILIKE $2 ESCAPE '\\')"),
+            "{}",
+            q.sql
+        );
+        assert!(q.sql.contains("AND seq IN (SELECT rowid FROM text WHERE text MATCH $3)"), "{}", q.sql);
+        assert_eq!(q.args[1..3], [Arg::from("%ab\"c%"), Arg::from("\"ab\"\"c\"")]);
+        // Two characters (counted as characters, not bytes) have no trigram.
+        let short = search("éé");
+        assert!(!short.sql.contains("MATCH"), "{}", short.sql);
+        assert!(short.sql.contains("WHERE organization_id = $1 AND"), "{}", short.sql);
+        // Without an index the search is the LIKE rule alone.
+        let q =
+            integrations(DOLLAR, &acme(), &ListFilter { query: Some("abc".into()), ..Default::default() });
+        assert!(!q.sql.contains("MATCH") && q.sql.contains("WHERE organization_id = $1 AND"), "{}", q.sql);
+        // A search is planned with its pattern (an index serves it only
+        // once known); other lists reuse one cached plan.
+        assert!(q.plan_with_values && short.plan_with_values);
+        assert!(!integrations(DOLLAR, &acme(), &ListFilter::default()).plan_with_values);
     }
 
     #[test]

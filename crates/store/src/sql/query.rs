@@ -58,6 +58,15 @@ pub struct Dialect {
     /// The condition that `column` is one of the texts of the set bound at
     /// the placeholder `set` (an `Arg::TextSet`).
     pub in_set: fn(column: &str, set: &str) -> String,
+    /// `column` as an expression no index serves, to keep the planner off
+    /// an index it would pick wrongly (SQLite, without statistics, prefers
+    /// the one that spares it a sort even when it then walks every row).
+    pub unindexed: fn(column: &str) -> String,
+    /// The condition that integration `seq` may hold the FTS5 phrase bound
+    /// at `phrase` in its name or description, from a trigram index: it
+    /// narrows a search to its candidates before the `LIKE` rule decides.
+    /// `None` where an index serves the `LIKE` itself (PostgreSQL's pg_trgm).
+    pub text_candidates: Option<fn(phrase: &str) -> String>,
 }
 
 /// SQL text and its numbered arguments. Only which filters are given
@@ -67,12 +76,17 @@ pub struct Dialect {
 pub struct Query {
     pub sql: String,
     pub args: Vec<Arg>,
+    /// Whether the best plan depends on the values: a `LIKE` pattern an
+    /// index serves only once it is known. PostgreSQL then plans this call
+    /// with its values, where a cached statement would soon settle on one
+    /// generic plan that reads every row.
+    pub plan_with_values: bool,
     dialect: Dialect,
 }
 
 impl Query {
     pub fn new(dialect: Dialect) -> Self {
-        Self { sql: String::new(), args: Vec::new(), dialect }
+        Self { sql: String::new(), args: Vec::new(), plan_with_values: false, dialect }
     }
 
     /// Adds `value` as the next argument and returns its placeholder.
@@ -92,8 +106,13 @@ mod tests {
 
     #[test]
     fn placeholders_count_the_arguments() {
-        let dialect =
-            Dialect { placeholder: "$", like_any_case: "ILIKE", in_set: |c, s| format!("{c} = ANY({s})") };
+        let dialect = Dialect {
+            placeholder: "$",
+            like_any_case: "ILIKE",
+            in_set: |c, s| format!("{c} = ANY({s})"),
+            unindexed: str::to_owned,
+            text_candidates: None,
+        };
         let mut query = Query::new(dialect);
         assert_eq!((query.bind("a"), query.bind(7)), ("$1".to_owned(), "$2".to_owned()));
         assert_eq!(query.args, [Arg::Text("a".into()), Arg::Int(7)]);

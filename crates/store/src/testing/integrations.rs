@@ -313,6 +313,12 @@ pub async fn list_searches_name_and_description(store: Arc<dyn Store>) {
     store.create_integration(&a, new_integration("ÄRGER-svc", "t", &[])).await.unwrap();
     assert_eq!(names(&store.list_integrations(&a, &search("ÄRGER")).await.unwrap()), ["ÄRGER-svc"]);
     assert_eq!(names(&store.list_integrations(&a, &search("RGER-SVC")).await.unwrap()), ["ÄRGER-svc"]);
+    // The index spans organizations; a search never does.
+    store.create_integration(&org("org-b"), new_integration("billing-of-b", "t", &[])).await.unwrap();
+    assert_eq!(
+        names(&store.list_integrations(&a, &search("billing")).await.unwrap()),
+        ["billing-cache", "alpha"]
+    );
 }
 
 pub async fn list_pages_with_limit_and_offset(store: Arc<dyn Store>) {
