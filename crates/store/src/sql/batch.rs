@@ -33,7 +33,7 @@ mod tests {
         like_any_case: "ILIKE",
         in_set: |column, set| format!("{column} = ANY({set})"),
         unindexed: |column| column.to_owned(),
-        text_candidates: None,
+        text_index: crate::sql::TextIndex::None,
     };
 
     #[test]

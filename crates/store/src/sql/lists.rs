@@ -4,7 +4,7 @@
 use super::rows::{
     AUDIT_COLUMNS, INTEGRATION_COLUMNS, LEASE_COLUMNS, REVISION_COLUMNS, SECRET_VALUE_COLUMNS,
 };
-use super::{Arg, Dialect, Query};
+use super::{Arg, Dialect, Query, TextIndex};
 use crate::codec::{TRIGRAM, contains_pattern, distinct_tags, fts_phrase};
 use patchbay_domain::{AuditFilter, LeaseFilter, ListFilter, OrganizationId, SecretName};
 
@@ -17,11 +17,11 @@ use patchbay_domain::{AuditFilter, LeaseFilter, ListFilter, OrganizationId, Secr
 pub fn integrations(dialect: Dialect, org: &OrganizationId, filter: &ListFilter) -> Query {
     let mut q = Query::new(dialect);
     let org_arg = q.bind(org.as_str());
-    let text_candidates = match (&filter.query, dialect.text_candidates) {
-        (Some(needle), Some(candidates)) if needle.chars().count() >= TRIGRAM => Some((needle, candidates)),
-        _ => None,
-    };
-    let org_column = if filter.tags.is_empty() && text_candidates.is_none() {
+    // A search an index serves drives the query from what it finds, like a
+    // tag filter.
+    let indexed_needle = filter.query.as_ref().filter(|needle| needle.chars().count() >= TRIGRAM);
+    let indexed_search = indexed_needle.is_some() && !matches!(dialect.text_index, TextIndex::None);
+    let org_column = if filter.tags.is_empty() && !indexed_search {
         "organization_id".to_owned()
     } else {
         (dialect.unindexed)("organization_id")
@@ -43,7 +43,7 @@ pub fn integrations(dialect: Dialect, org: &OrganizationId, filter: &ListFilter)
         q.plan_with_values = true;
         q.push(&format!(" AND (name {like} {p} ESCAPE '\\' OR description {like} {p} ESCAPE '\\')"));
     }
-    if let Some((needle, candidates)) = text_candidates {
+    if let (Some(needle), TextIndex::Candidates(candidates)) = (indexed_needle, dialect.text_index) {
         let phrase = q.bind(fts_phrase(needle));
         q.push(&format!(" AND {}", candidates(&phrase)));
     }
@@ -167,7 +167,7 @@ mod tests {
         like_any_case: "ILIKE",
         in_set: |column, set| format!("{column} = ANY({set})"),
         unindexed: |column| column.to_owned(),
-        text_candidates: None,
+        text_index: TextIndex::None,
     };
 
     #[test]
@@ -222,7 +222,7 @@ mod tests {
             like_any_case: "LIKE",
             in_set: |column, set| format!("{column} IN (SELECT value FROM json_each({set}))"),
             unindexed: |column| format!("+{column}"),
-            text_candidates: Some(|phrase| {
+            text_index: TextIndex::Candidates(|phrase| {
                 format!("seq IN (SELECT rowid FROM text WHERE text MATCH {phrase})")
             }),
         };
@@ -240,7 +240,7 @@ mod tests {
     #[test]
     fn a_text_index_narrows_searches_of_three_characters_or_more() {
         let indexed = Dialect {
-            text_candidates: Some(|phrase| {
+            text_index: TextIndex::Candidates(|phrase| {
                 format!("seq IN (SELECT rowid FROM text WHERE text MATCH {phrase})")
             }),
             unindexed: |column| format!("+{column}"),
@@ -268,6 +268,19 @@ mod tests {
         let q =
             integrations(DOLLAR, &acme(), &ListFilter { query: Some("abc".into()), ..Default::default() });
         assert!(!q.sql.contains("MATCH") && q.sql.contains("WHERE organization_id = $1 AND"), "{}", q.sql);
+        // Where an index serves the LIKE itself, that is the whole search,
+        // still kept off the organization's indexes.
+        let serves =
+            Dialect { text_index: TextIndex::ServesLike, unindexed: |c| format!("({c} || '')"), ..DOLLAR };
+        let q =
+            integrations(serves, &acme(), &ListFilter { query: Some("abc".into()), ..Default::default() });
+        assert!(
+            !q.sql.contains("MATCH") && q.sql.contains("WHERE (organization_id || '') = $1 AND"),
+            "{}",
+            q.sql
+        );
+        let q = integrations(serves, &acme(), &ListFilter { query: Some("ab".into()), ..Default::default() });
+        assert!(q.sql.contains("WHERE organization_id = $1 AND"), "{}", q.sql);
         // A search is planned with its pattern (an index serves it only
         // once known); other lists reuse one cached plan.
         assert!(q.plan_with_values && short.plan_with_values);

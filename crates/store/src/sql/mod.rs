@@ -14,7 +14,7 @@ mod webhooks;
 pub use batch::integrations_by_names;
 pub use columns::Columns;
 pub use lists::{audit_events, integrations, leases, revisions, secret_values};
-pub use query::{Arg, Dialect, Query};
+pub use query::{Arg, Dialect, Query, TextIndex};
 pub use rows::{
     CURRENT_COLUMNS, CURRENT_FROM, DATA_KEY_COLUMNS, INTEGRATION_COLUMNS, JOB_COLUMNS, LEASE_COLUMNS,
     PROVIDER_COLUMNS, REVISION_COLUMNS, SECRET_COLUMNS, SECRET_VERSION_COLUMNS, WORKER_COLUMNS,

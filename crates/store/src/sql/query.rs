@@ -60,13 +60,25 @@ pub struct Dialect {
     pub in_set: fn(column: &str, set: &str) -> String,
     /// `column` as an expression no index serves, to keep the planner off
     /// an index it would pick wrongly (SQLite, without statistics, prefers
-    /// the one that spares it a sort even when it then walks every row).
+    /// the one that spares it a sort even when it then walks every row;
+    /// PostgreSQL, with stale statistics, an organization it thinks small).
     pub unindexed: fn(column: &str) -> String,
-    /// The condition that integration `seq` may hold the FTS5 phrase bound
-    /// at `phrase` in its name or description, from a trigram index: it
-    /// narrows a search to its candidates before the `LIKE` rule decides.
-    /// `None` where an index serves the `LIKE` itself (PostgreSQL's pg_trgm).
-    pub text_candidates: Option<fn(phrase: &str) -> String>,
+    /// What serves a search of `TRIGRAM` characters or more.
+    pub text_index: TextIndex,
+}
+
+/// The index a search of the name and description can use.
+#[derive(Debug, Clone, Copy)]
+pub enum TextIndex {
+    /// None: a search reads the organization's rows.
+    None,
+    /// An index serves the `LIKE` rule itself (PostgreSQL's pg_trgm).
+    ServesLike,
+    /// A trigram index of its own (SQLite's FTS5): the condition that
+    /// integration `seq` may hold the FTS5 phrase bound at `phrase` in its
+    /// name or description narrows a search to its candidates before the
+    /// `LIKE` rule decides.
+    Candidates(fn(phrase: &str) -> String),
 }
 
 /// SQL text and its numbered arguments. Only which filters are given
@@ -111,7 +123,7 @@ mod tests {
             like_any_case: "ILIKE",
             in_set: |c, s| format!("{c} = ANY({s})"),
             unindexed: str::to_owned,
-            text_candidates: None,
+            text_index: TextIndex::None,
         };
         let mut query = Query::new(dialect);
         assert_eq!((query.bind("a"), query.bind(7)), ("$1".to_owned(), "$2".to_owned()));
