@@ -17,8 +17,6 @@ use patchbay_domain::{AuditFilter, LeaseFilter, ListFilter, OrganizationId, Secr
 pub fn integrations(dialect: Dialect, org: &OrganizationId, filter: &ListFilter) -> Query {
     let mut q = Query::new(dialect);
     let org_arg = q.bind(org.as_str());
-    // A search an index serves drives the query from what it finds, like a
-    // tag filter.
     let indexed_needle = filter.query.as_ref().filter(|needle| needle.chars().count() >= TRIGRAM);
     let indexed_search = indexed_needle.is_some() && !matches!(dialect.text_index, TextIndex::None);
     let org_column = if filter.tags.is_empty() && !indexed_search {
