@@ -12,7 +12,7 @@ use patchbay_domain::{
 use patchbay_store::codec::{distinct_tags, encode_config, encode_tags};
 use patchbay_store::sql::{
     CURRENT_COLUMNS, CURRENT_FROM, INTEGRATION_COLUMNS, current_from_row, integration_from_row, integrations,
-    integrations_by_names,
+    integrations_by_ids, integrations_by_names,
 };
 use patchbay_store::{
     AuditContext, Change, Current, DeleteMode, IntegrationStore, IntegrationWrite, Missing, StoreError,
@@ -327,21 +327,12 @@ impl IntegrationStore for PostgresStore {
         org: &OrganizationId,
         ids: &[Uuid],
     ) -> Result<Vec<Integration>, StoreError> {
-        if ids.is_empty() {
+        let Some(query) = integrations_by_ids(DIALECT, org, ids) else {
             return Ok(Vec::new());
-        }
+        };
         let db = client(&self.pool).await?;
-        // Ids are `uuid`s here, bound as one `uuid[]`: the shared sets are
-        // `text[]`, which `id = ANY(..)` would not take.
-        let sql = format!(
-            "SELECT {INTEGRATION_COLUMNS} FROM custom_integrations WHERE organization_id = $1 AND id = ANY($2)"
-        );
-        let statement = db.prepare_cached(&sql).await.map_err(failed("preparing a read"))?;
-        let rows = db
-            .query(&statement, &[&org.as_str(), &ids])
-            .await
-            .map_err(failed("reading integrations by id"))?;
-        rows.iter().map(|row| read(row, integration_from_row).map(|(_, integration)| integration)).collect()
+        let rows = all(&db, &query, "reading integrations by id", integration_from_row).await?;
+        Ok(rows.into_iter().map(|(_, integration)| integration).collect())
     }
 
     async fn get_integrations_by_names(

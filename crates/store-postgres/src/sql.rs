@@ -3,7 +3,7 @@
 use crate::classify::failed;
 use deadpool_postgres::GenericClient;
 use patchbay_store::StoreError;
-use patchbay_store::sql::{Arg, Columns, Dialect, Query, TextIndex};
+use patchbay_store::sql::{Arg, Columns, Dialect, Query, Sets, TextIndex};
 use time::OffsetDateTime;
 use tokio_postgres::Row;
 use tokio_postgres::types::{FromSql, ToSql};
@@ -12,8 +12,8 @@ use uuid::Uuid;
 pub const DIALECT: Dialect = Dialect {
     placeholder: "$",
     like_any_case: "ILIKE",
-    // A set is one `text[]` parameter.
-    in_set: |column, set| format!("{column} = ANY({set})"),
+    // A large set is one `text[]` or `uuid[]` parameter.
+    sets: Sets::EachValue(|column, set| format!("{column} = ANY({set})")),
     // PostgreSQL plans from its statistics, which lag a bulk load: until
     // they catch up it walks an organization's rows for a tag filter or a
     // search it believes small. An expression keeps it on the tag and
@@ -30,6 +30,7 @@ fn parameter(arg: &Arg) -> &(dyn ToSql + Sync) {
         Arg::Time(at) => at,
         Arg::Uuid(id) => id,
         Arg::TextSet(texts) => texts,
+        Arg::UuidSet(ids) => ids,
     }
 }
 
@@ -100,8 +101,8 @@ mod tests {
     use super::*;
     use crate::PostgresStore;
     use crate::testing::TestDatabase;
-    use patchbay_domain::{ListFilter, OrganizationId};
-    use patchbay_store::sql::integrations;
+    use patchbay_domain::{ListFilter, OrganizationId, SecretName};
+    use patchbay_store::sql::{integrations, integrations_by_ids, integrations_by_names, secret_values};
 
     /// Right after a bulk load, before autovacuum has analyzed it, the
     /// planner still believes the organization small; a search and a tag
@@ -150,6 +151,41 @@ mod tests {
             let plan = plan.join("\n");
             assert!(plan.contains(index), "{filter:?} should use {index}:\n{plan}");
             assert!(!plan.contains("custom_integrations_org_created"), "{filter:?} walks the org:\n{plan}");
+        }
+    }
+
+    /// The reads of a resolve settle on one generic plan each: planning
+    /// them anew on every call (as `= ANY($n)` made PostgreSQL do) cost a
+    /// resolve more than running them.
+    #[tokio::test]
+    async fn the_reads_of_a_resolve_are_planned_once() {
+        let Some(database) = TestDatabase::from_env().await else { return };
+        let store = PostgresStore::connect(database.url()).await.unwrap();
+        // One pooled connection, as a request has: its statement cache.
+        let client = crate::pool::client(&store.pool).await.unwrap();
+        let org = OrganizationId::parse("acme").unwrap();
+        let names: Vec<String> = (0..5).map(|i| format!("integration-{i}")).collect();
+        let secrets: Vec<SecretName> =
+            (0..10).map(|i| SecretName::parse(&format!("SECRET_{i}")).unwrap()).collect();
+        let ids: Vec<uuid::Uuid> = (0..3).map(|_| uuid::Uuid::new_v4()).collect();
+        let queries = [
+            integrations_by_names(DIALECT, &org, &names).unwrap(),
+            secret_values(DIALECT, &org, &secrets).unwrap(),
+            integrations_by_ids(DIALECT, &org, &ids).unwrap(),
+        ];
+        for query in &queries {
+            for _ in 0..8 {
+                all(&client, query, "a resolve's read", |_| Ok(())).await.unwrap();
+            }
+        }
+        let plans = client
+            .query("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements", &[])
+            .await
+            .unwrap();
+        for query in &queries {
+            let row = plans.iter().find(|row| row.get::<_, String>(0) == query.sql).expect("prepared");
+            let (generic, custom): (i64, i64) = (row.get(1), row.get(2));
+            assert!(generic >= 3 && custom <= 5, "{}: {generic} generic, {custom} custom plans", query.sql);
         }
     }
 }

@@ -9,8 +9,8 @@ use patchbay_domain::{
 };
 use patchbay_store::codec::{distinct_tags, encode_config, encode_tags};
 use patchbay_store::sql::{
-    Arg, CURRENT_COLUMNS, CURRENT_FROM, INTEGRATION_COLUMNS, Query, current_from_row, integration_from_row,
-    integrations, integrations_by_names,
+    CURRENT_COLUMNS, CURRENT_FROM, INTEGRATION_COLUMNS, current_from_row, integration_from_row, integrations,
+    integrations_by_ids, integrations_by_names,
 };
 use patchbay_store::{
     AuditContext, Change, Conflict, Current, DeleteMode, IntegrationStore, IntegrationWrite, Missing,
@@ -235,22 +235,6 @@ fn hard_delete(
     tx.commit().map_err(failed("committing a delete"))
 }
 
-/// What `fetch` reads, for many ids in one statement. The shared sets are
-/// texts and SQLite stores ids as text, so the ids are one set argument.
-fn fetch_many(conn: &Connection, org: &OrganizationId, ids: &[Uuid]) -> rusqlite::Result<Vec<Integration>> {
-    let mut q = Query::new(DIALECT);
-    let org = q.bind(org.as_str());
-    let set = q.bind(Arg::TextSet(ids.iter().map(Uuid::to_string).collect()));
-    // The unary `+` keeps the planner on the id index: otherwise it walks
-    // every row of the organization to check each against the set.
-    q.push(&format!(
-        "SELECT {INTEGRATION_COLUMNS} FROM custom_integrations WHERE +organization_id = {org} AND {}",
-        (DIALECT.in_set)("id", &set)
-    ));
-    let rows = all(conn, &q, integration_from_row)?;
-    Ok(rows.into_iter().map(|(_, integration)| integration).collect())
-}
-
 fn list(conn: &Connection, org: &OrganizationId, filter: &ListFilter) -> rusqlite::Result<Vec<Integration>> {
     let rows = all(conn, &integrations(DIALECT, org, filter), integration_from_row)?;
     Ok(rows.into_iter().map(|(_, integration)| integration).collect())
@@ -288,10 +272,14 @@ impl IntegrationStore for SqliteStore {
         org: &OrganizationId,
         ids: &[Uuid],
     ) -> Result<Vec<Integration>, StoreError> {
-        if ids.is_empty() {
+        let Some(query) = integrations_by_ids(DIALECT, org, ids) else {
             return Ok(Vec::new());
-        }
-        self.pool.read(|conn| fetch_many(conn, org, ids)).map_err(failed("reading integrations by id"))
+        };
+        let rows = self
+            .pool
+            .read(|conn| all(conn, &query, integration_from_row))
+            .map_err(failed("reading integrations by id"))?;
+        Ok(rows.into_iter().map(|(_, integration)| integration).collect())
     }
 
     async fn get_integrations_by_names(

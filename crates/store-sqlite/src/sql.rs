@@ -2,7 +2,7 @@
 //! arguments as rusqlite values, and rusqlite rows as `Columns`.
 use crate::time_codec::{from_micros, micros};
 use patchbay_store::StoreError;
-use patchbay_store::sql::{Arg, Columns, Dialect, Query, TextIndex};
+use patchbay_store::sql::{Arg, Columns, Dialect, Query, Sets, TextIndex};
 use rusqlite::types::ToSqlOutput;
 use rusqlite::{Connection, Row, ToSql, params_from_iter};
 use time::OffsetDateTime;
@@ -13,7 +13,7 @@ pub const DIALECT: Dialect = Dialect {
     // SQLite's LIKE ignores ASCII case (`case_sensitive_like` is off).
     like_any_case: "LIKE",
     // A set is bound as a JSON array: one argument whatever its size.
-    in_set: |column, set| format!("{column} IN (SELECT value FROM json_each({set}))"),
+    sets: Sets::OneArgument(|column, set| format!("{column} IN (SELECT value FROM json_each({set}))")),
     // Unary `+` is SQLite's way to say "not from an index".
     unindexed: |column| format!("+{column}"),
     text_index: TextIndex::Candidates(|phrase| {
@@ -34,12 +34,16 @@ impl ToSql for SqliteArg<'_> {
             Arg::Int(n) => ToSqlOutput::from(*n),
             Arg::Time(at) => ToSqlOutput::from(micros(*at)),
             Arg::Uuid(id) => ToSqlOutput::from(id.to_string()),
-            Arg::TextSet(texts) => ToSqlOutput::from(
-                serde_json::to_string(texts)
-                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
-            ),
+            Arg::TextSet(texts) => ToSqlOutput::from(json_array(texts)?),
+            Arg::UuidSet(ids) => {
+                ToSqlOutput::from(json_array(&ids.iter().map(Uuid::to_string).collect::<Vec<_>>())?)
+            }
         })
     }
+}
+
+fn json_array(values: &[String]) -> rusqlite::Result<String> {
+    serde_json::to_string(values).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
 }
 
 /// A rusqlite row for the shared readers: ids are stored as text, times as

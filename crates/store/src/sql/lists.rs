@@ -48,12 +48,11 @@ pub fn integrations(dialect: Dialect, org: &OrganizationId, filter: &ListFilter)
     if !filter.tags.is_empty() {
         let wanted: Vec<String> = distinct_tags(&filter.tags).into_iter().map(str::to_owned).collect();
         let count = q.bind(wanted.len() as i64);
-        let set = q.bind(Arg::TextSet(wanted));
+        let tags = q.in_set("tag", wanted);
         q.push(&format!(
             " AND seq IN (SELECT integration_seq FROM custom_integration_tags \
-             WHERE organization_id = {org_arg} AND {} \
-             GROUP BY integration_seq HAVING COUNT(*) = {count})",
-            (dialect.in_set)("tag", &set)
+             WHERE organization_id = {org_arg} AND {tags} \
+             GROUP BY integration_seq HAVING COUNT(*) = {count})"
         ));
     }
     q.push(" ORDER BY created_at DESC, seq DESC");
@@ -83,12 +82,11 @@ pub fn secret_values(dialect: Dialect, org: &OrganizationId, names: &[SecretName
     }
     let mut q = Query::new(dialect);
     let org = q.bind(org.as_str());
-    let set = q.bind(Arg::TextSet(names.iter().map(|name| name.as_str().to_owned()).collect()));
+    let names = q.in_set("s.name", names.iter().map(SecretName::as_str).collect());
     q.push(&format!(
         "SELECT {SECRET_VALUE_COLUMNS} FROM secrets s \
          JOIN secret_versions v ON v.secret_seq = s.seq AND v.version = s.current_version \
-         WHERE s.organization_id = {org} AND {}",
-        (dialect.in_set)("s.name", &set)
+         WHERE s.organization_id = {org} AND {names}"
     ));
     Some(q)
 }
@@ -158,15 +156,8 @@ pub fn audit_events(dialect: Dialect, org: &OrganizationId, filter: &AuditFilter
 mod tests {
     use super::*;
     use crate::fixtures::acme;
+    use crate::sql::query::test_dialects::{DOLLAR, QUESTION};
     use patchbay_domain::{AuditAction, IntegrationStatus, LeaseState, ProviderName};
-
-    const DOLLAR: Dialect = Dialect {
-        placeholder: "$",
-        like_any_case: "ILIKE",
-        in_set: |column, set| format!("{column} = ANY({set})"),
-        unindexed: |column| column.to_owned(),
-        text_index: TextIndex::None,
-    };
 
     #[test]
     fn no_filter_lists_the_live_integrations_without_limit() {
@@ -195,8 +186,8 @@ mod tests {
             "organization_id = $1 AND status = $2 AND integration_type = $3 \
              AND (name ILIKE $4 ESCAPE '\\' OR description ILIKE $4 ESCAPE '\\') \
              AND seq IN (SELECT integration_seq FROM custom_integration_tags \
-             WHERE organization_id = $1 AND tag = ANY($6) GROUP BY integration_seq HAVING COUNT(*) = $5) \
-             ORDER BY created_at DESC, seq DESC LIMIT $7 OFFSET $8"
+             WHERE organization_id = $1 AND tag IN ($6, $7) GROUP BY integration_seq HAVING COUNT(*) = $5) \
+             ORDER BY created_at DESC, seq DESC LIMIT $8 OFFSET $9"
         );
         assert_eq!(
             q.args,
@@ -206,7 +197,8 @@ mod tests {
                 Arg::from("postgres"),
                 Arg::from("%50\\%%"),
                 Arg::Int(2),
-                Arg::TextSet(vec!["b".into(), "a".into()]),
+                Arg::from("b"),
+                Arg::from("a"),
                 Arg::Int(10),
                 Arg::Int(20),
             ]
@@ -216,13 +208,10 @@ mod tests {
     #[test]
     fn the_dialect_shapes_placeholders_like_and_sets() {
         let question = Dialect {
-            placeholder: "?",
-            like_any_case: "LIKE",
-            in_set: |column, set| format!("{column} IN (SELECT value FROM json_each({set}))"),
-            unindexed: |column| format!("+{column}"),
             text_index: TextIndex::Candidates(|phrase| {
                 format!("seq IN (SELECT rowid FROM text WHERE text MATCH {phrase})")
             }),
+            ..QUESTION
         };
         let filter = ListFilter { tags: vec!["a".into()], query: Some("x".into()), ..Default::default() };
         let q = integrations(question, &acme(), &filter);
@@ -286,10 +275,12 @@ mod tests {
     }
 
     #[test]
-    fn secret_values_are_one_set_argument() {
+    fn secret_values_are_one_set() {
         let names = [SecretName::parse("DB_PASSWORD").unwrap(), SecretName::parse("API_KEY").unwrap()];
         let q = secret_values(DOLLAR, &acme(), &names).unwrap();
-        assert!(q.sql.ends_with("WHERE s.organization_id = $1 AND s.name = ANY($2)"), "{}", q.sql);
+        assert!(q.sql.ends_with("WHERE s.organization_id = $1 AND s.name IN ($2, $3)"), "{}", q.sql);
+        assert_eq!(q.args, [Arg::from("acme"), Arg::from("DB_PASSWORD"), Arg::from("API_KEY")]);
+        let q = secret_values(QUESTION, &acme(), &names).unwrap();
         let set = Arg::TextSet(vec!["DB_PASSWORD".into(), "API_KEY".into()]);
         assert_eq!(q.args, [Arg::from("acme"), set]);
         assert!(secret_values(DOLLAR, &acme(), &[]).is_none());

@@ -11,10 +11,10 @@ mod query;
 mod rows;
 mod webhooks;
 
-pub use batch::integrations_by_names;
+pub use batch::{integrations_by_ids, integrations_by_names};
 pub use columns::Columns;
 pub use lists::{audit_events, integrations, leases, revisions, secret_values};
-pub use query::{Arg, Dialect, Query, TextIndex};
+pub use query::{Arg, Dialect, Query, Sets, TextIndex};
 pub use rows::{
     CURRENT_COLUMNS, CURRENT_FROM, DATA_KEY_COLUMNS, INTEGRATION_COLUMNS, JOB_COLUMNS, LEASE_COLUMNS,
     PROVIDER_COLUMNS, REVISION_COLUMNS, SECRET_COLUMNS, SECRET_VERSION_COLUMNS, WORKER_COLUMNS,

@@ -12,8 +12,37 @@ pub enum Arg {
     Time(OffsetDateTime),
     /// An id, stored as its backend stores ids (text, `uuid`).
     Uuid(Uuid),
-    /// Several texts bound as one argument, matched with `Dialect::in_set`.
+    /// Several texts bound as one argument (see `Sets`).
     TextSet(Vec<String>),
+    /// Several ids bound as one argument (see `Sets`).
+    UuidSet(Vec<Uuid>),
+}
+
+impl Arg {
+    /// The value as an element of a set bound as one argument of texts.
+    /// Sets hold names, tags and ids; no caller puts a time or a set in one.
+    fn into_set_text(self) -> String {
+        match self {
+            Self::Text(text) => text,
+            Self::Int(n) => n.to_string(),
+            Self::Uuid(id) => id.to_string(),
+            Self::Time(_) | Self::TextSet(_) | Self::UuidSet(_) => {
+                unreachable!("a set holds texts, numbers and ids")
+            }
+        }
+    }
+
+    /// `values` as one argument: ids as ids (a `uuid` column takes no
+    /// texts on PostgreSQL), anything else as texts.
+    fn set_of(values: Vec<Self>) -> Self {
+        if values.iter().all(|value| matches!(value, Self::Uuid(_))) {
+            let ids =
+                values.into_iter().map(|value| if let Self::Uuid(id) = value { id } else { unreachable!() });
+            Self::UuidSet(ids.collect())
+        } else {
+            Self::TextSet(values.into_iter().map(Self::into_set_text).collect())
+        }
+    }
 }
 
 impl From<&str> for Arg {
@@ -55,9 +84,8 @@ pub struct Dialect {
     pub placeholder: &'static str,
     /// The operator matching a `LIKE` pattern whatever the case.
     pub like_any_case: &'static str,
-    /// The condition that `column` is one of the texts of the set bound at
-    /// the placeholder `set` (an `Arg::TextSet`).
-    pub in_set: fn(column: &str, set: &str) -> String,
+    /// How a set of values is bound, for `Query::in_set`.
+    pub sets: Sets,
     /// `column` as an expression no index serves, to keep the planner off
     /// an index it would pick wrongly (SQLite, without statistics, prefers
     /// the one that spares it a sort even when it then walks every row;
@@ -66,6 +94,30 @@ pub struct Dialect {
     /// What serves a search of `TRIGRAM` characters or more.
     pub text_index: TextIndex,
 }
+
+/// How a condition "`column` is one of these values" binds its values.
+#[derive(Debug, Clone, Copy)]
+pub enum Sets {
+    /// All the values as one `Arg::TextSet`, and the condition that
+    /// `column` is one of the texts of the set bound at the placeholder
+    /// `set`: one cached statement serves any number of values (SQLite
+    /// plans a statement once, whatever its values).
+    OneArgument(fn(column: &str, set: &str) -> String),
+    /// Up to `EACH_VALUE_MAX` values, `column IN (..)` with a placeholder
+    /// per value, their number rounded up to a power of two by repeating
+    /// the last value; more, one argument as `OneArgument` binds it.
+    /// PostgreSQL plans `= ANY($n)` anew on every call, because its generic
+    /// plan guesses ten elements and so never looks cheaper than a plan for
+    /// the two or five it is given: planning cost a resolve more than
+    /// running its queries. With a known count it settles on a generic plan
+    /// after five calls, and the rounding keeps a handful of statements per
+    /// query in the statement cache. Large sets stay one argument, as a
+    /// statement takes at most 65,535.
+    EachValue(fn(column: &str, set: &str) -> String),
+}
+
+/// The most values `Sets::EachValue` binds one by one.
+pub const EACH_VALUE_MAX: usize = 64;
 
 /// The index a search of the name and description can use.
 #[derive(Debug, Clone, Copy)]
@@ -110,23 +162,113 @@ impl Query {
     pub fn push(&mut self, sql: &str) {
         self.sql.push_str(sql);
     }
+
+    /// Binds `values` as the dialect binds a set and returns the condition
+    /// that `column` is one of them. `values` must not be empty (`IN ()`
+    /// is no SQL); callers with nothing to ask do not ask.
+    pub fn in_set<V: Into<Arg>>(&mut self, column: &str, values: Vec<V>) -> String {
+        assert!(!values.is_empty(), "an empty set asks nothing");
+        let values: Vec<Arg> = values.into_iter().map(Into::into).collect();
+        match self.dialect.sets {
+            Sets::OneArgument(condition) => {
+                let texts = values.into_iter().map(Arg::into_set_text).collect();
+                let set = self.bind(Arg::TextSet(texts));
+                condition(column, &set)
+            }
+            Sets::EachValue(many) if values.len() > EACH_VALUE_MAX => {
+                let set = self.bind(Arg::set_of(values));
+                many(column, &set)
+            }
+            Sets::EachValue(_) => {
+                let last = values[values.len() - 1].clone();
+                let padding = values.len().next_power_of_two() - values.len();
+                let placeholders: Vec<String> = values
+                    .into_iter()
+                    .chain(std::iter::repeat_n(last, padding))
+                    .map(|value| self.bind(value))
+                    .collect();
+                format!("{column} IN ({})", placeholders.join(", "))
+            }
+        }
+    }
+}
+
+/// Dialects for the shared queries' unit tests, shaped as the backends'.
+#[cfg(test)]
+pub(crate) mod test_dialects {
+    use super::{Dialect, Sets, TextIndex};
+
+    /// PostgreSQL's shape, without its text index.
+    pub const DOLLAR: Dialect = Dialect {
+        placeholder: "$",
+        like_any_case: "ILIKE",
+        sets: Sets::EachValue(|column, set| format!("{column} = ANY({set})")),
+        unindexed: |column| column.to_owned(),
+        text_index: TextIndex::None,
+    };
+
+    /// SQLite's shape, without its text index.
+    pub const QUESTION: Dialect = Dialect {
+        placeholder: "?",
+        like_any_case: "LIKE",
+        sets: Sets::OneArgument(|column, set| format!("{column} IN (SELECT value FROM json_each({set}))")),
+        unindexed: |column| format!("+{column}"),
+        text_index: TextIndex::None,
+    };
 }
 
 #[cfg(test)]
 mod tests {
+    use super::test_dialects::{DOLLAR, QUESTION};
     use super::*;
 
     #[test]
     fn placeholders_count_the_arguments() {
-        let dialect = Dialect {
-            placeholder: "$",
-            like_any_case: "ILIKE",
-            in_set: |c, s| format!("{c} = ANY({s})"),
-            unindexed: str::to_owned,
-            text_index: TextIndex::None,
-        };
-        let mut query = Query::new(dialect);
+        let mut query = Query::new(DOLLAR);
         assert_eq!((query.bind("a"), query.bind(7)), ("$1".to_owned(), "$2".to_owned()));
         assert_eq!(query.args, [Arg::Text("a".into()), Arg::Int(7)]);
+    }
+
+    #[test]
+    fn a_set_of_each_value_rounds_its_count_up_to_a_power_of_two() {
+        let mut query = Query::new(DOLLAR);
+        query.bind("acme");
+        let condition = query.in_set("name", vec!["a", "b", "c"]);
+        assert_eq!(condition, "name IN ($2, $3, $4, $5)");
+        assert_eq!(query.args[1..], ["a", "b", "c", "c"].map(Arg::from));
+        // Counts that are powers of two already are kept, one included.
+        let mut one = Query::new(DOLLAR);
+        assert_eq!(one.in_set("id", vec![Uuid::nil()]), "id IN ($1)");
+        assert_eq!(one.args, [Arg::Uuid(Uuid::nil())]);
+        let mut four = Query::new(DOLLAR);
+        assert_eq!(four.in_set("tag", vec!["a", "b", "c", "d"]).matches('$').count(), 4);
+    }
+
+    #[test]
+    fn a_large_set_of_each_value_is_one_argument() {
+        let texts: Vec<String> = (0..=EACH_VALUE_MAX).map(|i| format!("s{i}")).collect();
+        let mut query = Query::new(DOLLAR);
+        assert_eq!(query.in_set("name", texts.clone()), "name = ANY($1)");
+        assert_eq!(query.args, [Arg::TextSet(texts)]);
+        let ids = vec![Uuid::nil(); EACH_VALUE_MAX + 1];
+        let mut query = Query::new(DOLLAR);
+        assert_eq!(query.in_set("id", ids.clone()), "id = ANY($1)");
+        assert_eq!(query.args, [Arg::UuidSet(ids)]);
+        let mut query = Query::new(DOLLAR);
+        assert_eq!(query.in_set("tag", vec!["t"; EACH_VALUE_MAX]).matches('$').count(), EACH_VALUE_MAX);
+    }
+
+    #[test]
+    fn a_set_as_one_argument_holds_its_values_as_texts() {
+        let mut query = Query::new(QUESTION);
+        let condition = query.in_set("id", vec![Uuid::nil()]);
+        assert_eq!(condition, "id IN (SELECT value FROM json_each(?1))");
+        assert_eq!(query.args, [Arg::TextSet(vec![Uuid::nil().to_string()])]);
+    }
+
+    #[test]
+    #[should_panic(expected = "an empty set asks nothing")]
+    fn an_empty_set_is_a_caller_bug() {
+        Query::new(DOLLAR).in_set::<&str>("name", Vec::new());
     }
 }

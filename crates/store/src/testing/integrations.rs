@@ -477,6 +477,9 @@ pub async fn get_by_names_reads_many_at_once(store: Arc<dyn Store>) {
     assert_eq!(by_name(store.get_integrations_by_names(&a, &reversed).await.unwrap()), found);
     assert!(store.get_integrations_by_names(&b, &["pg".to_owned()]).await.unwrap().is_empty());
     assert!(store.get_integrations_by_names(&a, &[]).await.unwrap().is_empty());
+    // A set too large to bind value by value is still one read.
+    let many: Vec<String> = (0..200).map(|i| format!("ghost-{i}")).chain(wanted).collect();
+    assert_eq!(by_name(store.get_integrations_by_names(&a, &many).await.unwrap()), found);
 }
 
 /// One read for many ids sees what `get_integration` sees of each: a
@@ -499,6 +502,11 @@ pub async fn get_by_ids_reads_many_at_once(store: Arc<dyn Store>) {
     assert_eq!(found[0].status, IntegrationStatus::Deleted);
     let reversed: Vec<uuid::Uuid> = wanted.iter().rev().copied().collect();
     assert_eq!(by_name(store.get_integrations_by_ids(&a, &reversed).await.unwrap()), found);
-    assert_eq!(store.get_integrations_by_ids(&b, &wanted).await.unwrap(), [theirs]);
+    assert_eq!(store.get_integrations_by_ids(&b, &wanted).await.unwrap(), std::slice::from_ref(&theirs));
     assert!(store.get_integrations_by_ids(&a, &[]).await.unwrap().is_empty());
+    // A set too large to bind value by value is still one read, and still
+    // within the organization.
+    let many: Vec<uuid::Uuid> = (0..200).map(|_| uuid::Uuid::new_v4()).chain(wanted).collect();
+    assert_eq!(by_name(store.get_integrations_by_ids(&a, &many).await.unwrap()), found);
+    assert_eq!(store.get_integrations_by_ids(&b, &many).await.unwrap(), [theirs]);
 }
