@@ -35,12 +35,11 @@ impl Arg {
     /// `values` as one argument: ids as ids (a `uuid` column takes no
     /// texts on PostgreSQL), anything else as texts.
     fn set_of(values: Vec<Self>) -> Self {
-        if values.iter().all(|value| matches!(value, Self::Uuid(_))) {
-            let ids =
-                values.into_iter().map(|value| if let Self::Uuid(id) = value { id } else { unreachable!() });
-            Self::UuidSet(ids.collect())
-        } else {
-            Self::TextSet(values.into_iter().map(Self::into_set_text).collect())
+        let ids: Option<Vec<Uuid>> =
+            values.iter().map(|value| if let Self::Uuid(id) = value { Some(*id) } else { None }).collect();
+        match ids {
+            Some(ids) => Self::UuidSet(ids),
+            None => Self::TextSet(values.into_iter().map(Self::into_set_text).collect()),
         }
     }
 }
