@@ -45,23 +45,19 @@ pub fn integrations(dialect: Dialect, org: &OrganizationId, filter: &ListFilter)
         let phrase = q.bind(fts_phrase(needle));
         q.push(&format!(" AND {}", candidates(&phrase)));
     }
-    let mut wanted: Vec<String> = distinct_tags(&filter.tags).into_iter().map(str::to_owned).collect();
-    if wanted.len() == 1 {
-        // One tag, the common filter, needs no counting: grouping the
-        // tagged rows cost SQLite a third of the query.
-        let tag = q.bind(wanted.remove(0));
-        q.push(&format!(
-            " AND seq IN (SELECT integration_seq FROM custom_integration_tags \
-             WHERE organization_id = {org_arg} AND tag = {tag})"
-        ));
-    } else if !wanted.is_empty() {
-        // Every tag: the rows that have as many of them as were asked.
-        let count = q.bind(wanted.len() as i64);
+    let wanted: Vec<String> = distinct_tags(&filter.tags).into_iter().map(str::to_owned).collect();
+    if !wanted.is_empty() {
+        // Every tag: the rows that have as many of them as were asked. One
+        // tag, the common filter, needs no counting: grouping the tagged
+        // rows cost SQLite a third of the query.
+        let every = match wanted.len() {
+            1 => String::new(),
+            count => format!(" GROUP BY integration_seq HAVING COUNT(*) = {}", q.bind(count as i64)),
+        };
         let tags = q.in_set("tag", wanted);
         q.push(&format!(
             " AND seq IN (SELECT integration_seq FROM custom_integration_tags \
-             WHERE organization_id = {org_arg} AND {tags} \
-             GROUP BY integration_seq HAVING COUNT(*) = {count})"
+             WHERE organization_id = {org_arg} AND {tags}{every})"
         ));
     }
     q.push(" ORDER BY created_at DESC, seq DESC");

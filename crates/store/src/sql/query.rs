@@ -163,11 +163,17 @@ impl Query {
     }
 
     /// Binds `values` as the dialect binds a set and returns the condition
-    /// that `column` is one of them. `values` must not be empty (`IN ()`
-    /// is no SQL); callers with nothing to ask do not ask.
+    /// that `column` is one of them: a single value is `column = value` in
+    /// every dialect (the commonest set, one name or one tag, then reads
+    /// its index directly). `values` must not be empty (`IN ()` is no
+    /// SQL); callers with nothing to ask do not ask.
     pub fn in_set<V: Into<Arg>>(&mut self, column: &str, values: Vec<V>) -> String {
         assert!(!values.is_empty(), "an empty set asks nothing");
-        let values: Vec<Arg> = values.into_iter().map(Into::into).collect();
+        let mut values: Vec<Arg> = values.into_iter().map(Into::into).collect();
+        if values.len() == 1 {
+            let value = self.bind(values.remove(0));
+            return format!("{column} = {value}");
+        }
         match self.dialect.sets {
             Sets::OneArgument(condition) => {
                 let texts = values.into_iter().map(Arg::into_set_text).collect();
@@ -235,10 +241,10 @@ mod tests {
         let condition = query.in_set("name", vec!["a", "b", "c"]);
         assert_eq!(condition, "name IN ($2, $3, $4, $5)");
         assert_eq!(query.args[1..], ["a", "b", "c", "c"].map(Arg::from));
-        // Counts that are powers of two already are kept, one included.
-        let mut one = Query::new(DOLLAR);
-        assert_eq!(one.in_set("id", vec![Uuid::nil()]), "id IN ($1)");
-        assert_eq!(one.args, [Arg::Uuid(Uuid::nil())]);
+        // Counts that are powers of two already are kept.
+        let mut two = Query::new(DOLLAR);
+        assert_eq!(two.in_set("id", vec![Uuid::nil(), Uuid::max()]), "id IN ($1, $2)");
+        assert_eq!(two.args, [Arg::Uuid(Uuid::nil()), Arg::Uuid(Uuid::max())]);
         let mut four = Query::new(DOLLAR);
         assert_eq!(four.in_set("tag", vec!["a", "b", "c", "d"]).matches('$').count(), 4);
     }
@@ -260,9 +266,18 @@ mod tests {
     #[test]
     fn a_set_as_one_argument_holds_its_values_as_texts() {
         let mut query = Query::new(QUESTION);
-        let condition = query.in_set("id", vec![Uuid::nil()]);
+        let condition = query.in_set("id", vec![Uuid::nil(), Uuid::max()]);
         assert_eq!(condition, "id IN (SELECT value FROM json_each(?1))");
-        assert_eq!(query.args, [Arg::TextSet(vec![Uuid::nil().to_string()])]);
+        assert_eq!(query.args, [Arg::TextSet(vec![Uuid::nil().to_string(), Uuid::max().to_string()])]);
+    }
+
+    #[test]
+    fn a_set_of_one_value_is_an_equality_in_every_dialect() {
+        for (dialect, placeholder) in [(DOLLAR, "$1"), (QUESTION, "?1")] {
+            let mut query = Query::new(dialect);
+            assert_eq!(query.in_set("id", vec![Uuid::nil()]), format!("id = {placeholder}"));
+            assert_eq!(query.args, [Arg::Uuid(Uuid::nil())]);
+        }
     }
 
     #[test]
