@@ -21,6 +21,7 @@ mod query;
 pub mod request_id;
 mod routes;
 mod state;
+mod stored_body;
 pub mod templates;
 pub mod vault;
 pub mod webhooks;

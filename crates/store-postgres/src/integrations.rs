@@ -12,11 +12,11 @@ use patchbay_domain::{
 use patchbay_store::codec::{distinct_tags, encode_config, encode_tags};
 use patchbay_store::sql::{
     CURRENT_COLUMNS, CURRENT_FROM, INTEGRATION_COLUMNS, current_from_row, integration_from_row, integrations,
-    integrations_by_ids, integrations_by_names,
+    integrations_by_ids, integrations_by_names, stored_integration_from_row,
 };
 use patchbay_store::{
     AuditContext, Change, Current, DeleteMode, IntegrationStore, IntegrationWrite, Missing, StoreError,
-    check_revision, plan_create, plan_update, replacement, soft_delete,
+    StoredIntegration, check_revision, plan_create, plan_update, replacement, soft_delete,
 };
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
@@ -29,6 +29,16 @@ pub(crate) async fn fetch(
     id: Uuid,
     lock: bool,
 ) -> Result<(i64, Integration), StoreError> {
+    let (seq, stored) = fetch_stored(db, org, id, lock).await?;
+    Ok((seq, stored.decode()?))
+}
+
+async fn fetch_stored(
+    db: &impl GenericClient,
+    org: &OrganizationId,
+    id: Uuid,
+    lock: bool,
+) -> Result<(i64, StoredIntegration), StoreError> {
     let sql = format!(
         "SELECT {INTEGRATION_COLUMNS} FROM custom_integrations WHERE id = $1 AND organization_id = $2{}",
         if lock { " FOR UPDATE" } else { "" }
@@ -39,7 +49,7 @@ pub(crate) async fn fetch(
         .await
         .map_err(failed("reading an integration"))?
         .ok_or(StoreError::NotFound(Missing::Integration))?;
-    read(&row, integration_from_row)
+    read(&row, stored_integration_from_row)
 }
 
 /// Replaces the tag rows of one integration: one row per distinct tag.
@@ -258,10 +268,10 @@ async fn list(
     store: &PostgresStore,
     org: &OrganizationId,
     filter: &ListFilter,
-) -> Result<Vec<Integration>, StoreError> {
+) -> Result<Vec<StoredIntegration>, StoreError> {
     let db = client(&store.pool).await?;
-    let rows =
-        all(&db, &integrations(DIALECT, org, filter), "listing integrations", integration_from_row).await?;
+    let query = integrations(DIALECT, org, filter);
+    let rows = all(&db, &query, "listing integrations", stored_integration_from_row).await?;
     Ok(rows.into_iter().map(|(_, integration)| integration).collect())
 }
 
@@ -297,9 +307,13 @@ impl IntegrationStore for PostgresStore {
         create(self, org, new, audit).await
     }
 
-    async fn get_integration(&self, org: &OrganizationId, id: Uuid) -> Result<Integration, StoreError> {
+    async fn get_stored_integration(
+        &self,
+        org: &OrganizationId,
+        id: Uuid,
+    ) -> Result<StoredIntegration, StoreError> {
         let db = client(&self.pool).await?;
-        fetch(&db, org, id, false).await.map(|(_, integration)| integration)
+        fetch_stored(&db, org, id, false).await.map(|(_, integration)| integration)
     }
 
     async fn get_integration_by_name(
@@ -348,11 +362,11 @@ impl IntegrationStore for PostgresStore {
         Ok(rows.into_iter().map(|(_, integration)| integration).collect())
     }
 
-    async fn list_integrations(
+    async fn list_stored_integrations(
         &self,
         org: &OrganizationId,
         filter: &ListFilter,
-    ) -> Result<Vec<Integration>, StoreError> {
+    ) -> Result<Vec<StoredIntegration>, StoreError> {
         list(self, org, filter).await
     }
 

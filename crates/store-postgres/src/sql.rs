@@ -20,6 +20,7 @@ pub const DIALECT: Dialect = Dialect {
     // trigram indexes, whose cost follows what they find.
     unindexed: |column| format!("({column} || '')"),
     text_index: TextIndex::ServesLike,
+    count: |placeholder| placeholder.to_owned(),
 };
 
 /// A shared argument as the parameter of its PostgreSQL type.

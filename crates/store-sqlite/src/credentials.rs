@@ -240,7 +240,7 @@ fn claim(conn: &mut Connection, now: OffsetDateTime, limit: u32) -> Result<Vec<L
              WHERE (state = 'active' AND expires_at <= ?1) \
                 OR (state IN ('revoke_failed', 'revoking') AND next_attempt_at <= ?1) \
              ORDER BY CASE state WHEN 'active' THEN expires_at ELSE next_attempt_at END \
-             LIMIT ?3) \
+             LIMIT (?3 + 0)) \
          RETURNING {LEASE_COLUMNS}"
     ))
     .and_then(|mut s| {

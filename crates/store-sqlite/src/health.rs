@@ -67,7 +67,7 @@ const CLAIM_DUE: &str = "\
           AND i.status = 'active' \
           AND json_extract(i.config, '$.connection_test.enabled') IS NOT 0 \
           AND (s.next_run_at IS NULL OR s.next_run_at <= ?1) \
-        ORDER BY s.next_run_at LIMIT ?2 \
+        ORDER BY s.next_run_at LIMIT (?2 + 0) \
     ) \
     INSERT INTO test_schedules (integration_id, organization_id, next_run_at) \
     SELECT id, organization_id, ?1 + every * 1000000 FROM due WHERE true \

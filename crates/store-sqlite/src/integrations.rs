@@ -10,11 +10,12 @@ use patchbay_domain::{
 use patchbay_store::codec::{distinct_tags, encode_config, encode_tags};
 use patchbay_store::sql::{
     CURRENT_COLUMNS, CURRENT_FROM, INTEGRATION_COLUMNS, current_from_row, integration_from_row, integrations,
-    integrations_by_ids, integrations_by_names,
+    integrations_by_ids, integrations_by_names, stored_integration_from_row,
 };
 use patchbay_store::{
     AuditContext, Change, Conflict, Current, DeleteMode, IntegrationStore, IntegrationWrite, Missing,
-    StoreError, check_revision, failed, plan_create, plan_update, replacement, soft_delete,
+    StoreError, StoredIntegration, check_revision, failed, plan_create, plan_update, replacement,
+    soft_delete,
 };
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use uuid::Uuid;
@@ -35,11 +36,20 @@ pub(crate) fn fetch(
     org: &OrganizationId,
     id: Uuid,
 ) -> Result<(i64, Integration), StoreError> {
+    let (seq, stored) = fetch_stored(conn, org, id)?;
+    Ok((seq, stored.decode()?))
+}
+
+fn fetch_stored(
+    conn: &Connection,
+    org: &OrganizationId,
+    id: Uuid,
+) -> Result<(i64, StoredIntegration), StoreError> {
     let read = || {
         conn.prepare_cached(&format!(
             "SELECT {INTEGRATION_COLUMNS} FROM custom_integrations WHERE id = ?1 AND organization_id = ?2"
         ))?
-        .query_row(params![id.to_string(), org.as_str()], read(integration_from_row))
+        .query_row(params![id.to_string(), org.as_str()], read(stored_integration_from_row))
         .optional()
     };
     read()
@@ -235,8 +245,12 @@ fn hard_delete(
     tx.commit().map_err(failed("committing a delete"))
 }
 
-fn list(conn: &Connection, org: &OrganizationId, filter: &ListFilter) -> rusqlite::Result<Vec<Integration>> {
-    let rows = all(conn, &integrations(DIALECT, org, filter), integration_from_row)?;
+fn list(
+    conn: &Connection,
+    org: &OrganizationId,
+    filter: &ListFilter,
+) -> rusqlite::Result<Vec<StoredIntegration>> {
+    let rows = all(conn, &integrations(DIALECT, org, filter), stored_integration_from_row)?;
     Ok(rows.into_iter().map(|(_, integration)| integration).collect())
 }
 
@@ -252,8 +266,12 @@ impl IntegrationStore for SqliteStore {
         self.pool.write(move |conn| create(conn, &org, new, audit)).await
     }
 
-    async fn get_integration(&self, org: &OrganizationId, id: Uuid) -> Result<Integration, StoreError> {
-        self.pool.read(|conn| fetch(conn, org, id)).map(|(_, integration)| integration)
+    async fn get_stored_integration(
+        &self,
+        org: &OrganizationId,
+        id: Uuid,
+    ) -> Result<StoredIntegration, StoreError> {
+        self.pool.read(|conn| fetch_stored(conn, org, id)).map(|(_, integration)| integration)
     }
 
     async fn get_integration_by_name(
@@ -307,11 +325,11 @@ impl IntegrationStore for SqliteStore {
         self.pool.write(move |conn| upsert_by_name(conn, &org, new, &change)).await
     }
 
-    async fn list_integrations(
+    async fn list_stored_integrations(
         &self,
         org: &OrganizationId,
         filter: &ListFilter,
-    ) -> Result<Vec<Integration>, StoreError> {
+    ) -> Result<Vec<StoredIntegration>, StoreError> {
         let (org, filter) = (org.clone(), filter.clone());
         self.pool
             .scan(move |conn| {

@@ -195,7 +195,7 @@ impl JobStore for SqliteStore {
             .read(|conn| {
                 conn.prepare_cached(&format!(
                     "SELECT {JOB_COLUMNS} FROM connection_tests \
-                     WHERE organization_id = ?1 AND integration_id = ?2 ORDER BY seq DESC LIMIT ?3"
+                     WHERE organization_id = ?1 AND integration_id = ?2 ORDER BY seq DESC LIMIT (?3 + 0)"
                 ))?
                 .query_map(params![org.as_str(), integration_id.to_string(), limit], read(job_from_row))?
                 .collect()

@@ -21,6 +21,9 @@ pub const DIALECT: Dialect = Dialect {
             "seq IN (SELECT rowid FROM custom_integrations_text WHERE custom_integrations_text MATCH {phrase})"
         )
     }),
+    // A bare `LIMIT ?` expires the statement each time it is bound (SQLite
+    // plans with the count's value); `(? + 0)` is no plain integer to it.
+    count: |placeholder| format!("({placeholder} + 0)"),
 };
 
 /// A shared argument as SQLite stores it: times as microseconds, ids as
@@ -99,4 +102,50 @@ pub fn all<T>(
     let mut statement = conn.prepare_cached(&query.sql)?;
     let rows = statement.query_map(params_from_iter(query.args.iter().map(SqliteArg)), read(reader))?;
     rows.collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use patchbay_domain::{ListFilter, OrganizationId};
+    use patchbay_store::sql::{integrations, revisions};
+    use rusqlite::StatementStatus;
+
+    /// A list's statement stays prepared from call to call, whatever page
+    /// it is asked for: SQLite re-parsed a bare `LIMIT ?` on every bind.
+    #[test]
+    fn paged_queries_are_not_prepared_again_on_each_call() {
+        let dir = std::env::temp_dir().join(format!("patchbay-reprepare-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = crate::SqliteStore::open(&dir.join("reprepare.db")).unwrap();
+        let org = OrganizationId::parse("acme").unwrap();
+        let pages = |limit: u32, offset: u32| {
+            let tags = vec!["prod".to_owned()];
+            [
+                integrations(DIALECT, &org, &ListFilter { limit: Some(limit), offset, ..Default::default() }),
+                integrations(
+                    DIALECT,
+                    &org,
+                    &ListFilter { limit: Some(limit), offset, tags, ..Default::default() },
+                ),
+                revisions(DIALECT, 1, Some(limit), offset),
+            ]
+        };
+        store
+            .pool
+            .read(|conn| {
+                for n in 1..=5 {
+                    for query in pages(n, n - 1) {
+                        all(conn, &query, |_| Ok(())).unwrap();
+                    }
+                }
+                for query in pages(1, 0) {
+                    let statement = conn.prepare_cached(&query.sql).unwrap();
+                    assert_eq!(statement.get_status(StatementStatus::RePrepare), 0, "{}", query.sql);
+                }
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

@@ -129,7 +129,7 @@ fn claim(
                    WHERE ((state = 'pending' AND next_attempt_at <= ?1) \
                           OR (state = 'delivering' AND claimed_until <= ?1)) \
                      AND organization_id NOT IN (SELECT value FROM json_each(?5)))) \
-             WHERE n <= ?4 ORDER BY due_at LIMIT ?3) \
+             WHERE n <= ?4 ORDER BY due_at LIMIT (?3 + 0)) \
          RETURNING {DELIVERY_COLUMNS}"
     ))
     .and_then(|mut s| {
@@ -229,7 +229,7 @@ impl WebhookStore for SqliteStore {
             webhook_by_id(conn, org, webhook)?.ok_or(StoreError::NotFound(Missing::Webhook))?;
             conn.prepare_cached(&format!(
                 "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries \
-                 WHERE webhook_id = ?1 AND organization_id = ?2 ORDER BY created_at DESC, event_id DESC LIMIT ?3"
+                 WHERE webhook_id = ?1 AND organization_id = ?2 ORDER BY created_at DESC, event_id DESC LIMIT (?3 + 0)"
             ))
             .and_then(|mut s| {
                 s.query_map(params![webhook.to_string(), org.as_str(), limit], read(delivery_from_row))?.collect()

@@ -16,6 +16,7 @@ mod plan;
 mod secrets;
 mod sessions;
 pub mod sql;
+mod stored;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod wait;
@@ -38,6 +39,7 @@ pub use plan::{
 };
 pub use secrets::{Rewrap, Seal, SealedBlob, SecretStore, SecretWrite, check_fingerprint};
 pub use sessions::{ConsoleSession, SessionStore};
+pub use stored::StoredIntegration;
 pub use wait::{WaitGate, WaitLimits};
 pub use webhooks::{
     ClaimLimits, DELIVERY_ATTEMPTS, DELIVERY_CLAIM, Delivery, DeliveryOutcome, DeliveryState, Webhook,
@@ -89,7 +91,17 @@ pub trait IntegrationStore: Send + Sync {
         audit: Option<AuditContext>,
     ) -> Result<Integration, StoreError>;
 
-    async fn get_integration(&self, org: &OrganizationId, id: Uuid) -> Result<Integration, StoreError>;
+    async fn get_integration(&self, org: &OrganizationId, id: Uuid) -> Result<Integration, StoreError> {
+        self.get_stored_integration(org, id).await?.decode()
+    }
+
+    /// `get_integration` with config and tags left as the stored JSON text,
+    /// for the HTTP read, which copies that text into its body.
+    async fn get_stored_integration(
+        &self,
+        org: &OrganizationId,
+        id: Uuid,
+    ) -> Result<StoredIntegration, StoreError>;
 
     /// The organization's non-deleted integration of that name.
     async fn get_integration_by_name(
@@ -121,7 +133,18 @@ pub trait IntegrationStore: Send + Sync {
         &self,
         org: &OrganizationId,
         filter: &ListFilter,
-    ) -> Result<Vec<Integration>, StoreError>;
+    ) -> Result<Vec<Integration>, StoreError> {
+        let stored = self.list_stored_integrations(org, filter).await?;
+        stored.into_iter().map(StoredIntegration::decode).collect()
+    }
+
+    /// `list_integrations` with config and tags left as the stored JSON
+    /// text, for the HTTP list, which copies that text into its body.
+    async fn list_stored_integrations(
+        &self,
+        org: &OrganizationId,
+        filter: &ListFilter,
+    ) -> Result<Vec<StoredIntegration>, StoreError>;
 
     /// Applies the patch atomically; `updated_at` moves and `revision` counts
     /// up only when something changed.

@@ -1,5 +1,5 @@
 //! The seed's Custom Integrations endpoints, with Patchbay's
-//! ETags, conditional writes (§7) and audit events around them.
+//! ETags, conditional writes and audit events around them.
 use crate::audit::{Action, Resource, context};
 use crate::body::Body;
 use crate::conditional::{expected_revision, if_none_match_any, with_etag};
@@ -8,13 +8,11 @@ use crate::error::{ApiError, INTEGRATION_NOT_FOUND};
 use crate::query::{QueryParams, hard_delete, list_filter};
 use crate::request_id::RequestId;
 use crate::state::{AppState, Caller};
-use axum::Json;
+use crate::stored_body::{list_response, one_response};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use patchbay_api_types::{
-    CreateIntegrationRequest, IntegrationResponse, parse_create_request, parse_update_request,
-};
+use patchbay_api_types::{CreateIntegrationRequest, parse_create_request, parse_update_request};
 use patchbay_domain::{Actor, Integration, IntegrationStatus, NewIntegration, Role};
 use patchbay_store::{Change, Conflict, DeleteMode, StoreError};
 use serde_json::json;
@@ -48,11 +46,11 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caught,
     RawQuery(query): RawQuery,
-) -> Result<Json<Vec<IntegrationResponse>>, ApiError> {
+) -> Result<Response, ApiError> {
     let Caller(actor) = caller?;
     let filter = list_filter(&QueryParams::parse(query.as_deref()))?;
-    let integrations = state.store.list_integrations(&actor.organization, &filter).await?;
-    Ok(Json(integrations.into_iter().map(IntegrationResponse::from).collect()))
+    let integrations = state.store.list_stored_integrations(&actor.organization, &filter).await?;
+    Ok(list_response(&integrations))
 }
 
 pub async fn get(
@@ -61,8 +59,8 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let Caller(actor) = caller?;
-    let integration = state.store.get_integration(&actor.organization, parse_id(&id)?).await?;
-    Ok(with_etag(StatusCode::OK, integration))
+    let integration = state.store.get_stored_integration(&actor.organization, parse_id(&id)?).await?;
+    Ok(one_response(&integration))
 }
 
 pub async fn create(

@@ -98,9 +98,16 @@ pub fn secret_values(dialect: Dialect, org: &OrganizationId, names: &[SecretName
 
 /// `LIMIT` and `OFFSET`; no limit is the largest count, which both
 /// dialects take (SQLite has no `LIMIT NULL`, PostgreSQL no `LIMIT -1`).
+/// The whole list, the common request, has neither: SQLite sorts a
+/// limited query through a b-tree holding every selected column (for 50
+/// integrations, a tenth of the list's cost in page splits), an
+/// unlimited one through its cheaper in-memory sorter.
 fn page(q: &mut Query, limit: Option<u32>, offset: u32) {
-    let limit = q.bind(limit.map_or(i64::MAX, i64::from));
-    let offset = q.bind(i64::from(offset));
+    if limit.is_none() && offset == 0 {
+        return;
+    }
+    let limit = q.bind_count(limit.map_or(i64::MAX, i64::from));
+    let offset = q.bind_count(i64::from(offset));
     q.push(&format!(" LIMIT {limit} OFFSET {offset}"));
 }
 
@@ -127,7 +134,7 @@ pub fn leases(dialect: Dialect, org: &OrganizationId, filter: &LeaseFilter) -> Q
             q.push(&format!(" AND {condition} {p}"));
         }
     }
-    let limit = q.bind(i64::from(filter.limit.unwrap_or(LEASE_LIMIT).min(MAX_LEASE_LIMIT)));
+    let limit = q.bind_count(i64::from(filter.limit.unwrap_or(LEASE_LIMIT).min(MAX_LEASE_LIMIT)));
     q.push(&format!(" ORDER BY created_at DESC, id DESC LIMIT {limit}"));
     q
 }
@@ -152,7 +159,7 @@ pub fn audit_events(dialect: Dialect, org: &OrganizationId, filter: &AuditFilter
             q.push(&format!(" AND {condition} {p}"));
         }
     }
-    let limit = q.bind(i64::from(filter.limit));
+    let limit = q.bind_count(i64::from(filter.limit));
     q.push(&format!(" ORDER BY seq DESC LIMIT {limit}"));
     q
 }
@@ -169,9 +176,9 @@ mod tests {
         let q = integrations(DOLLAR, &acme(), &ListFilter::default());
         assert!(q.sql.ends_with(
             "WHERE organization_id = $1 AND status <> 'deleted' \
-             ORDER BY created_at DESC, seq DESC LIMIT $2 OFFSET $3"
+             ORDER BY created_at DESC, seq DESC"
         ));
-        assert_eq!(q.args, [Arg::from("acme"), Arg::Int(i64::MAX), Arg::Int(0)]);
+        assert_eq!(q.args, [Arg::from("acme")]);
     }
 
     #[test]
@@ -309,6 +316,22 @@ mod tests {
         let q = revisions(DOLLAR, 42, Some(5), 1);
         assert!(q.sql.ends_with("WHERE integration_seq = $1 ORDER BY revision DESC LIMIT $2 OFFSET $3"));
         assert_eq!(q.args, [Arg::Int(42), Arg::Int(5), Arg::Int(1)]);
+    }
+
+    #[test]
+    fn a_whole_list_has_no_page_and_counts_follow_the_dialect() {
+        // No limit and no offset: no LIMIT at all (SQLite then sorts in
+        // memory rather than through a b-tree of whole rows).
+        let q = revisions(QUESTION, 42, None, 0);
+        assert!(q.sql.ends_with("ORDER BY revision DESC"), "{}", q.sql);
+        assert_eq!(q.args, [Arg::Int(42)]);
+        // An offset alone still pages, up to the largest count.
+        let q = revisions(DOLLAR, 42, None, 3);
+        assert!(q.sql.ends_with("LIMIT $2 OFFSET $3"), "{}", q.sql);
+        assert_eq!(q.args, [Arg::Int(42), Arg::Int(i64::MAX), Arg::Int(3)]);
+        // SQLite's counts are expressions, so binding them keeps the plan.
+        let q = revisions(QUESTION, 42, Some(5), 0);
+        assert!(q.sql.ends_with("LIMIT (?2 + 0) OFFSET (?3 + 0)"), "{}", q.sql);
     }
 
     #[test]

@@ -92,6 +92,12 @@ pub struct Dialect {
     pub unindexed: fn(column: &str) -> String,
     /// What serves a search of `TRIGRAM` characters or more.
     pub text_index: TextIndex,
+    /// A bound `LIMIT` or `OFFSET` count as written in the statement.
+    /// SQLite reads a bare placeholder's value while planning, so binding
+    /// it again expires the statement and every call parsed and planned
+    /// the query anew (a list paid that on each request); an expression
+    /// keeps the plan cached.
+    pub count: fn(placeholder: &str) -> String,
 }
 
 /// How a condition "`column` is one of these values" binds its values.
@@ -158,6 +164,12 @@ impl Query {
         format!("{}{}", self.dialect.placeholder, self.args.len())
     }
 
+    /// Binds a `LIMIT` or `OFFSET` count (see `Dialect::count`).
+    pub fn bind_count(&mut self, count: i64) -> String {
+        let placeholder = self.bind(count);
+        (self.dialect.count)(&placeholder)
+    }
+
     pub fn push(&mut self, sql: &str) {
         self.sql.push_str(sql);
     }
@@ -210,6 +222,7 @@ pub(crate) mod test_dialects {
         sets: Sets::EachValue(|column, set| format!("{column} = ANY({set})")),
         unindexed: |column| column.to_owned(),
         text_index: TextIndex::None,
+        count: |placeholder| placeholder.to_owned(),
     };
 
     /// SQLite's shape, without its text index.
@@ -219,6 +232,7 @@ pub(crate) mod test_dialects {
         sets: Sets::OneArgument(|column, set| format!("{column} IN (SELECT value FROM json_each({set}))")),
         unindexed: |column| format!("+{column}"),
         text_index: TextIndex::None,
+        count: |placeholder| format!("({placeholder} + 0)"),
     };
 }
 

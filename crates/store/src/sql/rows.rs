@@ -4,8 +4,8 @@
 use super::Columns;
 use crate::codec::{decode_config, decode_statements, decode_tags};
 use crate::{
-    Current, DueTest, HealthState, IntegrationHealth, Job, JobStatus, SealedBlob, StoreError, Worker,
-    WorkerScope,
+    Current, DueTest, HealthState, IntegrationHealth, Job, JobStatus, SealedBlob, StoreError,
+    StoredIntegration, Worker, WorkerScope,
 };
 use patchbay_domain::{
     Approval, ApprovalKind, AuditAction, AuditEvent, AuditOutcome, CredentialProvider, Integration,
@@ -79,15 +79,22 @@ fn organization(text: String) -> Result<OrganizationId, StoreError> {
 
 /// A row selected as `INTEGRATION_COLUMNS`, and its `seq`.
 pub fn integration_from_row(row: &dyn Columns) -> Result<(i64, Integration), StoreError> {
-    let integration = Integration {
+    let (seq, stored) = stored_integration_from_row(row)?;
+    Ok((seq, stored.decode()?))
+}
+
+/// A row selected as `INTEGRATION_COLUMNS`, config and tags left as stored,
+/// and its `seq`.
+pub fn stored_integration_from_row(row: &dyn Columns) -> Result<(i64, StoredIntegration), StoreError> {
+    let integration = StoredIntegration {
         id: row.uuid(1)?,
         organization_id: organization(row.text(2)?)?,
         name: row.text(3)?,
         integration_type: row.text(4)?,
         description: row.text_opt(5)?,
         status: parsed(row.text(6)?, IntegrationStatus::parse, "stored status")?,
-        config: decode_config(&row.text(7)?)?,
-        tags: decode_tags(&row.text(8)?)?,
+        config_json: row.text(7)?,
+        tags_json: row.text(8)?,
         created_at: row.time(9)?,
         updated_at: row.time(10)?,
         created_by: row.text_opt(11)?,

@@ -72,7 +72,7 @@ pub fn delivery_from_row(row: &dyn Columns) -> Result<Delivery, StoreError> {
 pub fn fan_out_candidates(dialect: Dialect, since: OffsetDateTime, limit: u32) -> Query {
     let mut q = Query::new(dialect);
     let since = q.bind(since);
-    let limit = q.bind(i64::from(limit));
+    let limit = q.bind_count(i64::from(limit));
     q.push(&format!(
         "SELECT e.seq, e.organization_id, e.occurred_at, e.actor, e.actor_role, e.action, e.resource_type, \
              e.resource_id, e.outcome, e.request_id, e.detail, w.id \

@@ -222,6 +222,36 @@ pub async fn list_is_newest_first_and_hides_deleted(store: Arc<dyn Store>) {
     assert_eq!(names(&listed), ["four", "two", "one"]);
 }
 
+/// The stored text a list or read hands out is exactly what writing the
+/// parsed config and tags gives, so the HTTP layer may copy it into its
+/// bodies unparsed; another organization reads none of it.
+pub async fn stored_list_is_the_text_the_parsed_values_write(store: Arc<dyn Store>) {
+    let (a, b) = (org("org-a"), org("org-b"));
+    let mut new = new_integration("pg \"quoted\" ✓", "postgres", &["prod", "é\u{1}\n", "prod"]);
+    new.description = Some("line\u{1}\t\"two\"".into());
+    new.config = full_config();
+    let prompt = "nul \u{0}, quote \", backslash \\, \u{2028} </script>";
+    new.config.context_prompt = Some(prompt.into());
+    let created = store.create_integration(&a, new).await.unwrap();
+    let bare = store.create_integration(&a, new_integration("bare", "t", &[])).await.unwrap();
+    let patch = IntegrationPatch { tags: Some(vec!["later".into()]), ..Default::default() };
+    store.update_integration(&a, bare.id, patch).await.unwrap();
+
+    let stored = store.list_stored_integrations(&a, &ListFilter::default()).await.unwrap();
+    assert_eq!(stored.len(), 2);
+    for row in stored {
+        let integration = row.clone().decode().unwrap();
+        assert_eq!(row.config_json, crate::codec::encode_config(&integration.config));
+        assert_eq!(row.tags_json, crate::codec::encode_tags(&integration.tags));
+        assert_eq!(integration, store.get_integration(&a, row.id).await.unwrap());
+        assert_eq!(store.get_stored_integration(&a, row.id).await.unwrap(), row);
+        assert_not_found(store.get_stored_integration(&b, row.id).await);
+    }
+    let read = store.get_integration(&a, created.id).await.unwrap();
+    assert_eq!(read.config.context_prompt.as_deref(), Some(prompt));
+    assert!(store.list_stored_integrations(&b, &ListFilter::default()).await.unwrap().is_empty());
+}
+
 pub async fn list_filters_by_status_and_type(store: Arc<dyn Store>) {
     let a = org("org-a");
     let pg = store.create_integration(&a, new_integration("pg", "postgres", &[])).await.unwrap();
