@@ -11,9 +11,13 @@ use patchbay_domain::Integration;
 
 /// The body with its `ETag`, the integration's revision.
 pub fn with_etag(status: StatusCode, integration: Integration) -> Response {
-    let etag =
-        HeaderValue::from_str(&format!("\"{}\"", integration.revision)).expect("digits are a valid header");
+    let etag = etag(integration.revision);
     (status, [(ETAG, etag)], Json(IntegrationResponse::from(integration))).into_response()
+}
+
+/// An integration's `ETag`: its revision, quoted.
+pub fn etag(revision: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{revision}\"")).expect("digits are a valid header")
 }
 
 /// What `If-Match` asks for.

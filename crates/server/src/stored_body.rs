@@ -7,6 +7,7 @@
 //! The output is byte for byte what serializing `IntegrationResponse`
 //! writes (the seed's keys in its order, compact); the tests below hold the
 //! two side by side.
+use crate::conditional::etag;
 use axum::http::header::{CONTENT_TYPE, ETAG};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -24,19 +25,15 @@ pub fn list_response(integrations: &[StoredIntegration]) -> Response {
 
 /// One integration, with its revision as `ETag` (as `conditional::with_etag`).
 pub fn one_response(integration: &StoredIntegration) -> Response {
-    let mut body =
-        Vec::with_capacity(ROW_OVERHEAD + integration.config_json.len() + integration.tags_json.len());
+    let mut body = Vec::with_capacity(room_for(integration));
     write_integration(&mut body, integration);
-    let etag =
-        HeaderValue::from_str(&format!("\"{}\"", integration.revision)).expect("digits are a valid header");
-    let headers = [(CONTENT_TYPE, HeaderValue::from_static("application/json")), (ETAG, etag)];
+    let headers =
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json")), (ETAG, etag(integration.revision))];
     (StatusCode::OK, headers, body).into_response()
 }
 
 pub fn list_body(integrations: &[StoredIntegration]) -> Vec<u8> {
-    let size: usize =
-        integrations.iter().map(|i| ROW_OVERHEAD + i.config_json.len() + i.tags_json.len()).sum();
-    let mut out = Vec::with_capacity(2 + size);
+    let mut out = Vec::with_capacity(2 + integrations.iter().map(room_for).sum::<usize>());
     out.push(b'[');
     for (n, integration) in integrations.iter().enumerate() {
         if n > 0 {
@@ -46,6 +43,12 @@ pub fn list_body(integrations: &[StoredIntegration]) -> Vec<u8> {
     }
     out.push(b']');
     out
+}
+
+/// The bytes to reserve for one integration's body, so it is written
+/// without the buffer growing.
+fn room_for(integration: &StoredIntegration) -> usize {
+    ROW_OVERHEAD + integration.config_json.len() + integration.tags_json.len()
 }
 
 fn write_integration(out: &mut Vec<u8>, i: &StoredIntegration) {

@@ -186,14 +186,7 @@ mod tests {
             .unwrap();
         client.batch_execute("ANALYZE custom_integrations").await.unwrap();
         let now = patchbay_domain::now_utc();
-        let plan: Vec<String> = client
-            .query(&format!("EXPLAIN {CLAIM_DUE}"), &[&now, &64i64])
-            .await
-            .unwrap()
-            .iter()
-            .map(|row| row.get(0))
-            .collect();
-        let plan = plan.join("\n");
+        let plan = crate::testing::explain(&client, CLAIM_DUE, &[&now, &64i64]).await;
         assert!(plan.contains("custom_integrations_scheduled"), "{plan}");
         assert!(!plan.contains("Seq Scan on custom_integrations"), "{plan}");
         let due = store.claim_due_tests(now, 64).await.unwrap();

@@ -142,14 +142,7 @@ mod tests {
         {
             let query = integrations(DIALECT, &org, &filter);
             let parameters: Vec<&(dyn ToSql + Sync)> = query.args.iter().map(parameter).collect();
-            let plan: Vec<String> = client
-                .query(&format!("EXPLAIN {}", query.sql), &parameters)
-                .await
-                .unwrap()
-                .iter()
-                .map(|row| row.get(0))
-                .collect();
-            let plan = plan.join("\n");
+            let plan = crate::testing::explain(&client, &query.sql, &parameters).await;
             assert!(plan.contains(index), "{filter:?} should use {index}:\n{plan}");
             assert!(!plan.contains("custom_integrations_org_created"), "{filter:?} walks the org:\n{plan}");
         }

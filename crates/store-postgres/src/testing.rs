@@ -96,6 +96,17 @@ fn with_dbname(url: &str, dbname: &str) -> String {
     }
 }
 
+/// PostgreSQL's plan for `sql` with these parameters, one line per node:
+/// what a test checks for the index a query must use.
+pub async fn explain(
+    client: &tokio_postgres::Client,
+    sql: &str,
+    parameters: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> String {
+    let rows = client.query(&format!("EXPLAIN {sql}"), parameters).await.expect("EXPLAIN runs");
+    rows.iter().map(|row| row.get::<_, String>(0)).collect::<Vec<_>>().join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_dbname;

@@ -1,7 +1,9 @@
 //! An integration as its row holds it: config and tags still the JSON text
-//! the store wrote. A list hands these out, so the HTTP layer can copy that
-//! text into the response instead of parsing every config and writing it
-//! back out (for a page of 50 integrations, most of the request's cost).
+//! the store wrote. Lists and reads by id hand these out, so the HTTP layer
+//! can copy that text into the response instead of parsing every config
+//! and writing it back out (for a page of 50 integrations, most of the
+//! request's cost). The fields mirror `patchbay_domain::Integration`;
+//! `decode` is the one way from one to the other.
 use crate::StoreError;
 use crate::codec::{decode_config, decode_tags};
 use patchbay_domain::{Integration, IntegrationStatus, OrganizationId};
