@@ -55,8 +55,7 @@ pub(crate) async fn insert_audit_if(
 #[async_trait]
 impl AuditStore for PostgresStore {
     async fn append_audit_event(&self, event: AuditEvent) -> Result<(), StoreError> {
-        let db = client(&self.pool).await?;
-        insert_audit(&db, &event).await
+        self.audit.append(&self.pool, event).await
     }
 
     async fn list_audit_events(

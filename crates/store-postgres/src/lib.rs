@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod audit_batch;
 mod classify;
 mod credentials;
 mod health;
@@ -21,11 +22,14 @@ mod webhooks;
 
 use async_trait::async_trait;
 use patchbay_store::{PoolStats, Store, StoreError, WaitLimits};
+use std::sync::Arc;
 
 pub use pool::redacted;
 
 pub struct PostgresStore {
-    pool: pool::Db,
+    pool: Arc<pool::Db>,
+    /// Audit events appended on their own, written in batches.
+    audit: Arc<audit_batch::AuditBatcher>,
 }
 
 impl PostgresStore {
@@ -42,7 +46,7 @@ impl PostgresStore {
         let mut client = pool.pool.get().await.map_err(classify::failed("connecting to postgres"))?;
         migrate::run(&mut client).await?;
         drop(client);
-        Ok(Self { pool })
+        Ok(Self { pool: Arc::new(pool), audit: Arc::default() })
     }
 }
 

@@ -27,13 +27,15 @@ impl TcpProxy {
         tokio::spawn(async move {
             loop {
                 let Ok((mut client, _)) = listener.accept().await else { return };
+                // The generation is taken before `up` is read: a `down` that
+                // lands between the two still closes this tunnel.
+                let mut closed = watcher.clone();
+                closed.borrow_and_update();
                 if !accepting.load(Ordering::SeqCst) {
                     drop(client);
                     continue;
                 }
                 let upstream = upstream.clone();
-                let mut closed = watcher.clone();
-                closed.borrow_and_update();
                 let hanging = hanging.clone();
                 tokio::spawn(async move {
                     if hanging.load(Ordering::SeqCst) {
@@ -42,13 +44,17 @@ impl TcpProxy {
                         return;
                     }
                     let Ok(mut server) = TcpStream::connect(&upstream).await else { return };
+                    // The change is polled first: once `down` or `hang`
+                    // returns, no byte more is forwarded, even when data
+                    // and the change wake the tunnel at once.
                     tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        biased;
                         _ = closed.changed() => {
                             if hanging.load(Ordering::SeqCst) {
                                 let _ = closed.changed().await;
                             }
                         }
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
                     }
                 });
             }

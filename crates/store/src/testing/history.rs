@@ -305,3 +305,50 @@ pub async fn audit_log_filters_pages_and_purges(store: Arc<dyn Store>) {
         5
     );
 }
+
+/// Events appended at once (a backend may write them together) each land
+/// once, every field as given, and each append returns only once its event
+/// can be read.
+pub async fn concurrent_audit_appends_each_land_once_in_full(store: Arc<dyn Store>) {
+    let a = org("org-a");
+    let appends: Vec<_> = (0..64)
+        .map(|i| {
+            let mut event = event("org-a", AuditAction::Resolve, &format!("r{i}"), &format!("user-{i}"));
+            if i % 3 == 0 {
+                (event.actor, event.actor_role, event.resource_id, event.request_id) =
+                    (None, None, None, None);
+            }
+            event.outcome = if i % 2 == 0 { AuditOutcome::Success } else { AuditOutcome::Failed };
+            event.detail = format!(r#"{{"i":{i}}}"#);
+            let store = store.clone();
+            tokio::spawn(async move {
+                store.append_audit_event(event.clone()).await.unwrap();
+                // Readable as soon as the append returns.
+                let listed = store
+                    .list_audit_events(
+                        &event.organization_id,
+                        &AuditFilter { limit: 1000, ..Default::default() },
+                    )
+                    .await
+                    .unwrap();
+                assert!(listed.iter().any(|stored| stored.event == event), "event {i} not readable");
+                event
+            })
+        })
+        .collect();
+    let mut appended = Vec::new();
+    for append in appends {
+        appended.push(append.await.unwrap());
+    }
+    let mut listed: Vec<AuditEvent> = store
+        .list_audit_events(&a, &AuditFilter { limit: 1000, ..Default::default() })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|stored| stored.event)
+        .collect();
+    let key = |event: &AuditEvent| event.detail.clone();
+    listed.sort_by_key(key);
+    appended.sort_by_key(key);
+    assert_eq!(listed, appended);
+}

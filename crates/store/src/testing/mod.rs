@@ -52,6 +52,7 @@ macro_rules! conformance_tests {
             conditional_writes_check_the_revision,
             restore_revision_rolls_back,
             audit_log_filters_pages_and_purges,
+            concurrent_audit_appends_each_land_once_in_full,
             get_by_name_sees_live_integrations_only,
             get_by_names_reads_many_at_once,
             get_by_ids_reads_many_at_once,
