@@ -12,57 +12,65 @@ use axum::http::header::{CONTENT_TYPE, ETAG};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use patchbay_domain::format_timestamp;
-use patchbay_store::StoredIntegration;
+use patchbay_store::{RowWriter, StoredIntegration, StoredRow};
 
 /// Room for everything in a row but its config and tags: keys, two UUIDs,
 /// two timestamps, and short names.
 const ROW_OVERHEAD: usize = 320;
+/// Room reserved for a row of a list, whose rows are not known yet: a
+/// typical one with its config, so a page's body rarely grows.
+const LISTED_ROW: usize = 768;
+/// Rows reserved for at most: a bigger list grows its buffer instead.
+const MOST_ROWS_RESERVED: usize = 100;
 
-pub fn list_response(integrations: &[StoredIntegration]) -> Response {
-    let body = list_body(integrations);
-    ([(CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+/// A writer for `IntegrationStore::write_stored_integrations` that writes
+/// the list's body as the rows are read; `list_response` closes it.
+pub fn list_writer(limit: Option<u32>) -> RowWriter {
+    let rows = limit.map_or(MOST_ROWS_RESERVED, |limit| (limit as usize).min(MOST_ROWS_RESERVED));
+    let mut out = Vec::with_capacity(2 + rows * LISTED_ROW);
+    out.push(b'[');
+    RowWriter::new(out, write_listed)
+}
+
+pub fn list_response(writer: RowWriter) -> Response {
+    ([(CONTENT_TYPE, HeaderValue::from_static("application/json"))], list_body(writer)).into_response()
+}
+
+fn list_body(writer: RowWriter) -> Vec<u8> {
+    let (mut body, _) = writer.finish();
+    body.push(b']');
+    body
+}
+
+fn write_listed(out: &mut Vec<u8>, place: usize, row: &StoredRow<'_>) {
+    if place > 0 {
+        out.push(b',');
+    }
+    write_integration(out, row);
 }
 
 /// One integration, with its revision as `ETag` (as `conditional::with_etag`).
 pub fn one_response(integration: &StoredIntegration) -> Response {
-    let mut body = Vec::with_capacity(room_for(integration));
-    write_integration(&mut body, integration);
+    let row = integration.row();
+    let mut body = Vec::with_capacity(ROW_OVERHEAD + row.config_json.len() + row.tags_json.len());
+    write_integration(&mut body, &row);
     let headers =
         [(CONTENT_TYPE, HeaderValue::from_static("application/json")), (ETAG, etag(integration.revision))];
     (StatusCode::OK, headers, body).into_response()
 }
 
-pub fn list_body(integrations: &[StoredIntegration]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(2 + integrations.iter().map(room_for).sum::<usize>());
-    out.push(b'[');
-    for (n, integration) in integrations.iter().enumerate() {
-        if n > 0 {
-            out.push(b',');
-        }
-        write_integration(&mut out, integration);
-    }
-    out.push(b']');
-    out
-}
-
-/// The bytes to reserve for one integration's body, so it is written
-/// without the buffer growing.
-fn room_for(integration: &StoredIntegration) -> usize {
-    ROW_OVERHEAD + integration.config_json.len() + integration.tags_json.len()
-}
-
-fn write_integration(out: &mut Vec<u8>, i: &StoredIntegration) {
+fn write_integration(out: &mut Vec<u8>, i: &StoredRow<'_>) {
     let mut uuid = uuid::Uuid::encode_buffer();
     out.extend_from_slice(b"{\"id\":\"");
     out.extend_from_slice(i.id.hyphenated().encode_lower(&mut uuid).as_bytes());
     out.extend_from_slice(b"\",\"organization_id\":");
-    string(out, i.organization_id.as_str());
+    string(out, i.organization_id);
     out.extend_from_slice(b",\"name\":");
-    string(out, &i.name);
+    string(out, i.name);
     out.extend_from_slice(b",\"integration_type\":");
-    string(out, &i.integration_type);
+    string(out, i.integration_type);
     out.extend_from_slice(b",\"description\":");
-    optional(out, i.description.as_deref());
+    optional(out, i.description);
     out.extend_from_slice(b",\"status\":");
     string(out, i.status.as_str());
     out.extend_from_slice(b",\"config\":");
@@ -74,7 +82,7 @@ fn write_integration(out: &mut Vec<u8>, i: &StoredIntegration) {
     out.extend_from_slice(b",\"updated_at\":");
     string(out, &format_timestamp(i.updated_at));
     out.extend_from_slice(b",\"created_by\":");
-    optional(out, i.created_by.as_deref());
+    optional(out, i.created_by);
     out.push(b'}');
 }
 
@@ -162,6 +170,13 @@ mod tests {
         vec![full, bare]
     }
 
+    /// The list's body for `rows`, written as a backend writes it.
+    fn body_of(rows: &[StoredIntegration]) -> Vec<u8> {
+        let mut writer = list_writer(None);
+        rows.iter().for_each(|row| writer.row(&row.row()));
+        list_body(writer)
+    }
+
     #[test]
     fn the_body_is_what_serializing_the_responses_writes() {
         let integrations = integrations();
@@ -169,19 +184,19 @@ mod tests {
         let expected: Vec<IntegrationResponse> =
             integrations.into_iter().map(IntegrationResponse::from).collect();
         let expected = serde_json::to_vec(&expected).unwrap();
-        assert_eq!(String::from_utf8(list_body(&rows)).unwrap(), String::from_utf8(expected).unwrap());
+        assert_eq!(String::from_utf8(body_of(&rows)).unwrap(), String::from_utf8(expected).unwrap());
         for count in 0..=2 {
             let expected: Vec<IntegrationResponse> =
                 self::integrations().into_iter().take(count).map(IntegrationResponse::from).collect();
             let rows: Vec<StoredIntegration> = self::integrations().iter().take(count).map(stored).collect();
-            let body: serde_json::Value = serde_json::from_slice(&list_body(&rows)).unwrap();
+            let body: serde_json::Value = serde_json::from_slice(&body_of(&rows)).unwrap();
             assert_eq!(body.as_array().unwrap().len(), expected.len());
         }
     }
 
     #[test]
     fn the_responses_are_json_and_one_integration_carries_its_revision() {
-        let response = list_response(&[]);
+        let response = list_response(list_writer(Some(0)));
         assert_eq!(response.headers()[CONTENT_TYPE], "application/json");
         let integration = integrations().remove(0);
         let response = one_response(&stored(&integration));
@@ -189,7 +204,7 @@ mod tests {
         assert_eq!(response.headers()[CONTENT_TYPE], "application/json");
         assert_eq!(response.headers()[ETAG], "\"7\"");
         let mut body = Vec::new();
-        write_integration(&mut body, &stored(&integration));
+        write_integration(&mut body, &stored(&integration).row());
         assert_eq!(body, serde_json::to_vec(&IntegrationResponse::from(integration)).unwrap());
     }
 }

@@ -3,7 +3,7 @@ use crate::audit::insert_audit_if;
 use crate::classify::{failed, write_error};
 use crate::history::insert_revision;
 use crate::pool::client;
-use crate::sql::{DIALECT, all, read};
+use crate::sql::{DIALECT, all, each, read};
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use patchbay_domain::{
@@ -12,11 +12,12 @@ use patchbay_domain::{
 use patchbay_store::codec::{distinct_tags, encode_config, encode_tags};
 use patchbay_store::sql::{
     CURRENT_COLUMNS, CURRENT_FROM, INTEGRATION_COLUMNS, current_from_row, integration_from_row, integrations,
-    integrations_by_ids, integrations_by_names, stored_integration_from_row,
+    integrations_by_ids, integrations_by_names, stored_integration_from_row, stored_row_from_row,
 };
 use patchbay_store::{
-    AuditContext, Change, Current, DeleteMode, IntegrationStore, IntegrationWrite, Missing, StoreError,
-    StoredIntegration, check_revision, plan_create, plan_update, replacement, soft_delete,
+    AuditContext, Change, Current, DeleteMode, IntegrationStore, IntegrationWrite, Missing, RowWriter,
+    StoreError, StoredIntegration, StoredRow, check_revision, plan_create, plan_update, replacement,
+    soft_delete,
 };
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
@@ -264,15 +265,16 @@ pub(crate) async fn persist(
     Ok(write.integration)
 }
 
-async fn list(
+/// Hands each listed row to `visit`, borrowed from the driver's row.
+async fn each_listed(
     store: &PostgresStore,
     org: &OrganizationId,
     filter: &ListFilter,
-) -> Result<Vec<StoredIntegration>, StoreError> {
+    mut visit: impl FnMut(&StoredRow<'_>) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     let db = client(&store.pool).await?;
     let query = integrations(DIALECT, org, filter);
-    let rows = all(&db, &query, "listing integrations", stored_integration_from_row).await?;
-    Ok(rows.into_iter().map(|(_, integration)| integration).collect())
+    each(&db, &query, "listing integrations", |row| visit(&stored_row_from_row(row)?.1)).await
 }
 
 async fn hard_delete(
@@ -367,7 +369,27 @@ impl IntegrationStore for PostgresStore {
         org: &OrganizationId,
         filter: &ListFilter,
     ) -> Result<Vec<StoredIntegration>, StoreError> {
-        list(self, org, filter).await
+        let mut listed = Vec::new();
+        each_listed(self, org, filter, |row| {
+            listed.push(row.to_owned()?);
+            Ok(())
+        })
+        .await?;
+        Ok(listed)
+    }
+
+    async fn write_stored_integrations(
+        &self,
+        org: &OrganizationId,
+        filter: &ListFilter,
+        mut writer: RowWriter,
+    ) -> Result<RowWriter, StoreError> {
+        each_listed(self, org, filter, |row| {
+            writer.row(row);
+            Ok(())
+        })
+        .await?;
+        Ok(writer)
     }
 
     async fn upsert_integration_by_name(

@@ -45,7 +45,7 @@ impl PostgresRow<'_> {
 }
 
 impl Columns for PostgresRow<'_> {
-    fn text_opt(&self, index: usize) -> Result<Option<String>, StoreError> {
+    fn str_opt(&self, index: usize) -> Result<Option<&str>, StoreError> {
         self.get(index)
     }
 
@@ -85,6 +85,23 @@ pub async fn all<T>(
     context: &'static str,
     reader: impl Fn(&dyn Columns) -> Result<T, StoreError>,
 ) -> Result<Vec<T>, StoreError> {
+    let mut rows = Vec::new();
+    each(db, query, context, |row| {
+        rows.push(reader(row)?);
+        Ok(())
+    })
+    .await?;
+    Ok(rows)
+}
+
+/// Runs a built query and hands each row to `visit`, borrowed, so nothing
+/// need be copied out of it.
+pub async fn each(
+    db: &impl GenericClient,
+    query: &Query,
+    context: &'static str,
+    mut visit: impl FnMut(&dyn Columns) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     let statement = if query.plan_with_values {
         // A statement prepared for this call is planned with its values.
         db.prepare(&query.sql).await
@@ -94,7 +111,7 @@ pub async fn all<T>(
     let statement = statement.map_err(failed("preparing a query"))?;
     let parameters: Vec<&(dyn ToSql + Sync)> = query.args.iter().map(parameter).collect();
     let rows = db.query(&statement, &parameters).await.map_err(failed(context))?;
-    rows.iter().map(|row| reader(&PostgresRow(row))).collect()
+    rows.iter().try_for_each(|row| visit(&PostgresRow(row)))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 use crate::SqliteStore;
 use crate::audit::insert_audit_if;
 use crate::history::insert_revision;
-use crate::sql::{DIALECT, all, read};
+use crate::sql::{DIALECT, all, each, read};
 use crate::time_codec::micros;
 use async_trait::async_trait;
 use patchbay_domain::{
@@ -10,12 +10,12 @@ use patchbay_domain::{
 use patchbay_store::codec::{distinct_tags, encode_config, encode_tags};
 use patchbay_store::sql::{
     CURRENT_COLUMNS, CURRENT_FROM, INTEGRATION_COLUMNS, current_from_row, integration_from_row, integrations,
-    integrations_by_ids, integrations_by_names, stored_integration_from_row,
+    integrations_by_ids, integrations_by_names, stored_integration_from_row, stored_row_from_row,
 };
 use patchbay_store::{
     AuditContext, Change, Conflict, Current, DeleteMode, IntegrationStore, IntegrationWrite, Missing,
-    StoreError, StoredIntegration, check_revision, failed, plan_create, plan_update, replacement,
-    soft_delete,
+    RowWriter, StoreError, StoredIntegration, StoredRow, check_revision, failed, plan_create, plan_update,
+    replacement, soft_delete,
 };
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use uuid::Uuid;
@@ -245,13 +245,15 @@ fn hard_delete(
     tx.commit().map_err(failed("committing a delete"))
 }
 
-fn list(
+/// Hands each listed row to `visit`, borrowed from the statement.
+fn each_listed(
     conn: &Connection,
     org: &OrganizationId,
     filter: &ListFilter,
-) -> rusqlite::Result<Vec<StoredIntegration>> {
-    let rows = all(conn, &integrations(DIALECT, org, filter), stored_integration_from_row)?;
-    Ok(rows.into_iter().map(|(_, integration)| integration).collect())
+    mut visit: impl FnMut(&StoredRow<'_>) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    each(conn, &integrations(DIALECT, org, filter), |row| visit(&stored_row_from_row(row)?.1))
+        .map_err(|e| StoreError::other("listing integrations", e))
 }
 
 #[async_trait]
@@ -333,7 +335,30 @@ impl IntegrationStore for SqliteStore {
         let (org, filter) = (org.clone(), filter.clone());
         self.pool
             .scan(move |conn| {
-                list(conn, &org, &filter).map_err(|e| StoreError::other("listing integrations", e))
+                let mut listed = Vec::new();
+                each_listed(conn, &org, &filter, |row| {
+                    listed.push(row.to_owned()?);
+                    Ok(())
+                })?;
+                Ok(listed)
+            })
+            .await
+    }
+
+    async fn write_stored_integrations(
+        &self,
+        org: &OrganizationId,
+        filter: &ListFilter,
+        mut writer: RowWriter,
+    ) -> Result<RowWriter, StoreError> {
+        let (org, filter) = (org.clone(), filter.clone());
+        self.pool
+            .scan(move |conn| {
+                each_listed(conn, &org, &filter, |row| {
+                    writer.row(row);
+                    Ok(())
+                })?;
+                Ok(writer)
             })
             .await
     }

@@ -3,7 +3,7 @@
 use crate::time_codec::{from_micros, micros};
 use patchbay_store::StoreError;
 use patchbay_store::sql::{Arg, Columns, Dialect, Query, Sets, TextIndex};
-use rusqlite::types::ToSqlOutput;
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, Row, ToSql, params_from_iter};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -58,8 +58,11 @@ fn column(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreError 
 }
 
 impl Columns for SqliteRow<'_, '_> {
-    fn text_opt(&self, index: usize) -> Result<Option<String>, StoreError> {
-        self.0.get(index).map_err(column)
+    fn str_opt(&self, index: usize) -> Result<Option<&str>, StoreError> {
+        match self.0.get_ref(index).map_err(column)? {
+            ValueRef::Null => Ok(None),
+            value => value.as_str().map(Some).map_err(column),
+        }
     }
 
     fn int_opt(&self, index: usize) -> Result<Option<i64>, StoreError> {
@@ -76,8 +79,7 @@ impl Columns for SqliteRow<'_, '_> {
     }
 
     fn uuid_opt(&self, index: usize) -> Result<Option<Uuid>, StoreError> {
-        let text: Option<String> = self.0.get(index).map_err(column)?;
-        text.map(|text| Uuid::parse_str(&text)).transpose().map_err(column)
+        self.str_opt(index)?.map(Uuid::parse_str).transpose().map_err(column)
     }
 
     fn bytes(&self, index: usize) -> Result<Vec<u8>, StoreError> {
@@ -99,9 +101,27 @@ pub fn all<T>(
     query: &Query,
     reader: impl Fn(&dyn Columns) -> Result<T, StoreError>,
 ) -> rusqlite::Result<Vec<T>> {
+    let mut rows = Vec::new();
+    each(conn, query, |row| {
+        rows.push(reader(row)?);
+        Ok(())
+    })?;
+    Ok(rows)
+}
+
+/// Runs a built query (a cached statement) and hands each row to `visit`
+/// while the statement holds it, so nothing need be copied out of it.
+pub fn each(
+    conn: &Connection,
+    query: &Query,
+    mut visit: impl FnMut(&dyn Columns) -> Result<(), StoreError>,
+) -> rusqlite::Result<()> {
     let mut statement = conn.prepare_cached(&query.sql)?;
-    let rows = statement.query_map(params_from_iter(query.args.iter().map(SqliteArg)), read(reader))?;
-    rows.collect()
+    let mut rows = statement.query(params_from_iter(query.args.iter().map(SqliteArg)))?;
+    while let Some(row) = rows.next()? {
+        visit(&SqliteRow(row)).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ pub use plan::{
 };
 pub use secrets::{Rewrap, Seal, SealedBlob, SecretStore, SecretWrite, check_fingerprint};
 pub use sessions::{ConsoleSession, SessionStore};
-pub use stored::StoredIntegration;
+pub use stored::{RowWriter, StoredIntegration, StoredRow};
 pub use wait::{WaitGate, WaitLimits};
 pub use webhooks::{
     ClaimLimits, DELIVERY_ATTEMPTS, DELIVERY_CLAIM, Delivery, DeliveryOutcome, DeliveryState, Webhook,
@@ -139,12 +139,21 @@ pub trait IntegrationStore: Send + Sync {
     }
 
     /// `list_integrations` with config and tags left as the stored JSON
-    /// text, for the HTTP list, which copies that text into its body.
+    /// text.
     async fn list_stored_integrations(
         &self,
         org: &OrganizationId,
         filter: &ListFilter,
     ) -> Result<Vec<StoredIntegration>, StoreError>;
+
+    /// The same rows, in the same order, each handed to `writer` borrowed
+    /// from the database's row: the HTTP list writes its body this way.
+    async fn write_stored_integrations(
+        &self,
+        org: &OrganizationId,
+        filter: &ListFilter,
+        writer: RowWriter,
+    ) -> Result<RowWriter, StoreError>;
 
     /// Applies the patch atomically; `updated_at` moves and `revision` counts
     /// up only when something changed.

@@ -8,7 +8,7 @@ use crate::error::{ApiError, INTEGRATION_NOT_FOUND};
 use crate::query::{QueryParams, hard_delete, list_filter};
 use crate::request_id::RequestId;
 use crate::state::{AppState, Caller};
-use crate::stored_body::{list_response, one_response};
+use crate::stored_body::{list_response, list_writer, one_response};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -49,8 +49,9 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let Caller(actor) = caller?;
     let filter = list_filter(&QueryParams::parse(query.as_deref()))?;
-    let integrations = state.store.list_stored_integrations(&actor.organization, &filter).await?;
-    Ok(list_response(&integrations))
+    let writer = list_writer(filter.limit);
+    let writer = state.store.write_stored_integrations(&actor.organization, &filter, writer).await?;
+    Ok(list_response(writer))
 }
 
 pub async fn get(

@@ -8,13 +8,22 @@ use uuid::Uuid;
 /// or an id (text, `uuid`) is its own business; the `_opt` readers give
 /// `None` for NULL.
 pub trait Columns {
-    fn text_opt(&self, index: usize) -> Result<Option<String>, StoreError>;
+    /// Text borrowed from the row.
+    fn str_opt(&self, index: usize) -> Result<Option<&str>, StoreError>;
     fn int_opt(&self, index: usize) -> Result<Option<i64>, StoreError>;
     /// A 32-bit column (a job's attempts and exit code).
     fn int32_opt(&self, index: usize) -> Result<Option<i32>, StoreError>;
     fn time_opt(&self, index: usize) -> Result<Option<OffsetDateTime>, StoreError>;
     fn uuid_opt(&self, index: usize) -> Result<Option<Uuid>, StoreError>;
     fn bytes(&self, index: usize) -> Result<Vec<u8>, StoreError>;
+
+    fn text_opt(&self, index: usize) -> Result<Option<String>, StoreError> {
+        Ok(self.str_opt(index)?.map(str::to_owned))
+    }
+
+    fn str(&self, index: usize) -> Result<&str, StoreError> {
+        present(self.str_opt(index)?, index)
+    }
 
     fn text(&self, index: usize) -> Result<String, StoreError> {
         present(self.text_opt(index)?, index)

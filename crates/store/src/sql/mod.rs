@@ -20,7 +20,8 @@ pub use rows::{
     PROVIDER_COLUMNS, REVISION_COLUMNS, SECRET_COLUMNS, SECRET_VERSION_COLUMNS, WORKER_COLUMNS,
     audit_event_from_row, blob_from_row, current_from_row, data_key_from_row, integration_from_row,
     job_from_row, lease_from_row, provider_from_row, revision_from_row, secret_from_row,
-    secret_value_from_row, secret_version_from_row, stored_integration_from_row, worker_from_row,
+    secret_value_from_row, secret_version_from_row, stored_integration_from_row, stored_row_from_row,
+    worker_from_row,
 };
 pub use rows::{HEALTH_COLUMNS, due_test_from_row, health_from_row};
 pub use webhooks::{

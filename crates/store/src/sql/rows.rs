@@ -5,7 +5,7 @@ use super::Columns;
 use crate::codec::{decode_config, decode_statements, decode_tags};
 use crate::{
     Current, DueTest, HealthState, IntegrationHealth, Job, JobStatus, SealedBlob, StoreError,
-    StoredIntegration, Worker, WorkerScope,
+    StoredIntegration, StoredRow, Worker, WorkerScope,
 };
 use patchbay_domain::{
     Approval, ApprovalKind, AuditAction, AuditEvent, AuditOutcome, CredentialProvider, Integration,
@@ -86,21 +86,31 @@ pub fn integration_from_row(row: &dyn Columns) -> Result<(i64, Integration), Sto
 /// A row selected as `INTEGRATION_COLUMNS`, config and tags left as stored,
 /// and its `seq`.
 pub fn stored_integration_from_row(row: &dyn Columns) -> Result<(i64, StoredIntegration), StoreError> {
-    let integration = StoredIntegration {
+    let (seq, stored) = stored_row_from_row(row)?;
+    Ok((seq, stored.to_owned()?))
+}
+
+fn status(text: &str) -> Result<IntegrationStatus, StoreError> {
+    IntegrationStatus::parse(text).ok_or_else(|| StoreError::other("stored status", text.to_owned()))
+}
+
+/// A row selected as `INTEGRATION_COLUMNS`, borrowed, and its `seq`.
+pub fn stored_row_from_row(row: &dyn Columns) -> Result<(i64, StoredRow<'_>), StoreError> {
+    let stored = StoredRow {
         id: row.uuid(1)?,
-        organization_id: organization(row.text(2)?)?,
-        name: row.text(3)?,
-        integration_type: row.text(4)?,
-        description: row.text_opt(5)?,
-        status: parsed(row.text(6)?, IntegrationStatus::parse, "stored status")?,
-        config_json: row.text(7)?,
-        tags_json: row.text(8)?,
+        organization_id: row.str(2)?,
+        name: row.str(3)?,
+        integration_type: row.str(4)?,
+        description: row.str_opt(5)?,
+        status: status(row.str(6)?)?,
+        config_json: row.str(7)?,
+        tags_json: row.str(8)?,
         created_at: row.time(9)?,
         updated_at: row.time(10)?,
-        created_by: row.text_opt(11)?,
+        created_by: row.str_opt(11)?,
         revision: row.int(12)?,
     };
-    Ok((row.int(0)?, integration))
+    Ok((row.int(0)?, stored))
 }
 
 /// A row selected as `CURRENT_COLUMNS`, and its `seq`.
@@ -344,10 +354,10 @@ mod tests {
     }
 
     impl Columns for Row {
-        fn text_opt(&self, index: usize) -> Result<Option<String>, StoreError> {
+        fn str_opt(&self, index: usize) -> Result<Option<&str>, StoreError> {
             match &self.0[index] {
                 Cell::Null => Ok(None),
-                Cell::Text(text) => Ok(Some(text.clone())),
+                Cell::Text(text) => Ok(Some(text)),
                 _ => Err(wrong(index)),
             }
         }

@@ -1,5 +1,5 @@
 //! Conformance cases for integrations.
-use crate::{Conflict, DeleteMode, Store, StoreError};
+use crate::{Conflict, DeleteMode, RowWriter, Store, StoreError, StoredRow};
 use patchbay_domain::{
     ConnectionTest, EnvVarName, FileMode, FilePath, FileSpec, IntegrationConfig, IntegrationPatch,
     IntegrationStatus, ListFilter, NewIntegration, OrganizationId, TestTimeout,
@@ -250,6 +250,39 @@ pub async fn stored_list_is_the_text_the_parsed_values_write(store: Arc<dyn Stor
     let read = store.get_integration(&a, created.id).await.unwrap();
     assert_eq!(read.config.context_prompt.as_deref(), Some(prompt));
     assert!(store.list_stored_integrations(&b, &ListFilter::default()).await.unwrap().is_empty());
+}
+
+/// Written rows are the listed rows, in the list's order, whatever the
+/// filter and page; another organization's are never written.
+pub async fn written_rows_are_the_listed_rows(store: Arc<dyn Store>) {
+    let (a, b) = (org("org-a"), org("org-b"));
+    for i in 0..5 {
+        let tags: &[&str] = if i % 2 == 0 { &["even"] } else { &[] };
+        let mut new = new_integration(&format!("int-{i}"), "postgres", tags);
+        new.description = (i == 3).then(|| "with \"quotes\"".to_owned());
+        store.create_integration(&a, new).await.unwrap();
+    }
+    store.create_integration(&b, new_integration("other", "postgres", &["even"])).await.unwrap();
+    /// Each row's owned form, one per line, after what the buffer holds.
+    fn debug_line(out: &mut Vec<u8>, place: usize, row: &StoredRow<'_>) {
+        out.extend_from_slice(format!("{place}: {:?}\n", row.to_owned().unwrap()).as_bytes());
+    }
+    let filters = [
+        ListFilter::default(),
+        ListFilter { tags: vec!["even".into()], ..Default::default() },
+        ListFilter { limit: Some(2), offset: 1, ..Default::default() },
+        ListFilter { query: Some("quotes".into()), ..Default::default() },
+    ];
+    for filter in filters {
+        let listed = store.list_stored_integrations(&a, &filter).await.unwrap();
+        let expected: String =
+            listed.iter().enumerate().map(|(place, row)| format!("{place}: {row:?}\n")).collect();
+        let writer = RowWriter::new(b"start\n".to_vec(), debug_line);
+        let (written, rows) = store.write_stored_integrations(&a, &filter, writer).await.unwrap().finish();
+        assert_eq!(String::from_utf8(written).unwrap(), format!("start\n{expected}"), "{filter:?}");
+        assert_eq!(rows, listed.len());
+        assert!(!listed.is_empty(), "{filter:?} lists something");
+    }
 }
 
 pub async fn list_filters_by_status_and_type(store: Arc<dyn Store>) {

@@ -35,6 +35,7 @@ macro_rules! conformance_tests {
             concurrent_upserts_of_one_name_make_one_integration,
             list_is_newest_first_and_hides_deleted,
             stored_list_is_the_text_the_parsed_values_write,
+            written_rows_are_the_listed_rows,
             list_filters_by_status_and_type,
             list_requires_every_tag,
             list_searches_name_and_description,
