@@ -10,34 +10,45 @@ use patchbay_store::sql::{audit_event_from_row, audit_events};
 use patchbay_store::{AuditStore, StoreError};
 use time::OffsetDateTime;
 
-/// Appends `event`: on its own, or inside a write's transaction, so the
-/// change and its record commit together.
+/// Appends `event` inside a write's transaction, so the change and its
+/// record commit together.
 pub(crate) async fn insert_audit(db: &impl GenericClient, event: &AuditEvent) -> Result<(), StoreError> {
+    insert_audit_events(db, std::slice::from_ref(event)).await
+}
+
+/// Appends `events` with one statement, whatever their number: a write's
+/// own event, or a batch of those appended on their own (`audit_batch`).
+pub(crate) async fn insert_audit_events(
+    db: &impl GenericClient,
+    events: &[AuditEvent],
+) -> Result<(), StoreError> {
     let statement = db
         .prepare_cached(
             "INSERT INTO audit_events (organization_id, occurred_at, actor, actor_role, action, \
              resource_type, resource_id, outcome, request_id, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             SELECT * FROM UNNEST($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], \
+             $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])",
         )
         .await
         .map_err(failed("preparing an audit write"))?;
+    let column = |value: fn(&AuditEvent) -> Option<&str>| events.iter().map(value).collect::<Vec<_>>();
     db.execute(
         &statement,
         &[
-            &event.organization_id.as_str(),
-            &event.occurred_at,
-            &event.actor,
-            &event.actor_role,
-            &event.action.as_str(),
-            &event.resource_type,
-            &event.resource_id,
-            &event.outcome.as_str(),
-            &event.request_id,
-            &event.detail,
+            &column(|e| Some(e.organization_id.as_str())),
+            &events.iter().map(|e| e.occurred_at).collect::<Vec<_>>(),
+            &column(|e| e.actor.as_deref()),
+            &column(|e| e.actor_role.as_deref()),
+            &column(|e| Some(e.action.as_str())),
+            &column(|e| Some(e.resource_type.as_str())),
+            &column(|e| e.resource_id.as_deref()),
+            &column(|e| Some(e.outcome.as_str())),
+            &column(|e| e.request_id.as_deref()),
+            &column(|e| Some(e.detail.as_str())),
         ],
     )
     .await
-    .map_err(failed("writing an audit event"))?;
+    .map_err(failed("writing audit events"))?;
     Ok(())
 }
 

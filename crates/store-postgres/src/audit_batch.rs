@@ -7,7 +7,7 @@
 //! in one commit. Each caller is answered only once the commit that holds
 //! its event is done, so "recorded" still means committed. A lone event
 //! costs what it did before.
-use crate::classify::failed;
+use crate::audit::insert_audit_events;
 use crate::pool::{Db, client};
 use patchbay_domain::AuditEvent;
 use patchbay_store::StoreError;
@@ -112,35 +112,7 @@ async fn write_while_waiting(batcher: Arc<AuditBatcher>, db: Arc<Db>) {
 
 /// One INSERT, one commit, for all of `events`.
 async fn insert_all(db: &Db, events: &[AuditEvent]) -> Result<(), StoreError> {
-    let db = client(db).await?;
-    let statement = db
-        .prepare_cached(
-            "INSERT INTO audit_events (organization_id, occurred_at, actor, actor_role, action, \
-             resource_type, resource_id, outcome, request_id, detail) \
-             SELECT * FROM UNNEST($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], \
-             $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])",
-        )
-        .await
-        .map_err(failed("preparing an audit write"))?;
-    let column = |value: fn(&AuditEvent) -> Option<&str>| events.iter().map(value).collect::<Vec<_>>();
-    db.execute(
-        &statement,
-        &[
-            &column(|e| Some(e.organization_id.as_str())),
-            &events.iter().map(|e| e.occurred_at).collect::<Vec<_>>(),
-            &column(|e| e.actor.as_deref()),
-            &column(|e| e.actor_role.as_deref()),
-            &column(|e| Some(e.action.as_str())),
-            &column(|e| Some(e.resource_type.as_str())),
-            &column(|e| e.resource_id.as_deref()),
-            &column(|e| Some(e.outcome.as_str())),
-            &column(|e| e.request_id.as_deref()),
-            &column(|e| Some(e.detail.as_str())),
-        ],
-    )
-    .await
-    .map_err(failed("writing audit events"))?;
-    Ok(())
+    insert_audit_events(&client(db).await?, events).await
 }
 
 #[cfg(test)]

@@ -92,7 +92,12 @@ impl Columns for SqliteRow<'_, '_> {
 pub fn read<T>(
     reader: impl Fn(&dyn Columns) -> Result<T, StoreError>,
 ) -> impl Fn(&Row<'_>) -> rusqlite::Result<T> {
-    move |row| reader(&SqliteRow(row)).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+    move |row| reader(&SqliteRow(row)).map_err(carried)
+}
+
+/// A shared reader's error, carried inside rusqlite's to the caller.
+fn carried(error: StoreError) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(Box::new(error))
 }
 
 /// Runs a built query (a cached statement) and reads every row.
@@ -119,7 +124,7 @@ pub fn each(
     let mut statement = conn.prepare_cached(&query.sql)?;
     let mut rows = statement.query(params_from_iter(query.args.iter().map(SqliteArg)))?;
     while let Some(row) = rows.next()? {
-        visit(&SqliteRow(row)).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        visit(&SqliteRow(row)).map_err(carried)?;
     }
     Ok(())
 }
