@@ -194,6 +194,19 @@ mod tests {
         }
     }
 
+    /// A client's `limit` sizes the list's buffer only up to a bound: a
+    /// huge one reserves no more than a hundred rows' room.
+    #[test]
+    fn a_huge_limit_reserves_a_bounded_buffer() {
+        let bounded = 2 + MOST_ROWS_RESERVED * LISTED_ROW;
+        for limit in [None, Some(u32::MAX), Some(1_000_000)] {
+            let (body, rows) = list_writer(limit).finish();
+            assert!(body.capacity() <= bounded, "{limit:?}: {}", body.capacity());
+            assert_eq!((body, rows), (b"[".to_vec(), 0));
+        }
+        assert!(list_writer(Some(2)).finish().0.capacity() < bounded);
+    }
+
     #[test]
     fn the_responses_are_json_and_one_integration_carries_its_revision() {
         let response = list_response(list_writer(Some(0)));
