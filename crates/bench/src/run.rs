@@ -113,6 +113,25 @@ pub async fn all(args: &Args) -> anyhow::Result<Results> {
     })
 }
 
+/// A connection test that does not pass still answers 200 (its result says
+/// why), and fails far faster than one that runs: the scenario would
+/// measure the failure. One test first, so a missing sandbox stops the run.
+async fn test_passes(address: &str, fixture: &Fixture, sandbox: &str) -> anyhow::Result<()> {
+    let path = format!("/api/v1/custom-integrations/{}/test", fixture.test_id);
+    let mut conn = Connection::open(address).await?;
+    let response = conn.send(&request("POST", &path, &fixture.token, None)).await?;
+    let result: serde_json::Value = serde_json::from_slice(&response.body).unwrap_or_default();
+    if response.status != 200 || result["status"] != "passed" {
+        let body = String::from_utf8_lossy(&response.body);
+        anyhow::bail!(
+            "the connection test of `true` did not pass with --sandbox {sandbox} (status {}): {body}\n\
+             (`bwrap` needs Debian's bubblewrap installed; `--sandbox none` measures without a sandbox)",
+            response.status
+        );
+    }
+    Ok(())
+}
+
 async fn backend(
     context: &mut Bench<'_>,
     binary: &Path,
@@ -134,6 +153,7 @@ async fn backend(
     let test_id = seed::apply(&address, token, seed::testable()).await?.remove(0);
     let fixture = Fixture { token: token(seed::ORG), ids: Arc::new(ids), test_id };
     let connections = context.args.connections;
+    test_passes(&address, &fixture, &context.args.sandbox).await?;
 
     if !context.ceiling_measured {
         let mut conn = Connection::open(&address).await?;
