@@ -64,8 +64,11 @@ async fn write_tags(
     db.execute(&delete, &[&seq]).await?;
     let insert = db
         .prepare_cached(
-            "INSERT INTO custom_integration_tags (organization_id, tag, integration_seq) \
-             SELECT $1, tag, $2 FROM unnest($3::text[]) AS tag",
+            // The row's creation instant, in the tag row's key: the tag
+            // list's order.
+            "INSERT INTO custom_integration_tags (organization_id, tag, created_at, integration_seq) \
+             SELECT $1, tag, created_at, seq FROM custom_integrations, unnest($3::text[]) AS tag \
+             WHERE seq = $2",
         )
         .await?;
     db.execute(&insert, &[&org.as_str(), &seq, &distinct_tags(tags)]).await?;
@@ -81,8 +84,8 @@ const INSERT: &str = "WITH created AS ( \
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11) \
         RETURNING seq \
     ), tagged AS ( \
-        INSERT INTO custom_integration_tags (organization_id, tag, integration_seq) \
-        SELECT $2, tag, seq FROM created, unnest($12::text[]) AS tag \
+        INSERT INTO custom_integration_tags (organization_id, tag, created_at, integration_seq) \
+        SELECT $2, tag, $9, seq FROM created, unnest($12::text[]) AS tag \
     ), audited AS ( \
         INSERT INTO audit_events (organization_id, occurred_at, actor, actor_role, action, \
             resource_type, resource_id, outcome, request_id, detail) \

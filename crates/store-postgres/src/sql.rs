@@ -145,8 +145,8 @@ mod tests {
                  SELECT gen_random_uuid(), 'org-big', 'integration-' || g, 't', 'number ' || g, 'active', '{}', \
                      '[]', now() - g * interval '1 second', now() \
                  FROM generate_series(1, 20000) g; \
-                 INSERT INTO custom_integration_tags (organization_id, tag, integration_seq) \
-                 SELECT organization_id, 'tag-' || (seq % 400), seq FROM custom_integrations \
+                 INSERT INTO custom_integration_tags (organization_id, tag, created_at, integration_seq) \
+                 SELECT organization_id, 'tag-' || (seq % 400), created_at, seq FROM custom_integrations \
                  WHERE organization_id = 'org-big';",
             )
             .await

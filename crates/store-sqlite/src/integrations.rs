@@ -59,8 +59,10 @@ fn fetch_stored(
 
 fn write_tags(tx: &Connection, org: &OrganizationId, seq: i64, tags: &[String]) -> rusqlite::Result<()> {
     tx.execute("DELETE FROM custom_integration_tags WHERE integration_seq = ?1", [seq])?;
+    // The row's creation instant, in the tag row's key: the tag list's order.
     let mut insert = tx.prepare_cached(
-        "INSERT INTO custom_integration_tags (organization_id, tag, integration_seq) VALUES (?1, ?2, ?3)",
+        "INSERT INTO custom_integration_tags (organization_id, tag, created_at, integration_seq) \
+         SELECT ?1, ?2, created_at, seq FROM custom_integrations WHERE seq = ?3",
     )?;
     for tag in distinct_tags(tags) {
         insert.execute(params![org.as_str(), tag, seq])?;

@@ -21,9 +21,15 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("20261201040000_webhooks", include_str!("../migrations/20261201040000_webhooks.sql")),
     ("20261201050000_health", include_str!("../migrations/20261201050000_health.sql")),
     ("20261202000000_text_search", include_str!("../migrations/20261202000000_text_search.sql")),
+    ("20261203000000_tag_order", include_str!("../migrations/20261203000000_tag_order.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<(), StoreError> {
+    apply(conn, MIGRATIONS)
+}
+
+/// Applies those of `migrations` not yet recorded, in order.
+fn apply(conn: &mut Connection, migrations: &[(&str, &str)]) -> Result<(), StoreError> {
     let fail = |context| move |e| StoreError::other(context, e);
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -32,7 +38,7 @@ pub fn run(conn: &mut Connection) -> Result<(), StoreError> {
         )",
     )
     .map_err(fail("creating schema_migrations"))?;
-    for (version, sql) in MIGRATIONS {
+    for (version, sql) in migrations {
         let tx = conn.transaction().map_err(fail("starting a migration"))?;
         let applied: bool = tx
             .query_row(
@@ -53,4 +59,47 @@ pub fn run(conn: &mut Connection) -> Result<(), StoreError> {
         tx.commit().map_err(fail("committing a migration"))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tag-order migration rebuilds the tag table: every tag row is
+    /// kept, each with its integration's creation instant.
+    #[test]
+    fn tag_rows_keep_their_tags_and_gain_their_integrations_creation_instant() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        let at = MIGRATIONS.iter().position(|(version, _)| *version == "20261203000000_tag_order").unwrap();
+        apply(&mut conn, &MIGRATIONS[..at]).unwrap();
+        conn.execute_batch(
+            "INSERT INTO custom_integrations (id, organization_id, name, integration_type, status, config, \
+                 tags, created_at, updated_at, revision) VALUES \
+             ('a', 'acme', 'older', 't', 'active', '{}', '[\"x\",\"y\"]', 100, 100, 1), \
+             ('b', 'acme', 'newer', 't', 'active', '{}', '[\"x\"]', 200, 200, 1); \
+             INSERT INTO custom_integration_tags (organization_id, tag, integration_seq) \
+             SELECT 'acme', j.value, seq FROM custom_integrations, json_each(tags) AS j;",
+        )
+        .unwrap();
+        apply(&mut conn, MIGRATIONS).unwrap();
+        let mut statement = conn
+            .prepare(
+                "SELECT t.tag, i.name, t.created_at FROM custom_integration_tags t \
+                 JOIN custom_integrations i ON i.seq = t.integration_seq ORDER BY t.tag, t.created_at DESC",
+            )
+            .unwrap();
+        let found: Vec<(String, String, i64)> = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let expected = [("x", "newer", 200), ("x", "older", 100), ("y", "older", 100)];
+        assert_eq!(found, expected.map(|(tag, name, at)| (tag.to_owned(), name.to_owned(), at)));
+        // The cascade from an integration to its tag rows still holds.
+        conn.execute("DELETE FROM custom_integrations WHERE id = 'a'", []).unwrap();
+        let left: i64 =
+            conn.query_row("SELECT COUNT(*) FROM custom_integration_tags", [], |row| row.get(0)).unwrap();
+        assert_eq!(left, 1);
+    }
 }

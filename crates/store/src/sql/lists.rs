@@ -2,7 +2,8 @@
 //! list, the audit log, a page of revisions, a set of secret values, the
 //! leases list.
 use super::rows::{
-    AUDIT_COLUMNS, INTEGRATION_COLUMNS, LEASE_COLUMNS, REVISION_COLUMNS, SECRET_VALUE_COLUMNS,
+    AUDIT_COLUMNS, INTEGRATION_COLUMNS, INTEGRATION_COLUMNS_OF_I, LEASE_COLUMNS, REVISION_COLUMNS,
+    SECRET_VALUE_COLUMNS,
 };
 use super::{Arg, Dialect, Query, TextIndex};
 use crate::codec::{TRIGRAM, contains_pattern, distinct_tags, fts_phrase};
@@ -10,21 +11,39 @@ use patchbay_domain::{AuditFilter, LeaseFilter, ListFilter, OrganizationId, Secr
 
 /// The organization's integrations matching `filter`, newest first, as
 /// `INTEGRATION_COLUMNS`. Tags go through the tag table: an integration
-/// matches when it carries every wanted tag. A tag filter drives the query
-/// from the tagged rows (its organization column kept off the indexes), so
-/// its cost follows the tagged rows, not the size of the organization; so
-/// does a search through a text index, which drives it from its candidates.
+/// matches when it carries every wanted tag. One tag, the common filter,
+/// drives the query from its tag rows, whose key holds the integration's
+/// creation instant: they come in the list's order, so its cost follows the
+/// tagged rows, not the size of the organization, and nothing is sorted.
+/// Several tags, and a search through a text index, drive it from their
+/// candidates (the organization column kept off the indexes).
 pub fn integrations(dialect: Dialect, org: &OrganizationId, filter: &ListFilter) -> Query {
     let mut q = Query::new(dialect);
     let org_arg = q.bind(org.as_str());
     let indexed_needle = filter.query.as_ref().filter(|needle| needle.chars().count() >= TRIGRAM);
     let indexed_search = indexed_needle.is_some() && !matches!(dialect.text_index, TextIndex::None);
-    let org_column = if filter.tags.is_empty() && !indexed_search {
-        "organization_id".to_owned()
+    let wanted: Vec<String> = distinct_tags(&filter.tags).into_iter().map(str::to_owned).collect();
+    let one_tag = wanted.len() == 1;
+    if one_tag {
+        // The tag rows are the organization's by their key; the
+        // integration's own column is checked too, never used to find it.
+        let tag = q.bind(wanted[0].clone());
+        let org_column = (dialect.unindexed)("i.organization_id");
+        q.push(&format!(
+            "SELECT {INTEGRATION_COLUMNS_OF_I} FROM custom_integration_tags t \
+             JOIN custom_integrations i ON i.seq = t.integration_seq \
+             WHERE t.organization_id = {org_arg} AND t.tag = {tag} AND {org_column} = {org_arg}"
+        ));
     } else {
-        (dialect.unindexed)("organization_id")
-    };
-    q.push(&format!("SELECT {INTEGRATION_COLUMNS} FROM custom_integrations WHERE {org_column} = {org_arg}"));
+        let org_column = if wanted.is_empty() && !indexed_search {
+            "organization_id".to_owned()
+        } else {
+            (dialect.unindexed)("organization_id")
+        };
+        q.push(&format!(
+            "SELECT {INTEGRATION_COLUMNS} FROM custom_integrations WHERE {org_column} = {org_arg}"
+        ));
+    }
     match filter.status {
         Some(status) => {
             let p = q.bind(status.as_str());
@@ -45,22 +64,21 @@ pub fn integrations(dialect: Dialect, org: &OrganizationId, filter: &ListFilter)
         let phrase = q.bind(fts_phrase(needle));
         q.push(&format!(" AND {}", candidates(&phrase)));
     }
-    let wanted: Vec<String> = distinct_tags(&filter.tags).into_iter().map(str::to_owned).collect();
-    if !wanted.is_empty() {
-        // Every tag: the rows that have as many of them as were asked. One
-        // tag, the common filter, needs no counting: grouping the tagged
-        // rows cost SQLite a third of the query.
-        let every = match wanted.len() {
-            1 => String::new(),
-            count => format!(" GROUP BY integration_seq HAVING COUNT(*) = {}", q.bind(count as i64)),
-        };
+    if wanted.len() > 1 {
+        // Every tag: the rows that have as many of them as were asked.
+        let every = q.bind(wanted.len() as i64);
         let tags = q.in_set("tag", wanted);
         q.push(&format!(
             " AND seq IN (SELECT integration_seq FROM custom_integration_tags \
-             WHERE organization_id = {org_arg} AND {tags}{every})"
+             WHERE organization_id = {org_arg} AND {tags} GROUP BY integration_seq HAVING COUNT(*) = {every})"
         ));
     }
-    q.push(" ORDER BY created_at DESC, seq DESC");
+    if one_tag {
+        // The tag key's order, the same as the integrations' own.
+        q.push(" ORDER BY t.created_at DESC, t.integration_seq DESC");
+    } else {
+        q.push(" ORDER BY created_at DESC, seq DESC");
+    }
     page(&mut q, filter.limit, filter.offset);
     q
 }
@@ -233,18 +251,19 @@ mod tests {
         // A tag filter keeps SQLite off the organization's indexes, so the
         // tagged rows drive the query.
         assert!(q.sql.contains("WHERE +organization_id = ?1 AND"), "{}", q.sql);
-        // One tag (asked once or more) is a plain condition, no counting.
+        // One tag (asked once or more) drives the query from its tag rows,
+        // in their key's order: no counting, no sort; the integration's
+        // own organization is checked as well.
         let one = ListFilter { tags: vec!["a".into(), "a".into()], ..Default::default() };
         let q = integrations(question, &acme(), &one);
-        assert!(
-            q.sql.contains(
-                "WHERE +organization_id = ?1 AND status <> 'deleted' AND seq IN (SELECT integration_seq \
-                 FROM custom_integration_tags WHERE organization_id = ?1 AND tag = ?2) ORDER BY"
-            ),
-            "{}",
-            q.sql
+        assert_eq!(
+            q.sql.split_once(" FROM ").unwrap().1,
+            "custom_integration_tags t JOIN custom_integrations i ON i.seq = t.integration_seq \
+             WHERE t.organization_id = ?1 AND t.tag = ?2 AND +i.organization_id = ?1 \
+             AND status <> 'deleted' ORDER BY t.created_at DESC, t.integration_seq DESC"
         );
-        assert_eq!(q.args[..2], [Arg::from("acme"), Arg::from("a")]);
+        assert!(q.sql.starts_with("SELECT i.seq, i.id, i.organization_id,"), "{}", q.sql);
+        assert_eq!(q.args, [Arg::from("acme"), Arg::from("a")]);
         let untagged = integrations(question, &acme(), &ListFilter::default());
         assert!(untagged.sql.contains("WHERE organization_id = ?1 AND"), "{}", untagged.sql);
     }

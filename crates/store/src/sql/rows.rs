@@ -14,15 +14,52 @@ use patchbay_domain::{
 };
 use uuid::Uuid;
 
+/// The integration columns, each prefixed with `$table` (`""` or `"i."`).
+macro_rules! integration_columns {
+    ($table:literal) => {
+        concat!(
+            $table,
+            "seq, ",
+            $table,
+            "id, ",
+            $table,
+            "organization_id, ",
+            $table,
+            "name, ",
+            $table,
+            "integration_type, ",
+            $table,
+            "description, ",
+            $table,
+            "status, ",
+            $table,
+            "config, ",
+            $table,
+            "tags, ",
+            $table,
+            "created_at, ",
+            $table,
+            "updated_at, ",
+            $table,
+            "created_by, ",
+            $table,
+            "revision"
+        )
+    };
+}
+
 /// An integration row and its `seq` (which keys its tags and revisions).
-pub const INTEGRATION_COLUMNS: &str = "seq, id, organization_id, name, integration_type, description, \
-     status, config, tags, created_at, updated_at, created_by, revision";
+pub const INTEGRATION_COLUMNS: &str = integration_columns!("");
+
+/// `INTEGRATION_COLUMNS` of `i`, where a join makes names ambiguous.
+pub const INTEGRATION_COLUMNS_OF_I: &str = integration_columns!("i.");
 
 /// An integration as a write finds it (`Current`): `INTEGRATION_COLUMNS` of
 /// `i`, then the approval of its current revision `r`, from `CURRENT_FROM`.
-pub const CURRENT_COLUMNS: &str = "i.seq, i.id, i.organization_id, i.name, i.integration_type, \
-     i.description, i.status, i.config, i.tags, i.created_at, i.updated_at, i.created_by, i.revision, \
-     r.approval_kind, r.approved_revision, r.approved_by, r.approved_at";
+pub const CURRENT_COLUMNS: &str = concat!(
+    integration_columns!("i."),
+    ", r.approval_kind, r.approved_revision, r.approved_by, r.approved_at"
+);
 
 pub const CURRENT_FROM: &str = "custom_integrations i LEFT JOIN integration_revisions r \
      ON r.integration_seq = i.seq AND r.revision = i.revision";

@@ -320,6 +320,8 @@ pub async fn list_requires_every_tag(store: Arc<dyn Store>) {
     store.create_integration(&a, new_integration("prod-only", "t", &["prod"])).await.unwrap();
     store.create_integration(&a, new_integration("dup-tags", "t", &["prod", "prod"])).await.unwrap();
     store.create_integration(&a, new_integration("none", "t", &[])).await.unwrap();
+    // Another organization's rows of the same tags are never among them.
+    store.create_integration(&org("org-b"), new_integration("theirs", "t", &["prod", "db"])).await.unwrap();
     let tagged = |tags: &[&str]| ListFilter {
         tags: tags.iter().map(|t| (*t).to_owned()).collect(),
         ..Default::default()
@@ -464,8 +466,16 @@ pub async fn tag_filter_follows_updates_and_deletes(store: Arc<dyn Store>) {
     let tagged = |tag: &str| ListFilter { tags: vec![tag.to_owned()], ..Default::default() };
     assert!(store.list_integrations(&a, &tagged("old")).await.unwrap().is_empty());
     assert_eq!(store.list_integrations(&a, &tagged("new")).await.unwrap().len(), 1);
+    // A retagged integration keeps its place: newest created first,
+    // whatever was updated last.
+    store.create_integration(&a, new_integration("later", "t", &["new"])).await.unwrap();
+    let touch = IntegrationPatch { description: Some("touched".into()), ..Default::default() };
+    store.update_integration(&a, created.id, touch).await.unwrap();
+    assert_eq!(names(&store.list_integrations(&a, &tagged("new")).await.unwrap()), ["later", "pg"]);
+    let limited = ListFilter { limit: Some(1), offset: 1, ..tagged("new") };
+    assert_eq!(names(&store.list_integrations(&a, &limited).await.unwrap()), ["pg"]);
     store.delete_integration(&a, created.id, DeleteMode::Hard).await.unwrap();
-    assert!(store.list_integrations(&a, &tagged("new")).await.unwrap().is_empty());
+    assert_eq!(names(&store.list_integrations(&a, &tagged("new")).await.unwrap()), ["later"]);
     let deleted = ListFilter { status: Some(IntegrationStatus::Deleted), ..tagged("new") };
     assert!(store.list_integrations(&a, &deleted).await.unwrap().is_empty());
 }
