@@ -136,14 +136,19 @@ mod tests {
     use patchbay_store::sql::{integrations, revisions};
     use rusqlite::StatementStatus;
 
+    /// A store in a directory of its own (removed by the test), and an org.
+    fn fresh_store() -> (std::path::PathBuf, crate::SqliteStore, OrganizationId) {
+        let dir = std::env::temp_dir().join(format!("patchbay-sql-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = crate::SqliteStore::open(&dir.join("store.db")).unwrap();
+        (dir, store, OrganizationId::parse("acme").unwrap())
+    }
+
     /// A list's statement stays prepared from call to call, whatever page
     /// it is asked for: SQLite re-parsed a bare `LIMIT ?` on every bind.
     #[test]
     fn paged_queries_are_not_prepared_again_on_each_call() {
-        let dir = std::env::temp_dir().join(format!("patchbay-reprepare-{}", Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let store = crate::SqliteStore::open(&dir.join("reprepare.db")).unwrap();
-        let org = OrganizationId::parse("acme").unwrap();
+        let (dir, store, org) = fresh_store();
         let pages = |limit: u32, offset: u32| {
             let tags = vec!["prod".to_owned()];
             [
@@ -178,10 +183,7 @@ mod tests {
     /// sorting the whole rows was two-fifths of the query.
     #[test]
     fn a_one_tag_list_reads_its_tag_rows_in_order_without_sorting() {
-        let dir = std::env::temp_dir().join(format!("patchbay-tag-plan-{}", Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let store = crate::SqliteStore::open(&dir.join("plan.db")).unwrap();
-        let org = OrganizationId::parse("acme").unwrap();
+        let (dir, store, org) = fresh_store();
         let query =
             integrations(DIALECT, &org, &ListFilter { tags: vec!["prod".into()], ..Default::default() });
         let plan = store
