@@ -203,4 +203,30 @@ mod tests {
         assert!(!plan.contains("TEMP B-TREE"), "{plan}");
         std::fs::remove_dir_all(dir).unwrap();
     }
+
+    /// The one-tag list finds rows through the tag key, yet checks the
+    /// integration's own organization: a tag row pointing at another
+    /// organization's integration (never written by the store) lists
+    /// nothing, and an odd tag (quote, wildcard, empty) is only a value.
+    #[tokio::test]
+    async fn a_one_tag_list_never_crosses_into_another_organization() {
+        use patchbay_store::{IntegrationStore, testing::new_integration};
+        let (dir, store, acme) = fresh_store();
+        let other = OrganizationId::parse("other").unwrap();
+        let theirs = store.create_integration(&other, new_integration("theirs", "t", &["x"])).await.unwrap();
+        let raw = Connection::open(dir.join("store.db")).unwrap();
+        raw.execute(
+            "INSERT INTO custom_integration_tags (organization_id, tag, created_at, integration_seq) \
+             SELECT 'acme', 'x', created_at, seq FROM custom_integrations WHERE id = ?1",
+            [theirs.id.to_string()],
+        )
+        .unwrap();
+        let tagged = |tag: &str| ListFilter { tags: vec![tag.to_owned()], ..Default::default() };
+        assert!(store.list_integrations(&acme, &tagged("x")).await.unwrap().is_empty());
+        for odd in ["x' OR '1'='1", "%", ""] {
+            assert!(store.list_integrations(&acme, &tagged(odd)).await.unwrap().is_empty(), "{odd}");
+        }
+        assert_eq!(store.list_integrations(&other, &tagged("x")).await.unwrap().len(), 1);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }
