@@ -2,7 +2,7 @@ use crate::PostgresStore;
 use crate::audit::insert_audit_if;
 use crate::classify::{failed, write_error};
 use crate::history::insert_revision;
-use crate::pool::client;
+use crate::pool::{client, shared_read};
 use crate::sql::{DIALECT, all, each, read};
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
@@ -40,17 +40,22 @@ async fn fetch_stored(
     id: Uuid,
     lock: bool,
 ) -> Result<(i64, StoredIntegration), StoreError> {
-    let sql = format!(
+    let statement = db.prepare_cached(&stored_query(lock)).await.map_err(failed("preparing a read"))?;
+    let row =
+        db.query_opt(&statement, &[&id, &org.as_str()]).await.map_err(failed("reading an integration"))?;
+    stored_found(row)
+}
+
+/// One integration by its id ($1) and organization ($2).
+fn stored_query(lock: bool) -> String {
+    format!(
         "SELECT {INTEGRATION_COLUMNS} FROM custom_integrations WHERE id = $1 AND organization_id = $2{}",
         if lock { " FOR UPDATE" } else { "" }
-    );
-    let statement = db.prepare_cached(&sql).await.map_err(failed("preparing a read"))?;
-    let row = db
-        .query_opt(&statement, &[&id, &org.as_str()])
-        .await
-        .map_err(failed("reading an integration"))?
-        .ok_or(StoreError::NotFound(Missing::Integration))?;
-    read(&row, stored_integration_from_row)
+    )
+}
+
+fn stored_found(row: Option<tokio_postgres::Row>) -> Result<(i64, StoredIntegration), StoreError> {
+    read(&row.ok_or(StoreError::NotFound(Missing::Integration))?, stored_integration_from_row)
 }
 
 /// Replaces the tag rows of one integration: one row per distinct tag.
@@ -317,8 +322,14 @@ impl IntegrationStore for PostgresStore {
         org: &OrganizationId,
         id: Uuid,
     ) -> Result<StoredIntegration, StoreError> {
-        let db = client(&self.pool).await?;
-        fetch_stored(&db, org, id, false).await.map(|(_, integration)| integration)
+        // The busiest read: a key lookup, so it goes on a shared connection.
+        let query = stored_query(false);
+        let row = shared_read(&self.pool, |db| async move {
+            let statement = db.prepare_cached(&query).await.map_err(failed("preparing a read"))?;
+            db.query_opt(&statement, &[&id, &org.as_str()]).await.map_err(failed("reading an integration"))
+        })
+        .await?;
+        stored_found(row).map(|(_, integration)| integration)
     }
 
     async fn get_integration_by_name(

@@ -46,18 +46,58 @@ async fn an_unreachable_database_answers_503_with_retry_after() {
     let (server, proxy) = behind_proxy(&app, Limits::default()).await;
     let url = server.url("/api/v1/custom-integrations");
     let token = app.token("org-a", Role::Admin);
-    assert_eq!(app.http.get(&url).bearer_auth(&token).send().await.unwrap().status(), 200);
+    let created = app.http.post(&url).bearer_auth(&token).json(&create_body("reachable", 0)).send().await;
+    let id = created.unwrap().json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    // A list takes a pooled connection; get by id reads on a shared one.
+    let one = server.url(&format!("/api/v1/custom-integrations/{id}"));
+    for url in [&url, &one] {
+        assert_eq!(app.http.get(url).bearer_auth(&token).send().await.unwrap().status(), 200);
+    }
     proxy.down();
-    // The pooled connection breaks, then new ones are refused: both are 503.
-    for _ in 0..2 {
+    // The open connections break, then new ones are refused: all are 503.
+    for url in [&url, &one, &url, &one] {
         let (status, retry_after, detail) =
-            outcome(app.http.get(&url).bearer_auth(&token).send().await.unwrap()).await;
-        assert_eq!(status, 503, "{detail}");
+            outcome(app.http.get(url).bearer_auth(&token).send().await.unwrap()).await;
+        assert_eq!(status, 503, "{url}: {detail}");
         assert!(retry_after.is_some_and(|s| s > 0), "no Retry-After");
         assert!(detail.contains("database is unavailable"), "{detail}");
     }
     proxy.up();
-    assert_eq!(app.http.get(&url).bearer_auth(&token).send().await.unwrap().status(), 200);
+    // Both kinds of connection are opened again.
+    for url in [&url, &one] {
+        assert_eq!(app.http.get(url).bearer_auth(&token).send().await.unwrap().status(), 200, "{url}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_on_a_hung_database_are_answered_503_within_the_wait() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+    let (server, proxy) = behind_proxy(&app, Limits::default()).await;
+    let token = app.token("org-a", Role::Admin);
+    let url = server.url("/api/v1/custom-integrations");
+    let created = app.http.post(&url).bearer_auth(&token).json(&create_body("hung-read", 0)).send().await;
+    let id = created.unwrap().json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let one = server.url(&format!("/api/v1/custom-integrations/{id}"));
+    assert_eq!(app.http.get(&one).bearer_auth(&token).send().await.unwrap().status(), 200);
+    proxy.hang();
+    // Reads queued on a shared connection that stopped answering wait no
+    // longer than a pooled request would for its connection.
+    let started = Instant::now();
+    let reads: Vec<_> = (0..4)
+        .map(|_| {
+            let request = app.http.get(&one).bearer_auth(&token);
+            tokio::spawn(async move { outcome(request.send().await.unwrap()).await })
+        })
+        .collect();
+    for read in reads {
+        let (status, retry_after, detail) = read.await.unwrap();
+        assert_eq!(status, 503, "{detail}");
+        assert!(retry_after.is_some(), "503 without Retry-After");
+        assert!(detail.contains("database is unavailable"), "{detail}");
+    }
+    let took = started.elapsed();
+    assert!(took < WAIT.acquire_timeout * 3, "reads took {took:?}");
+    drop(proxy);
 }
 
 async fn a_hung_database_sheds_requests_quickly(app: TestApp) {

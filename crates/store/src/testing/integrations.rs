@@ -129,6 +129,44 @@ pub async fn other_organization_sees_nothing(store: Arc<dyn Store>) {
     assert_eq!(store.get_integration(&a, created.id).await.unwrap(), created);
 }
 
+/// Many gets at once, from two organizations, each for its own rows and
+/// for the other's: PostgreSQL answers them in one pipeline on a shared
+/// connection, and every answer must reach the request that asked, never
+/// another tenant's.
+pub async fn concurrent_gets_each_answer_their_own_request(store: Arc<dyn Store>) {
+    let orgs = [org("org-a"), org("org-b")];
+    let mut rows = Vec::new();
+    for (o, organization) in orgs.iter().enumerate() {
+        for i in 0..10 {
+            let mut new = new_integration(&format!("pg-{i}"), "postgres", &[]);
+            new.description = Some(format!("{organization} {i}"));
+            rows.push((o, store.create_integration(organization, new).await.unwrap()));
+        }
+    }
+    let rows = Arc::new(rows);
+    // Fewer than the default wait cap (128), which a pipelined read counts
+    // against while it is in flight.
+    let tasks: Vec<_> = (0..120)
+        .map(|n| {
+            let (store, rows, orgs) = (store.clone(), rows.clone(), orgs.clone());
+            tokio::spawn(async move {
+                let (owner, expected) = &rows[n % rows.len()];
+                // Every third request asks from the organization that does not own the row.
+                let asker = if n % 3 == 0 { 1 - owner } else { *owner };
+                let got = store.get_integration(&orgs[asker], expected.id).await;
+                if asker == *owner {
+                    assert_eq!(&got.unwrap(), expected, "request {n}");
+                } else {
+                    assert_not_found(got);
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
 pub async fn duplicate_name_conflicts(store: Arc<dyn Store>) {
     let a = org("org-a");
     store.create_integration(&a, new_integration("pg", "postgres", &[])).await.unwrap();

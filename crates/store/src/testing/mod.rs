@@ -28,6 +28,7 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@cases $factory;
             create_and_get_round_trip,
             other_organization_sees_nothing,
+            concurrent_gets_each_answer_their_own_request,
             duplicate_name_conflicts,
             names_are_case_sensitive_and_per_organization,
             soft_delete_frees_the_name,
