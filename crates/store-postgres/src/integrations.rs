@@ -54,6 +54,7 @@ fn stored_query(lock: bool) -> String {
     )
 }
 
+/// The row `stored_query` read, or the integration is not found.
 fn stored_found(row: Option<tokio_postgres::Row>) -> Result<(i64, StoredIntegration), StoreError> {
     read(&row.ok_or(StoreError::NotFound(Missing::Integration))?, stored_integration_from_row)
 }

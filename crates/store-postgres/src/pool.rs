@@ -1,5 +1,6 @@
-//! The connection pool, and a printable form of the database address that
-//! never carries the password.
+//! The connection pool, the connection that key lookups share (pipelined),
+//! and a printable form of the database address that never carries the
+//! password.
 use deadpool_postgres::{Client, ClientWrapper, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use patchbay_store::{StoreError, WaitGate, WaitLimits};
 use std::future::Future;
