@@ -5,7 +5,6 @@ use deadpool_postgres::{Client, ClientWrapper, Manager, ManagerConfig, Pool, Rec
 use patchbay_store::{StoreError, WaitGate, WaitLimits};
 use std::future::Future;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_postgres::NoTls;
@@ -14,18 +13,11 @@ use tokio_postgres::config::{Config, Host};
 /// Pooled connections per process; several replicas share the server's
 /// limit.
 const MAX_CONNECTIONS: usize = 16;
-/// Connections per process that reads share (see `Shared`), beside the
-/// pool. On two cores one served more than two or four (get by id in
-/// interleaved runs: 33,800 and 35,500/s against 28,400 and 31,000 with
-/// two, 25,500 and 31,000 with four): one backend process answering a
-/// deep pipeline is the cheapest work for the database. Measure before
-/// raising it on a bigger machine.
-const SHARED_CONNECTIONS: usize = 1;
 /// Without these an unreachable database would hang start-up and requests
 /// forever instead of failing with a message.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The pool and the shared connections, and how long and how many
+/// The pool and the shared connection, and how long and how many
 /// requests may wait for them.
 pub struct Db {
     pub pool: Pool,
@@ -64,7 +56,7 @@ pub async fn client(db: &Db) -> Result<Client, StoreError> {
     db.gate.acquire(get).await
 }
 
-/// Runs `read` on a shared connection, within the wait limits: the
+/// Runs `read` on the shared connection, within the wait limits: the
 /// limits count it from asking for the connection to the answer, so a
 /// database that hangs sheds these reads as it sheds pooled ones.
 ///
@@ -79,66 +71,55 @@ where
     db.gate.acquire(async { read(db.shared.connection().await?).await }).await
 }
 
-/// Connections (`SHARED_CONNECTIONS`) that many requests use at the same
+/// One connection, beside the pool, that many requests use at the same
 /// time, where a pooled connection serves one request from checkout to
-/// return.
-/// tokio-postgres pipelines what is sent on one connection while earlier
-/// queries are in flight: the queries of requests that arrive together
-/// leave in one write and the server answers them back to back, without a
-/// round trip (and a wake-up of its backend process) each. On two cores
-/// that more than doubled get by id (15,000-17,000 to 34,000-35,500/s).
+/// return. tokio-postgres pipelines what is sent on a connection while
+/// earlier queries are in flight: the queries of requests that arrive
+/// together leave in one write and the server answers them back to back,
+/// without a round trip (and a wake-up of its backend process) each. On
+/// two cores that more than doubled get by id (15,000-17,000 to
+/// 34,000-35,500/s), and one such connection served more than two or four
+/// taking turns (28,400 and 31,000/s with two, 25,500 and 31,000 with
+/// four): one backend answering a deep pipeline is the cheapest work for
+/// the database. Measure before adding connections on a bigger machine.
 struct Shared {
     config: tokio_postgres::Config,
-    slots: Vec<Slot>,
-    next: AtomicUsize,
-}
-
-#[derive(Default)]
-struct Slot {
-    /// The slot's open connection, if any; held only to clone or replace.
+    /// The open connection, if any; held only to clone or replace.
     open: Mutex<Option<Arc<ClientWrapper>>>,
     /// Taken while connecting, so a broken connection is replaced once
     /// rather than by every request that finds it broken.
     connecting: tokio::sync::Mutex<()>,
 }
 
-impl Slot {
+impl Shared {
+    fn new(config: tokio_postgres::Config) -> Self {
+        Self { config, open: Mutex::default(), connecting: tokio::sync::Mutex::default() }
+    }
+
     fn open(&self) -> Option<Arc<ClientWrapper>> {
         let open = self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         open.as_ref().filter(|client| !client.is_closed()).cloned()
     }
-}
 
-impl Shared {
-    fn new(config: tokio_postgres::Config) -> Self {
-        Self {
-            config,
-            slots: (0..SHARED_CONNECTIONS).map(|_| Slot::default()).collect(),
-            next: AtomicUsize::new(0),
-        }
-    }
-
-    /// The next slot's connection in turn, opened (again) if it is not.
-    /// Queries already sent on a connection that broke fail with it; the
-    /// next ones get a new connection.
+    /// The connection, opened (again) if it is not. Queries already sent on
+    /// a connection that broke fail with it; the next ones get a new one.
     async fn connection(&self) -> Result<Arc<ClientWrapper>, StoreError> {
-        let slot = &self.slots[self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len()];
-        if let Some(client) = slot.open() {
+        if let Some(client) = self.open() {
             return Ok(client);
         }
-        let _connecting = slot.connecting.lock().await;
-        if let Some(client) = slot.open() {
+        let _connecting = self.connecting.lock().await;
+        if let Some(client) = self.open() {
             return Ok(client);
         }
         let (client, connection) =
             self.config.connect(NoTls).await.map_err(crate::classify::failed("connecting to postgres"))?;
         let task = tokio::spawn(async move {
             if let Err(error) = connection.await {
-                tracing::warn!(%error, "a shared postgres connection closed");
+                tracing::warn!(%error, "the shared postgres connection closed");
             }
         });
         let client = Arc::new(ClientWrapper::new(client, task));
-        *slot.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(client.clone());
+        *self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(client.clone());
         Ok(client)
     }
 }

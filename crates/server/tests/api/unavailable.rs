@@ -46,8 +46,7 @@ async fn an_unreachable_database_answers_503_with_retry_after() {
     let (server, proxy) = behind_proxy(&app, Limits::default()).await;
     let url = server.url("/api/v1/custom-integrations");
     let token = app.token("org-a", Role::Admin);
-    let created = app.http.post(&url).bearer_auth(&token).json(&create_body("reachable", 0)).send().await;
-    let id = created.unwrap().json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let id = app.create_integration("org-a", &create_body("reachable", 0)).await;
     // A list takes a pooled connection; get by id reads on a shared one.
     let one = server.url(&format!("/api/v1/custom-integrations/{id}"));
     for url in [&url, &one] {
@@ -74,9 +73,7 @@ async fn reads_on_a_hung_database_are_answered_503_within_the_wait() {
     let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
     let (server, proxy) = behind_proxy(&app, Limits::default()).await;
     let token = app.token("org-a", Role::Admin);
-    let url = server.url("/api/v1/custom-integrations");
-    let created = app.http.post(&url).bearer_auth(&token).json(&create_body("hung-read", 0)).send().await;
-    let id = created.unwrap().json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let id = app.create_integration("org-a", &create_body("hung-read", 0)).await;
     let one = server.url(&format!("/api/v1/custom-integrations/{id}"));
     assert_eq!(app.http.get(&one).bearer_auth(&token).send().await.unwrap().status(), 200);
     proxy.hang();
